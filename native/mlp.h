@@ -1,0 +1,117 @@
+// Training engine: many MLPs of one shape trained together, full batch, on the modular-arithmetic
+// task (METHOD.md §1). CPU implementation in mlp_cpu.cpp (+ gemm.cpp, adamw.cpp), CUDA in mlp_cuda.cu.
+//
+// Model (one per "model slot"): inputs are two tokens a, b in [0, vocab); layer 0 sees the
+// concatenation one_hot(a) ++ one_hot(b) (2*vocab inputs), so its pre-activation is
+// W0[:, a] + W0[:, vocab + b] (+ b0): a gather, never a product with a one-hot matrix.
+// Then ReLU hidden layers, then a linear output layer (classes = `out`). Loss: mean cross-entropy.
+//
+// Parameter layout of one model (float32, flat, PyTorch Linear layout and order):
+//   for l in 0..L: W_l (rows = out_l, cols = in_l, row-major) then b_l if that layer has a bias,
+// where in_0 = 2*vocab, out_l = hidden[l] for l < L, out_L = out. Names (safetensors / ONNX):
+//   "layers.{l}.weight", "layers.{l}.bias".
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+namespace grokinfo {
+
+struct ArchSpec {
+  int32_t vocab = 97;                // p
+  std::vector<int32_t> hidden{250};  // widths of the ReLU hidden layers (>= 1 layer)
+  int32_t out = 97;                  // classes
+  bool bias_first = true;            // bias of layer 0
+  bool bias_hidden = true;           // biases of layers 1..L-1 (hidden -> hidden)
+  bool bias_out = false;             // bias of the output layer
+};
+
+struct TaskData {                    // shared by every model of a trainer (one split)
+  std::vector<int32_t> train_a, train_b, train_y;
+  std::vector<int32_t> test_a, test_b, test_y;
+};
+
+enum class Optimizer : int { AdamW = 0, Adam = 1, SGD = 2 };
+
+struct ModelHyper {
+  uint64_t seed = 0;                 // initialisation seed
+  Optimizer optimizer = Optimizer::AdamW;
+  double lr = 0.03;
+  double weight_decay = 1.0;         // AdamW: decoupled p *= 1 - lr*wd on every parameter (biases too);
+                                     // Adam/SGD: L2, g += wd * p
+  double beta1 = 0.9, beta2 = 0.98, eps = 1e-8;
+  double alpha = 1.0;                // init scale of every weight matrix (not biases)
+  bool zero_output = false;          // zero the output weight matrix after scaling
+  bool constant_norm = false;        // after every step rescale all weight matrices by one common
+                                     // factor back to the norm recorded at init (before zeroing)
+  bool omnigrok_biases = false;      // Omnigrok variant: biases are scaled by alpha, counted in the
+                                     // target norm and rescaled with the weights
+};
+
+struct EvalResult {
+  double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0;
+  double weight_norm = 0;            // sqrt(sum of squares of all weight matrices)
+  bool failed = false;               // non-finite loss/parameters: the model is frozen from then on
+  std::string failure;               // why (e.g. "non-finite training loss at step 1234")
+};
+
+struct ActivationBatch {
+  Backend backend = Backend::CPU;
+  int64_t batch = 0, rows = 0, width = 0;
+  float* data = nullptr;             // host (CPU) or device (CUDA) memory, batch x rows x width
+  virtual ~ActivationBatch() = default;  // frees data
+};
+
+class Trainer {
+ public:
+  virtual ~Trainer() = default;
+
+  // Creates a trainer for models.size() models and initialises every model: PyTorch's default
+  // Linear init (weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))) drawn from a generator
+  // seeded by ModelHyper::seed on the host (the same numbers on every backend and regardless of
+  // how many models are trained together), then the alpha / zero-output / target-norm rules.
+  static Status create(Backend backend, const ArchSpec& arch, const TaskData& data,
+                       const std::vector<ModelHyper>& models, std::unique_ptr<Trainer>* out);
+
+  virtual int32_t models() const = 0;
+  virtual int64_t param_count() const = 0;   // per model
+  virtual int64_t steps_done() const = 0;
+
+  // nsteps full-batch optimiser steps for every model that has not failed. A model whose loss or
+  // parameters become non-finite is marked failed (with the step) and frozen; the others go on.
+  // Progress: ctl.done advances by the number of steps done; cancellation between steps.
+  // Results are bitwise identical whatever the number of models trained together and threads.
+  virtual Status step(int32_t nsteps, const Control& ctl) = 0;
+
+  // Loss and accuracy on the training and test sets for every model.
+  virtual Status evaluate(std::vector<EvalResult>& out) = 0;
+
+  // Post-ReLU activations of hidden layer `layer` (0-based) on the training set with the current
+  // parameters (a fresh forward pass), ntrain x width row-major, copied to host memory.
+  virtual Status hidden(int32_t model, int32_t layer, float* out) = 0;
+
+  // Parameters (layout above) of one model, host copies.
+  virtual Status get_params(int32_t model, float* out) = 0;
+  virtual Status set_params(int32_t model, const float* in) = 0;  // also resets nothing else
+
+  // Ablation mask on hidden layer 0: keep[j] == 0 zeroes row j of W_0 (and b_0[j] when mask_bias)
+  // now and after every optimiser step, so the network never sees them. keep == nullptr clears it.
+  virtual Status set_mask(int32_t model, const uint8_t* keep, bool mask_bias) = 0;
+
+  // Measurement hook: a fresh forward pass with the current parameters of `models` on the training
+  // set, whose post-ReLU activations of hidden layer `layer` are kept in an ActivationBatch
+  // (models.size() x ntrain x width, float32) that lives where the backend computes: device memory
+  // on CUDA (measure_checkpoints on the CUDA backend reads it there, no copy to the host), host
+  // memory on the CPU. The batch is independent of the trainer: stepping may continue while it is
+  // being measured on another thread.
+  virtual Status snapshot_hidden(const std::vector<int32_t>& models, int32_t layer,
+                                 std::shared_ptr<ActivationBatch>* out) = 0;
+};
+
+// Per-model parameter count for an architecture.
+int64_t mlp_param_count(const ArchSpec& arch);
+
+}  // namespace grokinfo

@@ -1,0 +1,137 @@
+/**
+ * The records a run writes, shared by training, measurement, analysis, reports and ONNX.
+ * A run directory holds: config.json (RunConfig), metrics.jsonl (MetricsRecord per evaluated step),
+ * oinfo.jsonl (OInfoRecord per measured step, when measured), summary.json (RunSummary),
+ * phases.json (PhasesFile, from analysis), checkpoints/step-<N>.safetensors.
+ * A sweep directory holds sweep.json (the plan) and runs/<runId>/ for each run.
+ */
+export type Op = 'add' | 'sub' | 'mul' | 'div' | 'x2xyy2';
+export type OptimizerName = 'adamw' | 'adam' | 'sgd';
+
+export interface TaskConfig {
+  op: Op;
+  p: number;
+  trainFraction: number;
+  splitSeed: number;
+}
+
+export interface ModelConfig {
+  hidden: number[];
+  biasFirst: boolean;
+  biasHidden: boolean;
+  biasOut: boolean;
+}
+
+export interface OptimConfig {
+  optimizer: OptimizerName;
+  lr: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+export interface InitConfig {
+  seed: number;
+  alpha: number;
+  zeroOutput: boolean;
+  constantNorm: boolean;
+  omnigrokBiases: boolean;
+}
+
+export interface MeasureConfig {
+  kind: 'oinfo';
+  every: number;
+  bins: number;
+  ties: 'average' | 'random' | 'ordinal';
+  units: 'bits' | 'nats';
+  biasCorrect: boolean;
+  layer: number;
+}
+
+export interface RunConfig {
+  name?: string;
+  task: TaskConfig;
+  model: ModelConfig;
+  optim: OptimConfig;
+  init: InitConfig;
+  steps: number;
+  evalEvery: number;
+  checkpoints: number[];
+  measure?: MeasureConfig;
+  /** Ablation: neurons of hidden layer 0 that are kept (others' rows zeroed every step). */
+  mask?: { keep: number[]; maskBias: boolean; source?: string };
+  grokThreshold: number;
+}
+
+export interface MetricsRecord {
+  step: number;
+  trainLoss: number;
+  trainAcc: number;
+  testLoss: number;
+  testAcc: number;
+  weightNorm: number;
+}
+
+export interface SizeExtremeRecord {
+  size: number; // in bins (units)
+  count: number;
+  min: number;
+  max: number;
+  minBins: number[];
+  maxBins: number[];
+}
+
+export interface OInfoRecord {
+  step: number;
+  units: 'bits' | 'nats';
+  synergy: number; // min Omega over bin unions
+  redundancy: number; // max Omega
+  synergyNeurons: number[]; // neuron indices of the argmin union
+  redundancyNeurons: number[];
+  synergySize: number; // in neurons
+  redundancySize: number;
+  dead: number; // excluded constant neurons
+  binSizes: number[];
+  bySize: SizeExtremeRecord[];
+  multiplets: number;
+  seconds: number;
+}
+
+export interface RunSummary {
+  grokStep: number | null;
+  memorizeStep: number | null;
+  grokThreshold: number;
+  stepsDone: number;
+  finalTrainAcc: number;
+  finalTestAcc: number;
+  finalTrainLoss: number;
+  finalTestLoss: number;
+  wallSeconds: number;
+  trainSeconds: number;
+  measureSeconds: number;
+  backend: 'cpu' | 'cuda';
+  failed: string | null;
+}
+
+export type PhaseName = 'feature-learning' | 'emergence' | 'divergence' | 'delayed-emergence' | 'decoupling';
+
+export interface Phase {
+  name: PhaseName;
+  start: number; // step
+  end: number; // step
+  evidence: Record<string, number | string>;
+}
+
+export interface PhasesFile {
+  method: string;
+  phases: Phase[];
+}
+
+/** A normalised timeline (METHOD.md §2.6): step 0 dropped, min-max scaled, EMA-smoothed. */
+export interface Timeline {
+  steps: number[];
+  synergy: number[];
+  redundancy: number[];
+  size: number[];
+}
