@@ -1,0 +1,273 @@
+/**
+ * Sweeps: a grid or list of configurations x seeds, trained in batched native calls, resumable and
+ * shardable.
+ *
+ * A sweep directory holds sweep.json (the definition and the expanded plan: every run's id and
+ * config) and runs/<id>/ (see src/run.ts). Rerunning the same command skips finished runs (those
+ * with summary.json) and retrains unfinished ones from the start. `shard: {index, count}` keeps the
+ * runs whose position in the id-sorted plan is congruent to index mod count, so shards are
+ * disjoint, cover the plan, and need no coordination; mergeSweeps joins their directories.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { batchKey, canonicalJson, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
+import { GrokinfoError, invalidArgument } from './errors.js';
+import { readJson, writeJsonAtomic } from './fsutil.js';
+import type { BackendName } from './native.js';
+import { formatDuration, type ProgressSink } from './progress.js';
+import { isFinished, trainBatch, type RunJob } from './run.js';
+import type { RunConfig, RunSummary } from './types.js';
+
+export interface SweepDefinition {
+  name?: string;
+  /** Settings shared by every run. */
+  base?: PartialRunConfig;
+  /** Explicit configurations (each merged over base); default one empty configuration. */
+  list?: PartialRunConfig[];
+  /** Grid over dotted paths, e.g. {"optim.weightDecay": [0.1, 2]}; crossed with the list. */
+  grid?: Record<string, unknown[]>;
+  /** Model seeds crossed with everything (init.seed). */
+  seeds?: number[];
+}
+
+export interface PlannedRun {
+  id: string;
+  config: RunConfig;
+}
+
+export interface SweepPlan {
+  definition: SweepDefinition;
+  runs: PlannedRun[];
+}
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string' },
+    base: { type: 'object' },
+    list: { type: 'array', items: { type: 'object' }, minItems: 1 },
+    grid: { type: 'object', additionalProperties: { type: 'array', minItems: 1 } },
+    seeds: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 },
+  },
+};
+const validateDefinition = new Ajv({ allErrors: true }).compile(schema);
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof o[k] !== 'object' || o[k] === null) o[k] = {};
+    o = o[k] as Record<string, unknown>;
+  }
+  o[keys[keys.length - 1]] = value;
+}
+
+function deepMerge(a: unknown, b: unknown): unknown {
+  if (b === undefined) return a;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = deepMerge(out[k], v);
+    return out;
+  }
+  return b;
+}
+
+const GRID_PATHS = new Set([
+  'task.op', 'task.p', 'task.trainFraction', 'task.splitSeed',
+  'model.hidden', 'model.biasFirst', 'model.biasHidden', 'model.biasOut',
+  'optim.optimizer', 'optim.lr', 'optim.weightDecay', 'optim.beta1', 'optim.beta2', 'optim.eps',
+  'init.seed', 'init.alpha', 'init.zeroOutput', 'init.constantNorm', 'init.omnigrokBiases',
+  'steps', 'evalEvery', 'grokThreshold', 'name',
+]);
+
+/** Validates a definition (schema + every expanded configuration) and expands it into runs. */
+export function planSweep(def: SweepDefinition): SweepPlan {
+  if (!validateDefinition(def)) {
+    const msg = (validateDefinition.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+    throw new GrokinfoError('INVALID_ARGUMENT', `sweep definition is invalid: ${msg}`);
+  }
+  for (const path of Object.keys(def.grid ?? {}))
+    if (!GRID_PATHS.has(path)) throw invalidArgument(`sweep grid key "${path}"`, `one of ${[...GRID_PATHS].join(', ')}`);
+  let partials: Record<string, unknown>[] = (def.list ?? [{}]).map((c) => deepMerge(def.base ?? {}, c) as Record<string, unknown>);
+  for (const [path, values] of Object.entries(def.grid ?? {})) {
+    const next: Record<string, unknown>[] = [];
+    for (const p of partials)
+      for (const v of values) {
+        const c = structuredClone(p);
+        setPath(c, path, v);
+        next.push(c);
+      }
+    partials = next;
+  }
+  if (def.seeds) {
+    const next: Record<string, unknown>[] = [];
+    for (const p of partials)
+      for (const s of def.seeds) {
+        const c = structuredClone(p);
+        setPath(c, 'init.seed', s);
+        next.push(c);
+      }
+    partials = next;
+  }
+  const runs: PlannedRun[] = [];
+  const seen = new Set<string>();
+  partials.forEach((p, i) => {
+    let config: RunConfig;
+    try {
+      config = resolveRunConfig(p as PartialRunConfig);
+    } catch (e) {
+      if (e instanceof GrokinfoError) throw new GrokinfoError(e.code, `sweep run ${i + 1}: ${e.message}`, e.details);
+      throw e;
+    }
+    const id = runId(config);
+    if (seen.has(id)) return; // identical configurations are trained once
+    seen.add(id);
+    runs.push({ id, config });
+  });
+  runs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { definition: def, runs };
+}
+
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) throw invalidArgument('--shard', 'i/n with 0 <= i < n (e.g. 0/4)', text);
+  return { index, count };
+}
+
+export function shardRuns(plan: SweepPlan, shard?: Shard): PlannedRun[] {
+  if (!shard) return plan.runs;
+  return plan.runs.filter((_, i) => i % shard.count === shard.index);
+}
+
+/** Writes sweep.json, or checks that an existing one holds the same plan (resuming). */
+export async function preparePlan(dir: string, plan: SweepPlan): Promise<void> {
+  const path = join(dir, 'sweep.json');
+  if (existsSync(path)) {
+    const old = await readJson<SweepPlan>(path);
+    const oldIds = canonicalJson(old.runs.map((r) => r.id));
+    const newIds = canonicalJson(plan.runs.map((r) => r.id));
+    if (oldIds !== newIds)
+      throw new GrokinfoError(
+        'INVALID_ARGUMENT',
+        `${dir} already holds a different sweep (${old.runs.length} runs); use another --out, or delete it to start over`,
+      );
+    return;
+  }
+  await writeJsonAtomic(path, plan);
+}
+
+export interface SweepOptions {
+  backend?: BackendName;
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+  shard?: Shard;
+  /** Most models trained together in one native call (default 64). */
+  maxBatch?: number;
+}
+
+export interface SweepResult {
+  dir: string;
+  trained: string[];
+  skipped: string[];
+  summaries: Record<string, RunSummary>;
+  seconds: number;
+}
+
+/** Groups runs into batches that can share one native trainer. */
+export function batchesOf(runs: PlannedRun[], maxBatch: number): PlannedRun[][] {
+  const groups = new Map<string, PlannedRun[]>();
+  for (const r of runs) {
+    const k = batchKey(r.config);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  const out: PlannedRun[][] = [];
+  for (const g of groups.values()) for (let i = 0; i < g.length; i += maxBatch) out.push(g.slice(i, i + maxBatch));
+  return out;
+}
+
+export async function runSweep(dir: string, plan: SweepPlan, opts: SweepOptions = {}): Promise<SweepResult> {
+  const t0 = performance.now();
+  await fs.mkdir(join(dir, 'runs'), { recursive: true });
+  await preparePlan(dir, plan);
+  const mine = shardRuns(plan, opts.shard);
+  const skipped = mine.filter((r) => isFinished(join(dir, 'runs', r.id))).map((r) => r.id);
+  const todo = mine.filter((r) => !skipped.includes(r.id));
+  const batches = batchesOf(todo, opts.maxBatch ?? 64);
+  const trained: string[] = [];
+  const summaries: Record<string, RunSummary> = {};
+  opts.progress?.line(
+    `sweep ${dir}: ${mine.length} runs${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count} of ${plan.runs.length})` : ''}, ${skipped.length} already finished, ${todo.length} to train in ${batches.length} batch(es)`,
+  );
+  for (const [bi, batch] of batches.entries()) {
+    const jobs: RunJob[] = batch.map((r) => ({ id: r.id, config: r.config, dir: join(dir, 'runs', r.id) }));
+    const sums = await trainBatch(jobs, {
+      backend: opts.backend,
+      signal: opts.signal,
+      progress: opts.progress,
+      label: `batch ${bi + 1}/${batches.length} (${jobs.length} models)`,
+    });
+    sums.forEach((s, i) => {
+      summaries[jobs[i].id] = s;
+      trained.push(jobs[i].id);
+    });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  opts.progress?.line(`sweep ${dir}: ${trained.length} trained, ${skipped.length} skipped in ${formatDuration(seconds)}`);
+  return { dir, trained, skipped, summaries, seconds };
+}
+
+/** Joins shard directories into `out`: same plan required; finished runs are copied; missing ones are listed. */
+export async function mergeSweeps(out: string, shardDirs: string[]): Promise<{ runs: number; missing: string[] }> {
+  if (shardDirs.length === 0) throw invalidArgument('merge', 'at least one shard directory');
+  let plan: SweepPlan | undefined;
+  for (const d of shardDirs) {
+    const p = join(d, 'sweep.json');
+    if (!existsSync(p)) throw new GrokinfoError('INVALID_ARGUMENT', `${d} is not a sweep directory (no sweep.json)`);
+    const pl = await readJson<SweepPlan>(p);
+    if (plan && canonicalJson(plan.runs.map((r) => r.id)) !== canonicalJson(pl.runs.map((r) => r.id)))
+      throw new GrokinfoError('INVALID_ARGUMENT', `${d} holds a different sweep plan than ${shardDirs[0]}`);
+    plan ??= pl;
+  }
+  await fs.mkdir(join(out, 'runs'), { recursive: true });
+  await preparePlan(out, plan!);
+  const missing: string[] = [];
+  let runs = 0;
+  for (const r of plan!.runs) {
+    const dest = join(out, 'runs', r.id);
+    if (isFinished(dest)) {
+      runs++;
+      continue;
+    }
+    const src = shardDirs.map((d) => join(d, 'runs', r.id)).find((d) => isFinished(d));
+    if (!src) {
+      missing.push(r.id);
+      continue;
+    }
+    const tmp = `${dest}.merging`;
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.cp(src, tmp, { recursive: true });
+    await fs.rm(dest, { recursive: true, force: true });
+    await fs.rename(tmp, dest);
+    runs++;
+  }
+  return { runs, missing };
+}
+
+/** Loads a finished run directory's records. */
+export async function listRuns(dir: string): Promise<string[]> {
+  if (existsSync(join(dir, 'summary.json')) || existsSync(join(dir, 'config.json'))) return [dir];
+  const runsDir = join(dir, 'runs');
+  if (!existsSync(runsDir)) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} is neither a run directory (config.json) nor a sweep directory (runs/)`);
+  const names = (await fs.readdir(runsDir)).sort();
+  return names.map((n) => join(runsDir, n)).filter((d) => isFinished(d));
+}
