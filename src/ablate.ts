@@ -1,0 +1,127 @@
+/**
+ * The §7 ablation: take the neurons of the lowest Omega over the whole run (the synergistic
+ * sub-network), or their complement ("inverse"), or N random neurons, retrain from the same
+ * initialisation (same seed, so the same initial parameters) for the full run, with the other
+ * neurons' layer-1 weight rows zeroed before every step (and their biases too when maskBias: the
+ * authors left biases and output weights unmasked, which is the default here). All subnets are
+ * trained together as one batch. Results: <run>/ablation/<subnet>/ (run directories) and
+ * <run>/ablation.json with the test-accuracy curves of the original and each subnet side by side.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runId } from './config.js';
+import { GrokinfoError, invalidArgument } from './errors.js';
+import { readJson, readJsonl, writeJsonAtomic } from './fsutil.js';
+import type { BackendName } from './native.js';
+import type { ProgressSink } from './progress.js';
+import { trainBatch, type RunJob } from './run.js';
+import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from './types.js';
+
+export type SubnetSpec = 'synergy' | 'inverse' | `random:${number}`;
+
+export interface AblationOptions {
+  subnets?: SubnetSpec[];
+  maskBias?: boolean;
+  /** Seed for random subnets (default: the run's seed). */
+  seed?: number;
+  backend?: BackendName;
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+}
+
+export interface AblationCurve {
+  subnet: string;
+  neurons: number[];
+  steps: number[];
+  testAcc: number[];
+  finalTestAcc: number;
+  grokStep: number | null;
+}
+
+export interface AblationResult {
+  run: string;
+  source: { step: number; synergy: number; units: string };
+  maskBias: boolean;
+  curves: AblationCurve[]; // original first
+}
+
+export function parseSubnet(text: string): SubnetSpec {
+  if (text === 'synergy' || text === 'inverse') return text;
+  const m = /^random:(\d+)$/.exec(text);
+  if (m && Number(m[1]) >= 1) return text as SubnetSpec;
+  throw invalidArgument('--subnet', 'synergy | inverse | random:N (N >= 1)', text);
+}
+
+/** The measured step with the lowest Omega over the run (step 0, the initialisation, excluded when others exist). */
+export function lowestOmega(records: OInfoRecord[]): OInfoRecord {
+  const usable = records.filter((r) => r.step > 0).length ? records.filter((r) => r.step > 0) : records;
+  if (usable.length === 0) throw new GrokinfoError('INVALID_DATA', 'the run has no O-information records');
+  return usable.reduce((best, r) => (r.synergy < best.synergy ? r : best));
+}
+
+/** Deterministic choice of n distinct indices from [0, width) (xorshift-seeded Fisher-Yates). */
+export function randomSubset(width: number, n: number, seed: number): number[] {
+  if (n > width) throw invalidArgument('--subnet random:N', `N <= ${width} (the layer width)`, n);
+  const idx = Array.from({ length: width }, (_, i) => i);
+  let s = (BigInt(seed) ^ 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
+  const next = () => {
+    s ^= (s << 13n) & 0xffffffffffffffffn;
+    s ^= s >> 7n;
+    s ^= (s << 17n) & 0xffffffffffffffffn;
+    return Number(s % 9007199254740881n) / 9007199254740881;
+  };
+  for (let i = width - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  return idx.slice(0, n).sort((a, b) => a - b);
+}
+
+export function subnetNeurons(spec: SubnetSpec, synergy: number[], width: number, seed: number): number[] {
+  if (spec === 'synergy') return [...synergy].sort((a, b) => a - b);
+  if (spec === 'inverse') {
+    const s = new Set(synergy);
+    return Array.from({ length: width }, (_, i) => i).filter((i) => !s.has(i));
+  }
+  return randomSubset(width, Number(spec.slice('random:'.length)), seed);
+}
+
+function curveOf(subnet: string, neurons: number[], metrics: MetricsRecord[], summary: RunSummary): AblationCurve {
+  return {
+    subnet,
+    neurons,
+    steps: metrics.map((m) => m.step),
+    testAcc: metrics.map((m) => m.testAcc),
+    finalTestAcc: summary.finalTestAcc,
+    grokStep: summary.grokStep,
+  };
+}
+
+export async function ablateRun(runDir: string, opts: AblationOptions = {}): Promise<AblationResult> {
+  for (const f of ['config.json', 'summary.json'])
+    if (!existsSync(join(runDir, f))) throw new GrokinfoError('INVALID_ARGUMENT', `${runDir} is not a finished run directory (no ${f})`);
+  const config = await readJson<RunConfig>(join(runDir, 'config.json'));
+  const summary = await readJson<RunSummary>(join(runDir, 'summary.json'));
+  const oinfo = readJsonl<OInfoRecord>(join(runDir, 'oinfo.jsonl'));
+  if (oinfo.length === 0)
+    throw new GrokinfoError('INVALID_ARGUMENT', `${runDir} has no oinfo.jsonl: train it with --measure oinfo first`);
+  const best = lowestOmega(oinfo);
+  const width = config.model.hidden[0];
+  const subnets = opts.subnets ?? ['synergy', 'inverse'];
+  const maskBias = opts.maskBias ?? false;
+  const seed = opts.seed ?? config.init.seed;
+  const jobs: RunJob[] = subnets.map((spec) => {
+    const keep = subnetNeurons(spec, best.synergyNeurons, width, seed);
+    const { measure: _m, ...rest } = config;
+    const c: RunConfig = { ...rest, name: `ablate-${spec.replace(':', '')}`, checkpoints: [], mask: { keep, maskBias, source: `${spec} of step ${best.step}` } };
+    return { id: runId(c), dir: join(runDir, 'ablation', spec.replace(':', '-')), config: c };
+  });
+  const sums = await trainBatch(jobs, { backend: opts.backend, signal: opts.signal, progress: opts.progress, label: `ablation of ${runDir}` });
+  const curves: AblationCurve[] = [
+    curveOf('original', Array.from({ length: width }, (_, i) => i), readJsonl<MetricsRecord>(join(runDir, 'metrics.jsonl')), summary),
+    ...jobs.map((j, i) => curveOf(subnets[i], j.config.mask!.keep, readJsonl<MetricsRecord>(join(j.dir, 'metrics.jsonl')), sums[i])),
+  ];
+  const result: AblationResult = { run: runDir, source: { step: best.step, synergy: best.synergy, units: best.units }, maskBias, curves };
+  await writeJsonAtomic(join(runDir, 'ablation.json'), result);
+  return result;
+}

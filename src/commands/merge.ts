@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { mergeSweeps } from '../sweep.js';
+
+export function register(program: Command): void {
+  program
+    .command('merge')
+    .description("join the shards of a sweep (`grokinfo sweep --shard i/n`) into one sweep directory")
+    .argument('<shards...>', 'shard sweep directories')
+    .requiredOption('--out <dir>', 'merged sweep directory')
+    .option('--json', 'print the result as JSON')
+    .action(async (shards: string[], o: Record<string, unknown>) => {
+      const r = await mergeSweeps(String(o.out), shards);
+      if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      else {
+        process.stdout.write(`${o.out}: ${r.runs} finished runs\n`);
+        if (r.missing.length) process.stdout.write(`missing (not finished in any shard): ${r.missing.join(', ')}\n`);
+      }
+      if (r.missing.length) process.exitCode = 1;
+    });
+}

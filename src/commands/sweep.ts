@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { readJson } from '../fsutil.js';
+import { consoleProgress } from '../progress.js';
+import { parseShard, planSweep, runSweep, type SweepDefinition } from '../sweep.js';
+import type { BackendName } from '../native.js';
+import { addRunFlags, interruptController, parseNumber, runFlagsToConfig } from './runflags.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('sweep')
+    .description('train a grid or list of configurations x seeds in batched native calls; resumable (rerun the same command) and shardable')
+    .requiredOption('--out <dir>', 'sweep directory')
+    .option('--config <file>', 'sweep definition (JSON: {name, base, list, grid, seeds}); flags add to its base')
+    .option('--seeds <list>', 'model seeds, e.g. 0,100,200,300,400')
+    .option('--shard <i/n>', 'train only shard i of n (deterministic split for job arrays); join with `grokinfo merge`')
+    .option('--max-batch <n>', 'most models per native call (default 64)')
+    .option('--plan', 'print the expanded plan and exit')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--quiet', 'no progress output');
+  addRunFlags(cmd, { lists: true });
+  cmd.action(async (o: Record<string, unknown>) => {
+    const def: SweepDefinition = o.config ? await readJson<SweepDefinition>(String(o.config)) : {};
+    const { base, grid } = runFlagsToConfig(o, true);
+    def.base = { ...(def.base ?? {}), ...base } as SweepDefinition['base'];
+    def.grid = { ...(def.grid ?? {}), ...grid };
+    if (o.seeds !== undefined) def.seeds = String(o.seeds).split(',').map((s) => parseNumber('--seeds', s.trim(), true));
+    const plan = planSweep(def);
+    if (o.plan) {
+      process.stdout.write(JSON.stringify(plan.runs.map((r) => ({ id: r.id, config: r.config })), null, 2) + '\n');
+      return;
+    }
+    const progress = consoleProgress({ quiet: !!o.quiet });
+    const intr = interruptController(() => progress.line('cancelling: finished runs are kept; rerun the same command to resume'));
+    try {
+      const res = await runSweep(String(o.out), plan, {
+        backend: o.backend as BackendName,
+        signal: intr.signal,
+        progress,
+        shard: o.shard ? parseShard(String(o.shard)) : undefined,
+        maxBatch: o.maxBatch ? parseNumber('--max-batch', String(o.maxBatch), true) : undefined,
+      });
+      progress.done();
+      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+    } finally {
+      intr.dispose();
+    }
+  });
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { resolveRunConfig, runId } from '../config.js';
+import { consoleProgress } from '../progress.js';
+import { trainBatch } from '../run.js';
+import type { BackendName } from '../native.js';
+import { addRunFlags, interruptController, runFlagsToConfig } from './runflags.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description('train one model (paper defaults, METHOD.md §1) and write its run directory')
+    .option('--out <dir>', 'run directory (default runs/<id>)')
+    .option('--name <name>', 'run name (used in the id)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no progress output');
+  addRunFlags(cmd);
+  cmd.action(async (o: Record<string, unknown>) => {
+    const { base } = runFlagsToConfig(o, false);
+    if (o.name) base.name = String(o.name);
+    const config = resolveRunConfig(base);
+    const id = runId(config);
+    const dir = (o.out as string | undefined) ?? join('runs', id);
+    const progress = consoleProgress({ quiet: !!o.quiet });
+    const intr = interruptController(() => progress.line('cancelling (the run will have no summary.json; run it again to redo it)'));
+    try {
+      const [summary] = await trainBatch([{ id, dir, config }], {
+        backend: o.backend as BackendName,
+        signal: intr.signal,
+        progress,
+      });
+      progress.done();
+      if (o.json) process.stdout.write(JSON.stringify({ dir, id, ...summary }, null, 2) + '\n');
+      else process.stdout.write(`${dir}\n`);
+    } finally {
+      intr.dispose();
+    }
+  });
+}

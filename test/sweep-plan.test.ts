@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { batchKey, paperDefaults, resolveRunConfig, runId } from '../src/config.js';
+import { GrokinfoError } from '../src/errors.js';
+import { batchesOf, parseShard, planSweep, shardRuns } from '../src/sweep.js';
+import { runFlagsToConfig } from '../src/commands/runflags.js';
+
+function code(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof GrokinfoError ? e.code : 'not-coded';
+  }
+  return undefined;
+}
+
+describe('run configuration', () => {
+  it('paper defaults are METHOD.md §1', () => {
+    const c = paperDefaults();
+    expect(c.task).toEqual({ op: 'add', p: 97, trainFraction: 0.4, splitSeed: 420 });
+    expect(c.model.hidden).toEqual([250]);
+    expect(c.model.biasFirst && !c.model.biasOut).toBe(true);
+    expect(c.optim).toMatchObject({ optimizer: 'adamw', lr: 0.03, beta1: 0.9, beta2: 0.98, eps: 1e-8 });
+    expect(c.steps).toBe(4000);
+    expect(c.evalEvery).toBe(5);
+    expect(c.grokThreshold).toBe(0.98);
+  });
+  it('rejects bad values with coded errors naming the flag', () => {
+    expect(code(() => resolveRunConfig({ task: { p: 1 } }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => resolveRunConfig({ task: { op: 'div', p: 21 } }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => resolveRunConfig({ task: { op: 'pow' as never } }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => resolveRunConfig({ task: { trainFraction: 1 } }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => resolveRunConfig({ optim: { lr: -1 } }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => resolveRunConfig({ optim: { lr: NaN } }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => resolveRunConfig({ model: { hidden: [0] } }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => resolveRunConfig({ optim: { beta2: 1 } }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => resolveRunConfig({ task: { op: 'div', p: 23 } }))).toBeUndefined();
+    try {
+      resolveRunConfig({ optim: { lr: 0 } });
+    } catch (e) {
+      expect((e as Error).message).toContain('--lr');
+    }
+  });
+  it('run ids are stable and distinguish configurations', () => {
+    const a = resolveRunConfig({ optim: { weightDecay: 0.1 } });
+    const b = resolveRunConfig({ optim: { weightDecay: 0.1 } });
+    const c = resolveRunConfig({ optim: { weightDecay: 2 } });
+    expect(runId(a)).toBe(runId(b));
+    expect(runId(a)).not.toBe(runId(c));
+    expect(batchKey(a)).toBe(batchKey(c));
+    expect(batchKey(a)).not.toBe(batchKey(resolveRunConfig({ task: { p: 23 } })));
+  });
+});
+
+describe('sweep plans', () => {
+  it('expands list x grid x seeds, deduplicating identical runs', () => {
+    const plan = planSweep({
+      base: { steps: 100, task: { p: 23 } },
+      list: [{ optim: { weightDecay: 1 } }, { init: { alpha: 8, zeroOutput: true, constantNorm: true }, optim: { weightDecay: 0 } }],
+      grid: { 'optim.lr': [0.01, 0.03] },
+      seeds: [0, 1, 2],
+    });
+    expect(plan.runs.length).toBe(2 * 2 * 3);
+    expect(new Set(plan.runs.map((r) => r.id)).size).toBe(12);
+    expect(plan.runs.every((r) => r.config.steps === 100 && r.config.task.p === 23)).toBe(true);
+    const dup = planSweep({ base: { steps: 10 }, seeds: [0, 0] });
+    expect(dup.runs.length).toBe(1);
+  });
+  it('rejects an invalid definition with a coded error', () => {
+    expect(code(() => planSweep({ grid: { 'optim.lr': [] } } as never))).toBe('INVALID_ARGUMENT');
+    expect(code(() => planSweep({ grid: { 'optim.nope': [1] } }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => planSweep({ extra: 1 } as never))).toBe('INVALID_ARGUMENT');
+    expect(code(() => planSweep({ base: { optim: { lr: -1 } } }))).toBe('INVALID_ARGUMENT');
+  });
+  it('shards are disjoint, deterministic and cover the plan', () => {
+    const plan = planSweep({ base: { steps: 10 }, grid: { 'optim.weightDecay': [0.1, 1, 2, 10, 50] }, seeds: [0, 1, 2] });
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 4; i++) for (const r of shardRuns(plan, { index: i, count: 4 })) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
+    expect(seen.size).toBe(plan.runs.length);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(shardRuns(plan, parseShard('1/4')).map((r) => r.id)).toEqual(shardRuns(planSweep(plan.definition), parseShard('1/4')).map((r) => r.id));
+    expect(code(() => parseShard('4/4'))).toBe('INVALID_ARGUMENT');
+    expect(code(() => parseShard('x'))).toBe('INVALID_ARGUMENT');
+  });
+  it('batches group runs of one shape, at most maxBatch each', () => {
+    const plan = planSweep({ base: { steps: 10 }, list: [{ task: { p: 23 } }, { task: { p: 29 } }], seeds: [0, 1, 2, 3, 4] });
+    const b = batchesOf(plan.runs, 3);
+    expect(b.map((x) => x.length).sort()).toEqual([2, 2, 3, 3]);
+    for (const batch of b) expect(new Set(batch.map((r) => batchKey(r.config))).size).toBe(1);
+  });
+});
+
+describe('run flags', () => {
+  it('map to config paths; lists become grid axes only in sweeps', () => {
+    const { base, grid } = runFlagsToConfig({ weightDecay: '0.1,2', p: '23', hidden: '16x8', measure: 'oinfo', every: '10' }, true);
+    expect(grid['optim.weightDecay']).toEqual([0.1, 2]);
+    expect(base.task?.p).toBe(23);
+    expect(base.model?.hidden).toEqual([16, 8]);
+    expect(base.measure).toMatchObject({ kind: 'oinfo', every: 10 });
+    expect(code(() => runFlagsToConfig({ weightDecay: '0.1,2' }, false))).toBe('INVALID_ARGUMENT');
+    expect(code(() => runFlagsToConfig({ lr: 'abc' }, false))).toBe('INVALID_ARGUMENT');
+    expect(code(() => runFlagsToConfig({ bins: '10' }, false))).toBe('INVALID_ARGUMENT');
+    const alpha = runFlagsToConfig({ alphaInit: true, alpha: '8' }, false).base;
+    expect(alpha).toMatchObject({ optim: { weightDecay: 0 }, init: { alpha: 8, zeroOutput: true, constantNorm: true } });
+  });
+});
