@@ -1,0 +1,158 @@
+/**
+ * Runs and sweeps end to end on the CPU at a tiny scale: records, schedule, failures, measurement
+ * hook, resume after cancellation, shards + merge, ablation.
+ */
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ablateRun } from '../src/ablate.js';
+import { resolveRunConfig, runId } from '../src/config.js';
+import { GrokinfoError } from '../src/errors.js';
+import { readJsonl } from '../src/fsutil.js';
+import { oinfo } from '../src/oinfo.js';
+import { trainBatch, archOf, modelOf } from '../src/run.js';
+import { mergeSweeps, planSweep, runSweep } from '../src/sweep.js';
+import { makeTask } from '../src/task.js';
+import { Trainer } from '../src/trainer.js';
+import type { MetricsRecord, OInfoRecord, RunSummary } from '../src/types.js';
+
+const tiny = {
+  task: { p: 11, trainFraction: 0.5, splitSeed: 3 },
+  model: { hidden: [24] },
+  optim: { lr: 0.01, weightDecay: 1 },
+  steps: 40,
+  evalEvery: 10,
+};
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'grokinfo-run-'));
+}
+
+describe('trainBatch', () => {
+  it('writes config, metrics at every evaluation, oinfo at every measurement, summary last', async () => {
+    const dir = tmp();
+    const cfgs = [0, 1].map((seed) => resolveRunConfig({ ...tiny, init: { seed }, measure: { every: 20, bins: 4 }, checkpoints: [20] }));
+    const jobs = cfgs.map((config) => ({ id: runId(config), dir: join(dir, runId(config)), config }));
+    const sums = await trainBatch(jobs, { backend: 'cpu' });
+    for (const [i, j] of jobs.entries()) {
+      const metrics = readJsonl<MetricsRecord>(join(j.dir, 'metrics.jsonl'));
+      expect(metrics.map((m) => m.step)).toEqual([0, 10, 20, 30, 40]);
+      const oi = readJsonl<OInfoRecord>(join(j.dir, 'oinfo.jsonl'));
+      expect(oi.map((r) => r.step)).toEqual([0, 20, 40]);
+      for (const r of oi) {
+        expect(r.synergy).toBeLessThanOrEqual(r.redundancy);
+        expect(r.binSizes.reduce((a, b) => a + b, 0) + r.dead).toBe(24);
+        expect(r.synergyNeurons.length).toBe(r.synergySize);
+      }
+      const summary = JSON.parse(readFileSync(join(j.dir, 'summary.json'), 'utf8')) as RunSummary;
+      expect(summary).toEqual(sums[i]);
+      const firstGrok = metrics.find((m) => m.testAcc > 0.98)?.step ?? null;
+      expect(summary.grokStep).toBe(firstGrok);
+      expect(summary.finalTestAcc).toBe(metrics[metrics.length - 1].testAcc);
+      expect(existsSync(join(j.dir, 'checkpoints', 'step-20.safetensors'))).toBe(true);
+      expect(existsSync(join(j.dir, 'metrics.jsonl.partial'))).toBe(false);
+      expect(statSync(join(j.dir, 'summary.json')).mtimeMs).toBeGreaterThanOrEqual(statSync(join(j.dir, 'metrics.jsonl')).mtimeMs);
+    }
+  });
+
+  it('a diverging model is recorded as failed and the others are unaffected', async () => {
+    const dir = tmp();
+    const good = resolveRunConfig({ ...tiny, init: { seed: 5 } });
+    const bad = resolveRunConfig({ ...tiny, init: { seed: 5 }, optim: { lr: 1e3, weightDecay: 0, optimizer: 'sgd' } });
+    const alone = await trainBatch([{ id: 'alone', dir: join(dir, 'alone'), config: good }], { backend: 'cpu' });
+    const both = await trainBatch(
+      [
+        { id: 'good', dir: join(dir, 'good'), config: good },
+        { id: 'bad', dir: join(dir, 'bad'), config: bad },
+      ],
+      { backend: 'cpu' },
+    );
+    expect(both[1].failed).toMatch(/non-finite|diverg/i);
+    expect(both[0].failed).toBeNull();
+    expect(readFileSync(join(dir, 'good', 'metrics.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'alone', 'metrics.jsonl'), 'utf8'));
+    expect(both[0].finalTestAcc).toBe(alone[0].finalTestAcc);
+  });
+});
+
+describe('measurement hook', () => {
+  it('equals the O-information engine run separately on the same activations', async () => {
+    const config = resolveRunConfig({ ...tiny, init: { seed: 7 } });
+    const task = makeTask(config.task);
+    const trainer = await Trainer.create({ backend: 'cpu', arch: archOf(config), task, models: [modelOf(config)] });
+    await trainer.step(30);
+    const hidden = trainer.hidden(0, 0);
+    const [hooked] = await trainer.measure([0], 0, { bins: 5, ties: 'average', units: 'bits' });
+    const rows = task.trainA.length;
+    const alive: number[] = [];
+    for (let j = 0; j < 24; j++) {
+      let constant = true;
+      for (let i = 1; i < rows && constant; i++) if (hidden[i * 24 + j] !== hidden[j]) constant = false;
+      if (!constant) alive.push(j);
+    }
+    expect(hooked.dead).toBe(24 - alive.length);
+    const sub = new Float64Array(rows * alive.length);
+    for (let i = 0; i < rows; i++) for (const [k, j] of alive.entries()) sub[i * alive.length + k] = hidden[i * 24 + j];
+    const bins: number[][] = [];
+    for (let b = 0; b < hooked.binSizes.length; b++) bins.push(alive.map((j, k) => (hooked.labels[j] === b ? k : -1)).filter((k) => k >= 0));
+    const separate = (await oinfo({ data: sub, rows, cols: alive.length }, { bins, units: 'bits', minSize: 2, maxSize: bins.length })) as Awaited<ReturnType<typeof oinfo>> & { synergy: { value: number; variables: number[] }; redundancy: { value: number } };
+    expect(hooked.synergy).toBeCloseTo(separate.synergy.value, 9);
+    expect(hooked.redundancy).toBeCloseTo(separate.redundancy.value, 9);
+    expect([...hooked.synergyNeurons].sort((a, b) => a - b)).toEqual(separate.synergy.variables.map((k: number) => alive[k]).sort((a: number, b: number) => a - b));
+    trainer.dispose?.();
+  });
+});
+
+describe('sweeps', () => {
+  it('resume after cancellation keeps finished runs and trains only the rest', async () => {
+    const dir = tmp();
+    const plan = planSweep({ base: { ...tiny }, grid: { 'optim.weightDecay': [0.5, 1] }, seeds: [0, 1] });
+    const ac = new AbortController();
+    let finished = 0;
+    const progress = {
+      status() {},
+      line(t: string) {
+        if (/test acc/.test(t) && ++finished === 2) ac.abort();
+      },
+      done() {},
+    };
+    await expect(runSweep(dir, plan, { backend: 'cpu', maxBatch: 2, signal: ac.signal, progress })).rejects.toSatisfy(
+      (e: unknown) => e instanceof GrokinfoError && e.code === 'CANCELLED',
+    );
+    const done = plan.runs.filter((r) => existsSync(join(dir, 'runs', r.id, 'summary.json'))).map((r) => r.id);
+    expect(done.length).toBe(2);
+    const before = done.map((id) => readFileSync(join(dir, 'runs', id, 'metrics.jsonl'), 'utf8'));
+    const res = await runSweep(dir, plan, { backend: 'cpu', maxBatch: 2 });
+    expect(res.skipped.sort()).toEqual(done.sort());
+    expect(res.trained.length).toBe(2);
+    expect(done.map((id) => readFileSync(join(dir, 'runs', id, 'metrics.jsonl'), 'utf8'))).toEqual(before);
+    for (const r of plan.runs) expect(existsSync(join(dir, 'runs', r.id, 'summary.json'))).toBe(true);
+  });
+
+  it('shards merge into the whole sweep', async () => {
+    const root = tmp();
+    const plan = planSweep({ base: { ...tiny, steps: 10 }, seeds: [0, 1, 2] });
+    for (let i = 0; i < 2; i++) await runSweep(join(root, `s${i}`), plan, { backend: 'cpu', shard: { index: i, count: 2 } });
+    const merged = await mergeSweeps(join(root, 'all'), [join(root, 's0'), join(root, 's1')]);
+    expect(merged).toEqual({ runs: 3, missing: [] });
+    const partial = await mergeSweeps(join(root, 'half'), [join(root, 's0')]);
+    expect(partial.missing.length).toBe(1);
+  });
+});
+
+describe('ablation', () => {
+  it('trains the synergistic sub-network and its inverse from the same initialisation', async () => {
+    const dir = tmp();
+    const config = resolveRunConfig({ ...tiny, init: { seed: 2 }, measure: { every: 10, bins: 4 } });
+    await trainBatch([{ id: 'r', dir, config }], { backend: 'cpu' });
+    const res = await ablateRun(dir, { subnets: ['synergy', 'inverse', 'random:5'], backend: 'cpu' });
+    expect(res.curves.map((c) => c.subnet)).toEqual(['original', 'synergy', 'inverse', 'random:5']);
+    const [, syn, inv, rnd] = res.curves;
+    expect([...syn.neurons, ...inv.neurons].sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    expect(rnd.neurons.length).toBe(5);
+    const oi = readJsonl<OInfoRecord>(join(dir, 'oinfo.jsonl')).filter((r) => r.step > 0);
+    const min = oi.reduce((a, b) => (b.synergy < a.synergy ? b : a));
+    expect(syn.neurons).toEqual([...min.synergyNeurons].sort((a, b) => a - b));
+    expect(existsSync(join(dir, 'ablation.json'))).toBe(true);
+  });
+});
