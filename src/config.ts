@@ -139,3 +139,18 @@ export function canonicalJson(v: unknown): string {
       .join(',')}}`;
   return JSON.stringify(v);
 }
+
+function mergeDeep(a: unknown, b: unknown): unknown {
+  if (b === undefined) return a;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = mergeDeep(out[k], v);
+    return out;
+  }
+  return b;
+}
+
+/** Deep merge of partial configurations (later wins; arrays are replaced, not merged). */
+export function deepMergeConfig(...parts: PartialRunConfig[]): PartialRunConfig {
+  return parts.reduce<unknown>((acc, p) => mergeDeep(acc, p), {}) as PartialRunConfig;
+}

@@ -11,7 +11,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { batchKey, canonicalJson, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
+import { batchKey, canonicalJson, deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
 import { GrokinfoError, invalidArgument } from './errors.js';
 import { readJson, writeJsonAtomic } from './fsutil.js';
 import type { BackendName } from './native.js';
@@ -64,16 +64,6 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
   o[keys[keys.length - 1]] = value;
 }
 
-function deepMerge(a: unknown, b: unknown): unknown {
-  if (b === undefined) return a;
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = deepMerge(out[k], v);
-    return out;
-  }
-  return b;
-}
-
 const GRID_PATHS = new Set([
   'task.op', 'task.p', 'task.trainFraction', 'task.splitSeed',
   'model.hidden', 'model.biasFirst', 'model.biasHidden', 'model.biasOut',
@@ -90,7 +80,7 @@ export function planSweep(def: SweepDefinition): SweepPlan {
   }
   for (const path of Object.keys(def.grid ?? {}))
     if (!GRID_PATHS.has(path)) throw invalidArgument(`sweep grid key "${path}"`, `one of ${[...GRID_PATHS].join(', ')}`);
-  let partials: Record<string, unknown>[] = (def.list ?? [{}]).map((c) => deepMerge(def.base ?? {}, c) as Record<string, unknown>);
+  let partials: Record<string, unknown>[] = (def.list ?? [{}]).map((c) => deepMergeConfig(def.base ?? {}, c) as Record<string, unknown>);
   for (const [path, values] of Object.entries(def.grid ?? {})) {
     const next: Record<string, unknown>[] = [];
     for (const p of partials)

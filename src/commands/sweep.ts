@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { deepMergeConfig } from '../config.js';
 import { readJson } from '../fsutil.js';
 import { consoleProgress } from '../progress.js';
 import { parseShard, planSweep, runSweep, type SweepDefinition } from '../sweep.js';
@@ -21,7 +22,7 @@ export function register(program: Command): void {
   cmd.action(async (o: Record<string, unknown>) => {
     const def: SweepDefinition = o.config ? await readJson<SweepDefinition>(String(o.config)) : {};
     const { base, grid } = runFlagsToConfig(o, true);
-    def.base = { ...(def.base ?? {}), ...base } as SweepDefinition['base'];
+    def.base = deepMergeConfig(def.base ?? {}, base);
     def.grid = { ...(def.grid ?? {}), ...grid };
     if (o.seeds !== undefined) def.seeds = String(o.seeds).split(',').map((s) => parseNumber('--seeds', s.trim(), true));
     const plan = planSweep(def);

@@ -1,0 +1,154 @@
+/**
+ * `grokinfo reproduce`: the paper's experiments (METHOD.md §1-3) from one command.
+ *   1. one sweep: weight decay 0.1, 2, 10, 50 (standard init) and alpha 1, 8, 50 (weight decay 0,
+ *      output zeroed, constant norm), x seeds, measured with O-information every `every` steps;
+ *   2. the §7 ablation (synergistic sub-network and its inverse) of the first seed of weight decay 2
+ *      and of weight decay 0.1;
+ *   3. analysis: timelines, phases, grokking prediction, the claims table (verdicts computed);
+ *   4. the report: every figure as SVG and PNG, and report.html.
+ * Every stage resumes: finished runs, ablations and analyses are kept when the command is rerun.
+ * --quick keeps the paper's task and model but trains fewer seeds for fewer steps and measures
+ * less often; what it changed is written in reproduce.json and in the report header.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { ablateRun, type AblationResult } from './ablate.js';
+import { analyzeSweep, type SweepAnalysis } from './analyze.js';
+import { deepMergeConfig, type PartialRunConfig } from './config.js';
+import { readJson, writeJsonAtomic } from './fsutil.js';
+import { resolveBackend, type BackendName } from './native.js';
+import { formatDuration, type ProgressSink } from './progress.js';
+import { writeReport } from './report/index.js';
+import { planSweep, runSweep, type SweepPlan } from './sweep.js';
+
+export interface ReproduceOptions {
+  quick?: boolean;
+  out?: string;
+  backend?: BackendName;
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+  /** Overrides of the run settings (e.g. a tiny configuration for CI). */
+  overrides?: PartialRunConfig;
+  seeds?: number[];
+  /** Measure every n steps (default 5; quick 50). */
+  every?: number;
+  /** Skip the PNG/SVG/HTML report (analysis still runs). */
+  noReport?: boolean;
+}
+
+export const PAPER_WEIGHT_DECAYS = [0.1, 2, 10, 50];
+export const PAPER_ALPHAS = [1, 8, 50];
+export const PAPER_SEEDS = [0, 100, 200, 300, 400];
+
+export interface ReproduceSettings {
+  quick: boolean;
+  seeds: number[];
+  steps: number;
+  every: number;
+  evalEvery: number;
+  note: string;
+}
+
+export function reproduceSettings(opts: ReproduceOptions): ReproduceSettings {
+  const quick = !!opts.quick;
+  const seeds = opts.seeds ?? (quick ? [0] : PAPER_SEEDS);
+  const steps = opts.overrides?.steps ?? (quick ? 1500 : 4000);
+  const every = opts.every ?? (quick ? 50 : 5);
+  const evalEvery = opts.overrides?.evalEvery ?? (quick ? 10 : 5);
+  const note = quick
+    ? `quick mode: ${seeds.length} seed(s) instead of 5, ${steps} steps instead of 4000, O-information every ${every} steps instead of 5, evaluation every ${evalEvery}`
+    : 'full protocol: 5 seeds, 4000 steps, O-information every 5 steps';
+  return { quick, seeds, steps, every, evalEvery, note };
+}
+
+export function reproducePlan(opts: ReproduceOptions): SweepPlan {
+  const s = reproduceSettings(opts);
+  const base = deepMergeConfig(
+    { steps: s.steps, evalEvery: s.evalEvery, measure: { kind: 'oinfo', every: s.every, bins: 10 } },
+    opts.overrides ?? {},
+  );
+  return planSweep({
+    name: s.quick ? 'paper-quick' : 'paper',
+    base,
+    list: [
+      ...PAPER_WEIGHT_DECAYS.map((wd) => ({ name: `wd${wd}`, optim: { weightDecay: wd } })),
+      ...PAPER_ALPHAS.map((a) => ({
+        name: `alpha${a}`,
+        optim: { weightDecay: 0 },
+        init: { alpha: a, zeroOutput: true, constantNorm: true },
+      })),
+    ],
+    seeds: s.seeds,
+  });
+}
+
+export interface ReproduceResult {
+  out: string;
+  settings: ReproduceSettings;
+  backend: string;
+  machine: string;
+  seconds: { train: number; ablation: number; analysis: number; report: number; total: number };
+  analysis: SweepAnalysis;
+  ablations: AblationResult[];
+}
+
+export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceResult> {
+  const out = opts.out ?? 'grokinfo-reproduce';
+  const t0 = performance.now();
+  const settings = reproduceSettings(opts);
+  const plan = reproducePlan(opts);
+  const backend = resolveBackend(opts.backend ?? 'auto');
+  const machine = `${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length} threads${backend.backend === 'cuda' ? `, ${backend.reason}` : ''}`;
+  const progress = opts.progress;
+  progress?.line(`reproduce: ${plan.runs.length} runs; ${settings.note}; backend ${backend.backend} (${backend.reason})`);
+  const sweepDir = join(out, 'sweep');
+  await runSweep(sweepDir, plan, { backend: backend.backend, signal: opts.signal, progress });
+  const tTrain = performance.now();
+
+  // §7 ablations: first seed of weight decay 2 and 0.1.
+  const ablations: AblationResult[] = [];
+  for (const name of ['wd2', 'wd0.1']) {
+    const run = plan.runs.find((r) => r.config.name === name && r.config.init.seed === settings.seeds[0]);
+    if (!run) continue;
+    const dir = join(sweepDir, 'runs', run.id);
+    const done = join(dir, 'ablation.json');
+    if (existsSync(done)) ablations.push(await readJson<AblationResult>(done));
+    else {
+      progress?.line(`ablation of ${name} (seed ${settings.seeds[0]}): synergistic sub-network and inverse`);
+      ablations.push(await ablateRun(dir, { subnets: ['synergy', 'inverse'], backend: backend.backend, signal: opts.signal, progress }));
+    }
+  }
+  const tAbl = performance.now();
+  const analysis = await analyzeSweep(sweepDir, { ablations, progress });
+  const tAn = performance.now();
+  const seconds = {
+    train: (tTrain - t0) / 1000,
+    ablation: (tAbl - tTrain) / 1000,
+    analysis: (tAn - tAbl) / 1000,
+    report: 0,
+    total: 0,
+  };
+  if (!opts.noReport) {
+    await writeReport(sweepDir, join(out, 'report'), {
+      claims: analysis.claims,
+      title: `grokinfo reproduction of Clauw, Marinazzo & Stramaglia (2024)`,
+      notes: [settings.note, `machine: ${machine}`, `backend: ${backend.backend} (${backend.reason})`],
+      timings: seconds,
+      ablations,
+      progress,
+    });
+  }
+  seconds.report = (performance.now() - tAn) / 1000;
+  seconds.total = (performance.now() - t0) / 1000;
+  const result: ReproduceResult = { out, settings, backend: backend.backend, machine, seconds, analysis, ablations };
+  await writeJsonAtomic(join(out, 'reproduce.json'), result);
+  await fs.writeFile(join(out, 'claims.md'), claimsMarkdown(analysis));
+  progress?.line(`reproduce: done in ${formatDuration(seconds.total)} -> ${join(out, 'report', 'report.html')}`);
+  return result;
+}
+
+export function claimsMarkdown(a: SweepAnalysis): string {
+  const rows = a.claims.map((c) => `| ${c.id} | ${c.claim} | ${c.measured.replace(/\|/g, '/')} | ${c.verdict} |`);
+  return ['| id | claim | measured | verdict |', '|---|---|---|---|', ...rows, ''].join('\n');
+}
