@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import type { BackendName } from '../native.js';
+import { consoleProgress } from '../progress.js';
+import { reproduce } from '../reproduce.js';
+import { interruptController, parseNumber, runFlagsToConfig, addRunFlags } from './runflags.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('reproduce')
+    .description("the paper's experiments, ablation, analysis, figures and claims table from one command (resumable)")
+    .option('--quick', 'fewer seeds, fewer steps, coarser measurement (stated in the output); about 10 minutes on 2 CPU cores')
+    .option('--out <dir>', 'output directory', 'grokinfo-reproduce')
+    .option('--seeds <list>', 'model seeds (default 0,100,200,300,400; quick: 0)')
+    .option('--no-report', 'skip the figures and report.html')
+    .option('--json', 'print the result as JSON')
+    .option('--quiet', 'no progress output');
+  addRunFlags(cmd);
+  cmd.action(async (o: Record<string, unknown>) => {
+    const { base } = runFlagsToConfig({ ...o, measure: undefined, every: undefined, bins: undefined, ties: undefined, units: undefined, biasCorrect: undefined, layer: undefined }, false);
+    const progress = consoleProgress({ quiet: !!o.quiet });
+    const intr = interruptController(() => progress.line('cancelling: finished work is kept; rerun the same command to resume'));
+    try {
+      const res = await reproduce({
+        quick: !!o.quick,
+        out: String(o.out),
+        backend: o.backend as BackendName,
+        signal: intr.signal,
+        progress,
+        overrides: base,
+        seeds: o.seeds !== undefined ? String(o.seeds).split(',').map((s) => parseNumber('--seeds', s.trim(), true)) : undefined,
+        every: o.every !== undefined ? parseNumber('--every', String(o.every), true) : undefined,
+        noReport: o.report === false,
+      });
+      progress.done();
+      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      else {
+        process.stdout.write(`\nclaims (${res.settings.note}):\n`);
+        for (const c of res.analysis.claims) process.stdout.write(`  [${c.verdict}] ${c.id}: ${c.claim} — ${c.measured}\n`);
+        process.stdout.write(`\nreport: ${res.out}/report/report.html\n`);
+      }
+    } finally {
+      intr.dispose();
+    }
+  });
+}
