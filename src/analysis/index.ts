@@ -1,0 +1,3 @@
+/** The analysis layer: normalised timelines, Pareto fronts, seed aggregation, phases, prediction, claims. */
+export * from './timeline.js';
+export * from './phases.js';

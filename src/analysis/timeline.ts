@@ -1,0 +1,314 @@
+/**
+ * Normalised timelines (METHOD.md §2.6), seed aggregation, Pareto fronts and metric helpers.
+ * Pure functions over records; every algorithm and threshold is documented in src/analysis/README.md.
+ */
+import { GrokinfoError, invalidArgument } from '../errors.js';
+import type { MetricsRecord, OInfoRecord, Timeline } from '../types.js';
+
+/** EMA weight on the new value used by the paper's plots (METHOD.md §2.6). */
+export const PAPER_EMA_ALPHA = 0.1;
+/**
+ * Hampel half-window used for the size curve. The authors call `hampel(x, window_size=3, n_sigma=3.0)`
+ * from the `hampel` package (>= 1.0, the version whose result has `.filtered_data`), where window_size is
+ * the FULL window length and the half-window is window_size // 2 = 1. See README.md for the discussion.
+ */
+export const PAPER_HAMPEL_HALF_WINDOW = 1;
+export const PAPER_HAMPEL_SIGMA = 3;
+/** Gaussian consistency factor of the median absolute deviation. */
+export const MAD_SCALE = 1.4826;
+
+function checkFinite(x: readonly number[], what: string): void {
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) {
+      throw new GrokinfoError('INVALID_DATA', `${what}[${i}] is not a finite number (got ${x[i]})`, { what, index: i });
+    }
+  }
+}
+
+function median(sorted: readonly number[]): number {
+  const n = sorted.length;
+  const h = n >> 1;
+  return n % 2 === 1 ? sorted[h]! : 0.5 * (sorted[h - 1]! + sorted[h]!);
+}
+
+/**
+ * Hampel filter: for every i with a full window [i - halfWindow, i + halfWindow] inside the series, the
+ * window median m and MAD (median of |x_j - m|) give a threshold nSigma * 1.4826 * MAD; if |x_i - m| exceeds
+ * it, x_i is replaced by m. Windows are taken on the ORIGINAL series (not recursive); the first and last
+ * halfWindow points are left as they are (as the `hampel` package does).
+ */
+export function hampel(x: readonly number[], halfWindow: number, nSigma: number): number[] {
+  if (!Number.isInteger(halfWindow) || halfWindow < 1) throw invalidArgument('halfWindow', 'an integer >= 1', halfWindow);
+  if (!(Number.isFinite(nSigma) && nSigma >= 0)) throw invalidArgument('nSigma', 'a finite number >= 0', nSigma);
+  checkFinite(x, 'x');
+  const out = x.slice();
+  const w = new Array<number>(2 * halfWindow + 1);
+  for (let i = halfWindow; i < x.length - halfWindow; i++) {
+    for (let j = -halfWindow; j <= halfWindow; j++) w[j + halfWindow] = x[i + j]!;
+    w.sort((a, b) => a - b);
+    const m = median(w);
+    const dev = w.map((v) => Math.abs(v - m)).sort((a, b) => a - b);
+    const mad = median(dev);
+    if (Math.abs(x[i]! - m) > nSigma * MAD_SCALE * mad) out[i] = m;
+  }
+  return out;
+}
+
+/** Exponential moving average: s_0 = x_0, s_t = alpha x_t + (1 - alpha) s_{t-1}. alpha in (0, 1]. */
+export function ema(x: readonly number[], alpha: number): number[] {
+  if (!(alpha > 0 && alpha <= 1)) throw invalidArgument('alpha', 'a number in (0, 1]', alpha);
+  checkFinite(x, 'x');
+  const out = new Array<number>(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = i === 0 ? x[0]! : alpha * x[i]! + (1 - alpha) * out[i - 1]!;
+  return out;
+}
+
+/**
+ * Forward-backward EMA (zero phase lag): the EMA run forwards, then the EMA of that run backwards.
+ * Used by phase detection, where the forward EMA's lag of about (1 - alpha)/alpha samples would shift the
+ * boundaries; the paper's plots use the plain forward EMA.
+ */
+export function emaZeroLag(x: readonly number[], alpha: number): number[] {
+  const f = ema(x, alpha);
+  return ema(f.reverse(), alpha).reverse();
+}
+
+/** Min-max scaling to [0, 1]; a constant series maps to all zeros (as sklearn's MinMaxScaler does). */
+export function minMax(x: readonly number[]): number[] {
+  checkFinite(x, 'x');
+  if (x.length === 0) return [];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of x) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const span = hi - lo;
+  return x.map((v) => (span > 0 ? (v - lo) / span : 0));
+}
+
+/** Converts an Omega value to bits. */
+export function toBits(value: number, units: 'bits' | 'nats'): number {
+  return units === 'nats' ? value / Math.LN2 : value;
+}
+
+/**
+ * Validates a run's O-information records (finite values, strictly increasing steps, one unit) and returns
+ * them with step 0 dropped. Throws INVALID_DATA naming the row and the field.
+ */
+export function measuredRecords(oinfo: readonly OInfoRecord[], dropStepZero = true): OInfoRecord[] {
+  if (!Array.isArray(oinfo)) throw invalidArgument('oinfo', 'an array of OInfoRecord');
+  const units = oinfo[0]?.units;
+  for (let i = 0; i < oinfo.length; i++) {
+    const r = oinfo[i]!;
+    for (const k of ['step', 'synergy', 'redundancy', 'synergySize'] as const) {
+      if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) {
+        throw new GrokinfoError('INVALID_DATA', `oinfo row ${i}: ${k} is not a finite number (got ${String(r[k])})`, { row: i, field: k });
+      }
+    }
+    if (i > 0 && !(r.step > oinfo[i - 1]!.step)) {
+      throw new GrokinfoError('INVALID_DATA', `oinfo row ${i}: step ${r.step} does not increase (previous ${oinfo[i - 1]!.step})`, { row: i, field: 'step' });
+    }
+    if (r.units !== units) {
+      throw new GrokinfoError('INVALID_DATA', `oinfo row ${i}: units ${r.units} differ from row 0 (${units})`, { row: i, field: 'units' });
+    }
+  }
+  return dropStepZero ? oinfo.filter((r) => r.step !== 0) : oinfo.slice();
+}
+
+export interface NormalizeOptions {
+  /** EMA weight on the new value (default 0.1). */
+  alpha?: number;
+  /** Hampel half-window for the size curve (default 1: the authors' window_size=3). */
+  hampelHalfWindow?: number;
+  /** Hampel threshold in robust standard deviations (default 3). */
+  hampelSigma?: number;
+  /** Smoother: 'ema' (the paper's forward EMA, default) or 'zero-lag' (forward-backward EMA). */
+  smoother?: 'ema' | 'zero-lag';
+}
+
+/**
+ * The paper's normalised timeline of one run (METHOD.md §2.6): step 0 dropped; synergy = EMA(minMax(-Omega_min));
+ * redundancy = EMA(minMax(Omega_max)); size = EMA(minMax(hampel(synergySize))). Units cancel in min-max.
+ */
+export function normalizeRun(oinfo: readonly OInfoRecord[], opts: NormalizeOptions = {}): Timeline {
+  const alpha = opts.alpha ?? PAPER_EMA_ALPHA;
+  const k = opts.hampelHalfWindow ?? PAPER_HAMPEL_HALF_WINDOW;
+  const sig = opts.hampelSigma ?? PAPER_HAMPEL_SIGMA;
+  const smoother = opts.smoother ?? 'ema';
+  if (smoother !== 'ema' && smoother !== 'zero-lag') throw invalidArgument('smoother', "'ema' or 'zero-lag'", smoother);
+  const recs = measuredRecords(oinfo);
+  if (recs.length === 0) throw new GrokinfoError('INVALID_DATA', 'oinfo: no measured step after step 0', { rows: oinfo.length });
+  const smooth = (x: number[]) => (smoother === 'ema' ? ema(x, alpha) : emaZeroLag(x, alpha));
+  return {
+    steps: recs.map((r) => r.step),
+    synergy: smooth(minMax(recs.map((r) => -r.synergy))),
+    redundancy: smooth(minMax(recs.map((r) => r.redundancy))),
+    size: smooth(minMax(hampel(recs.map((r) => r.synergySize), k, sig))),
+  };
+}
+
+export interface SeedAggregate {
+  steps: number[];
+  /** Number of timelines (seeds) aggregated. */
+  n: number;
+  mean: Timeline;
+  /** Standard error sd/sqrt(n) with the sample sd (n - 1); all zeros when n = 1 (undefined, see README). */
+  stderr: Timeline;
+}
+
+function checkTimeline(t: Timeline, i: number): void {
+  const n = t.steps.length;
+  for (const k of ['synergy', 'redundancy', 'size'] as const) {
+    if (t[k].length !== n) {
+      throw new GrokinfoError('INVALID_DATA', `timelines[${i}].${k} has ${t[k].length} values for ${n} steps`, { index: i, field: k });
+    }
+  }
+}
+
+/** Mean and standard error over seeds, on the steps common to every timeline (ascending). */
+export function aggregateSeeds(timelinesIn: readonly Timeline[]): SeedAggregate {
+  const timelines: readonly Timeline[] = timelinesIn;
+  if (!Array.isArray(timelinesIn) || timelines.length === 0) throw invalidArgument('timelines', 'a non-empty array of Timeline');
+  timelines.forEach(checkTimeline);
+  let common = new Set<number>(timelines[0]!.steps);
+  for (const t of timelines.slice(1)) {
+    const s = new Set<number>(t.steps);
+    common = new Set<number>([...common].filter((v) => s.has(v)));
+  }
+  const steps: number[] = [...common].sort((a, b) => a - b);
+  if (steps.length === 0) throw new GrokinfoError('INVALID_DATA', 'timelines share no common step', { count: timelines.length });
+  const n = timelines.length;
+  const idx = timelines.map((t) => {
+    const m = new Map<number, number>();
+    t.steps.forEach((s, i) => m.set(s, i));
+    return steps.map((s) => m.get(s)!);
+  });
+  const agg = (k: 'synergy' | 'redundancy' | 'size') => {
+    const mean: number[] = [];
+    const se: number[] = [];
+    for (let j = 0; j < steps.length; j++) {
+      const v = timelines.map((t, i) => t[k][idx[i]![j]!]!);
+      const mu = v.reduce((a, b) => a + b, 0) / n;
+      const ss = v.reduce((a, b) => a + (b - mu) * (b - mu), 0);
+      mean.push(mu);
+      se.push(n > 1 ? Math.sqrt(ss / (n - 1)) / Math.sqrt(n) : 0);
+    }
+    return [mean, se] as const;
+  };
+  const [sm, ss] = agg('synergy');
+  const [rm, rs] = agg('redundancy');
+  const [zm, zs] = agg('size');
+  return {
+    steps,
+    n,
+    mean: { steps, synergy: sm, redundancy: rm, size: zm },
+    stderr: { steps, synergy: ss, redundancy: rs, size: zs },
+  };
+}
+
+/** A point for the Pareto analysis: both coordinates are MAXIMISED (synergy = -Omega_min, redundancy = Omega_max). */
+export interface ParetoPoint {
+  step: number;
+  synergy: number;
+  redundancy: number;
+}
+
+/** Pareto points of a run in bits: synergy = -Omega_min, redundancy = Omega_max (step 0 dropped). */
+export function paretoPoints(oinfo: readonly OInfoRecord[]): ParetoPoint[] {
+  return measuredRecords(oinfo).map((r) => ({
+    step: r.step,
+    synergy: -toBits(r.synergy, r.units),
+    redundancy: toBits(r.redundancy, r.units),
+  }));
+}
+
+/** a dominates b: at least as good in both coordinates, strictly better in one. */
+export function dominates(a: ParetoPoint, b: ParetoPoint): boolean {
+  return a.synergy >= b.synergy && a.redundancy >= b.redundancy && (a.synergy > b.synergy || a.redundancy > b.redundancy);
+}
+
+/** The non-dominated subset (equal points are all kept), sorted by decreasing synergy then step. */
+export function paretoSet(points: readonly ParetoPoint[]): ParetoPoint[] {
+  const front = points.filter((p, i) => !points.some((q, j) => j !== i && dominates(q, p)));
+  return front.sort((a, b) => b.synergy - a.synergy || a.step - b.step);
+}
+
+export interface ParetoFrontAt {
+  /** The step at which this front is taken (the last point of its window). */
+  step: number;
+  /** First step of the window the front is taken over. */
+  from: number;
+  front: ParetoPoint[];
+}
+
+/**
+ * Pareto fronts over time, maximising synergy (-Omega_min) and redundancy (Omega_max).
+ * mode 'cumulative' (default): at each step t, the front of all points with step <= t.
+ * mode 'window': at each step t, the front of the points with t - window < step <= t (window in steps).
+ */
+export function paretoFront(
+  points: readonly ParetoPoint[],
+  opts: { mode?: 'cumulative' | 'window'; window?: number } = {},
+): ParetoFrontAt[] {
+  const mode = opts.mode ?? 'cumulative';
+  if (mode !== 'cumulative' && mode !== 'window') throw invalidArgument('mode', "'cumulative' or 'window'", mode);
+  if (!Array.isArray(points)) throw invalidArgument('points', 'an array of {step, synergy, redundancy}');
+  points.forEach((p, i) => {
+    for (const k of ['step', 'synergy', 'redundancy'] as const) {
+      if (!Number.isFinite(p[k])) throw new GrokinfoError('INVALID_DATA', `points[${i}].${k} is not finite`, { index: i, field: k });
+    }
+    if (i > 0 && !(p.step > points[i - 1]!.step)) {
+      throw new GrokinfoError('INVALID_DATA', `points[${i}].step does not increase`, { index: i, field: 'step' });
+    }
+  });
+  const out: ParetoFrontAt[] = [];
+  if (mode === 'cumulative') {
+    let front: ParetoPoint[] = [];
+    for (const p of points) {
+      if (!front.some((q) => dominates(q, p))) front = [...front.filter((q) => !dominates(p, q)), p];
+      out.push({ step: p.step, from: points[0]!.step, front: paretoSet(front) });
+    }
+    return out;
+  }
+  const w = opts.window;
+  if (w === undefined || !(Number.isFinite(w) && w > 0)) throw invalidArgument('window', 'a number of steps > 0 (mode window)', w);
+  let lo = 0;
+  for (let i = 0; i < points.length; i++) {
+    const t = points[i]!.step;
+    while (points[lo]!.step <= t - w) lo++;
+    out.push({ step: t, from: points[lo]!.step, front: paretoSet(points.slice(lo, i + 1)) });
+  }
+  return out;
+}
+
+export type MetricKey = 'trainLoss' | 'trainAcc' | 'testLoss' | 'testAcc' | 'weightNorm';
+const METRIC_KEYS: readonly MetricKey[] = ['trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'weightNorm'];
+
+function checkMetricArgs(metrics: readonly MetricsRecord[], key: MetricKey, threshold: number): void {
+  if (!Array.isArray(metrics)) throw invalidArgument('metrics', 'an array of MetricsRecord');
+  if (!METRIC_KEYS.includes(key)) throw invalidArgument('key', METRIC_KEYS.join(' | '), key);
+  if (!Number.isFinite(threshold)) throw invalidArgument('threshold', 'a finite number', threshold);
+}
+
+/** First step (in record order) whose metrics[key] > threshold (strict, as the grok step's "> 0.98"); null if none. */
+export function firstStepAbove(metrics: readonly MetricsRecord[], key: MetricKey, threshold: number): number | null {
+  checkMetricArgs(metrics, key, threshold);
+  for (const m of metrics) if (m[key] > threshold) return m.step;
+  return null;
+}
+
+/** First step whose metrics[key] < threshold (strict); null if none. */
+export function firstStepBelow(metrics: readonly MetricsRecord[], key: MetricKey, threshold: number): number | null {
+  checkMetricArgs(metrics, key, threshold);
+  for (const m of metrics) if (m[key] < threshold) return m.step;
+  return null;
+}
+
+/** Step of the maximum of metrics[key] among records with from <= step <= to (first on ties); null if none. */
+export function argmaxStep(metrics: readonly MetricsRecord[], key: MetricKey, from = -Infinity, to = Infinity): number | null {
+  checkMetricArgs(metrics, key, 0);
+  let best: MetricsRecord | null = null;
+  for (const m of metrics) if (m.step >= from && m.step <= to && Number.isFinite(m[key]) && (best === null || m[key] > best[key])) best = m;
+  return best === null ? null : best.step;
+}

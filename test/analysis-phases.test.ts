@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { detectPhases, firstSignificantPeak, zigzagPivots } from '../src/analysis/index.js';
+import { GrokinfoError } from '../src/errors.js';
+import { highWdSpec, lowWdSpec, pl, synthRun } from './analysis-synth.js';
+
+describe('zigzag', () => {
+  it('finds the confirmed extrema of a clean zigzag', () => {
+    const x = [0, 0.5, 1, 0.5, 0, 0.05, 0, 0.5, 0.8, 0.79];
+    // trough 0 (index 0), peak at 2, trough at 4 (the 0.05 wiggle is below the swing), peak at 8, end at 9
+    expect(zigzagPivots(x, 0.3)).toEqual([0, 2, 4, 8, 9]);
+    expect(firstSignificantPeak(x, 0.3)).toBe(2);
+    expect(firstSignificantPeak([1, 0.9, 0.8], 0.3)).toBeNull();
+  });
+});
+
+describe('detectPhases on synthetic runs with known phases', () => {
+  const tol = 75; // steps
+  const near = (got: number, want: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(tol);
+
+  for (const seed of [1, 2, 3]) {
+    it(`low weight decay (0.1-like), seed ${seed}: all five phases at the right places`, () => {
+      const { metrics, oinfo } = synthRun(lowWdSpec(seed));
+      const { phases, method } = detectPhases(metrics, oinfo);
+      expect(method).toMatch(/zigzag/);
+      expect(phases.map((p) => p.name)).toEqual(['feature-learning', 'emergence', 'divergence', 'delayed-emergence', 'decoupling']);
+      const [fl, em, dv, de, dc] = phases;
+      expect(fl!.start).toBe(5);
+      near(fl!.end, 330); // 10% into the 300..600 rise
+      near(em!.end, 600);
+      near(dv!.start, 600);
+      near(dv!.end, 1200);
+      near(de!.end, 1800);
+      near(dc!.start, 1800);
+      expect(dc!.end).toBe(4000);
+      expect(dv!.evidence.dR as number).toBeLessThan(0);
+      expect(dv!.evidence.dZ as number).toBeLessThan(0);
+      expect(de!.evidence.dR as number).toBeGreaterThan(0);
+      expect(dc!.evidence.dR as number).toBeGreaterThan(0);
+      // the test-loss peak (450) lies within emergence
+      expect(em!.evidence.testLossPeakWhere).toBe('within');
+      // phases are ordered and do not overlap
+      for (let i = 1; i < phases.length; i++) expect(phases[i]!.start).toBeGreaterThanOrEqual(phases[i - 1]!.end);
+    });
+
+    it(`high weight decay (2.0-like), seed ${seed}: no divergence, no delayed emergence`, () => {
+      const { metrics, oinfo } = synthRun(highWdSpec(seed));
+      const { phases } = detectPhases(metrics, oinfo);
+      expect(phases.map((p) => p.name)).toEqual(['feature-learning', 'emergence', 'decoupling']);
+      near(phases[0]!.end, 230);
+      // after the peak at 500 synergy declines by only 0.023 per 100 steps, less than the noise: the peak's
+      // position is determined only to about +-150 steps by the data themselves
+      expect(Math.abs(phases[1]!.end - 500)).toBeLessThanOrEqual(150);
+      expect(phases[2]!.start).toBe(phases[1]!.end);
+    });
+  }
+
+  it('a synergy fall with falling redundancy AFTER grokking is not divergence', () => {
+    const spec = highWdSpec(4);
+    spec.R = pl([[0, 0.9], [200, 0.9], [500, 0.3], [4000, 0.1]]); // redundancy keeps falling
+    const { metrics, oinfo } = synthRun(spec);
+    // grok at ~800, after the fall starts at 500: it is neither divergence (not before grokking... it starts before)
+    const names = detectPhases(metrics, oinfo).phases.map((p) => p.name);
+    expect(names).not.toContain('decoupling'); // redundancy does not rise
+    expect(names).not.toContain('delayed-emergence');
+  });
+
+  it('a run whose synergy never rises is all feature learning', () => {
+    const { metrics, oinfo } = synthRun({
+      S: pl([[0, 1], [4000, 0]]), R: () => 0.5, Z: () => 0.5, testAcc: () => 0.01, seed: 5,
+    });
+    const { phases } = detectPhases(metrics, oinfo);
+    expect(phases.map((p) => p.name)).toEqual(['feature-learning']);
+    expect(phases[0]!.end).toBe(4000);
+  });
+
+  it('validates its inputs', () => {
+    const { metrics, oinfo } = synthRun(highWdSpec(1));
+    const err = (f: () => unknown) => {
+      try {
+        f();
+        return 'none';
+      } catch (e) {
+        expect(e).toBeInstanceOf(GrokinfoError);
+        return (e as GrokinfoError).code;
+      }
+    };
+    expect(err(() => detectPhases(metrics, oinfo, { minSwing: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(err(() => detectPhases(metrics, oinfo.slice(0, 3)))).toBe('INVALID_DATA');
+    const bad = metrics.slice();
+    bad[3] = { ...bad[3]!, step: 0 };
+    expect(err(() => detectPhases(bad, oinfo))).toBe('INVALID_DATA');
+  });
+});
