@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { GrokinfoError } from '../errors.js';
+import { readJson } from '../fsutil.js';
+import { consoleProgress } from '../progress.js';
+import { buildReport, parseFormats, type ClaimRow } from '../report/index.js';
+
+/** Claims rows from a JSON file: an array of {id, claim, measured, verdict}, or {rows: [...]} / {claims: [...]}. */
+export async function readClaims(path: string): Promise<ClaimRow[]> {
+  const v = await readJson<unknown>(path);
+  const rows = Array.isArray(v) ? v : ((v as { rows?: unknown; claims?: unknown })?.rows ?? (v as { claims?: unknown })?.claims);
+  if (!Array.isArray(rows)) throw new GrokinfoError('INVALID_DATA', `${path}: expected an array of {id, claim, measured, verdict} (or {rows: [...]})`);
+  return rows.map((r, i) => {
+    const o = r as Record<string, unknown>;
+    for (const k of ['id', 'claim', 'verdict']) {
+      if (o?.[k] === undefined) throw new GrokinfoError('INVALID_DATA', `${path}: row ${i} has no ${k}`, { row: i, field: k });
+    }
+    return { id: String(o.id), claim: String(o.claim), measured: typeof o.measured === 'number' ? o.measured : String(o.measured ?? ''), verdict: String(o.verdict) };
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description('figures (SVG, PNG) and a self-contained HTML report of a run or a sweep directory')
+    .argument('<dir>', 'a run directory (config.json) or a sweep directory (sweep.json)')
+    .option('--out <dir>', 'output folder (default: <dir>/report)')
+    .option('--format <list>', 'comma-separated: svg, png, html', 'svg,png,html')
+    .option('--claims <file>', 'claims table rows as JSON (default: <dir>/claims.json when present)')
+    .option('--json', 'print the result as JSON')
+    .option('--quiet', 'no progress output')
+    .action(async (dir: string, o: Record<string, unknown>) => {
+      const formats = parseFormats(String(o.format));
+      const progress = consoleProgress({ quiet: !!o.quiet });
+      const claimsPath = o.claims !== undefined ? String(o.claims) : join(dir, 'claims.json');
+      if (o.claims !== undefined && !existsSync(claimsPath)) throw new GrokinfoError('INVALID_ARGUMENT', `--claims: an existing JSON file (got ${JSON.stringify(claimsPath)})`);
+      const claims = existsSync(claimsPath) ? await readClaims(claimsPath) : null;
+      const res = await buildReport(dir, { out: o.out !== undefined ? String(o.out) : undefined, formats, claims, progress });
+      progress.done();
+      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      else process.stdout.write(`${res.figures.length} figures, ${res.files.length} files in ${res.out}\n`);
+    });
+}
