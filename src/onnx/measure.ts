@@ -1,0 +1,270 @@
+/**
+ * O-information of the hidden layers of any ONNX model (and of grokinfo checkpoints through ONNX).
+ *
+ * measureModel: one model -> the activations of a named tensor (src/onnx/activations.ts) -> the
+ * O-information engine in one of three modes:
+ *   bins      the paper's measurement (METHOD.md §2): dead columns excluded, Ward clustering of the
+ *             columns into K bins, Omega over the individual neurons of every union of bins;
+ *             gives the same OInfoRecord as a native training run's measurement hook;
+ *   variables every column is one variable, multiplets of minSize..maxSize columns;
+ *   groups    the given column groups, each one vector-valued variable.
+ * measureCheckpointDir: a directory of checkpoints (ONNX files or grokinfo safetensors, exported on
+ * the fly), sorted by the step number in the file name -> oinfo.jsonl (one record per step), and,
+ * in bins mode, timeline.json and phases.json (src/analysis), all written atomically.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { detectPhases } from '../analysis/phases.js';
+import { normalizeRun } from '../analysis/timeline.js';
+import { GrokinfoError, invalidArgument } from '../errors.js';
+import { readJsonl, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
+import type { MetricsRecord, OInfoRecord, PhasesFile, Timeline } from '../types.js';
+import { collectActivations, type ActivationOptions, type Activations, type ModelSource } from './activations.js';
+import { engineCheckpoints, engineOInfo, type EngineOptions } from './engine.js';
+import { exportCheckpoint, type ExportOptions } from './export.js';
+import { decodeModel, modelMetadata } from './graph.js';
+
+export type MeasureMode = { kind: 'bins'; bins: number } | { kind: 'variables' } | { kind: 'groups'; groups: number[][] };
+
+/** Parses the CLI's --bins value: 'ward:K' or 'K' (Ward clustering into K bins). */
+export function parseBins(v: string): number {
+  const m = /^(?:ward:)?(\d+)$/.exec(String(v).trim());
+  const k = m ? Number(m[1]) : NaN;
+  if (!Number.isInteger(k) || k < 2 || k > 24) throw invalidArgument('--bins', "'ward:K' with K an integer in 2..24", v);
+  return k;
+}
+
+/**
+ * Parses --groups: 'a-b,c;d,e-f' (groups separated by ';', column indices or ranges separated
+ * by ',') or a JSON array of arrays.
+ */
+export function parseGroups(v: string): number[][] {
+  const text = String(v).trim();
+  let groups: unknown;
+  if (text.startsWith('[')) {
+    try {
+      groups = JSON.parse(text);
+    } catch {
+      throw invalidArgument('--groups', 'a JSON array of arrays of column indices, or "0-3;4,5;6-9"', v);
+    }
+  } else {
+    groups = text.split(';').map((g) =>
+      g.split(',').flatMap((part) => {
+        const r = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+        if (!r) throw invalidArgument('--groups', 'groups like "0-3;4,5;6-9" (column indices, ranges inclusive)', v);
+        const a = Number(r[1]);
+        const b = r[2] === undefined ? a : Number(r[2]);
+        if (b < a) throw invalidArgument('--groups', 'ranges a-b with a <= b', part);
+        return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+      }),
+    );
+  }
+  if (!Array.isArray(groups) || groups.length < 2 || !groups.every((g) => Array.isArray(g) && g.length > 0 && g.every((x) => Number.isInteger(x) && x >= 0)))
+    throw invalidArgument('--groups', 'at least two non-empty groups of non-negative column indices', v);
+  return groups as number[][];
+}
+
+export interface MeasureModelOptions extends ActivationOptions, EngineOptions {
+  mode?: MeasureMode;
+  /** The step this model is (bins mode records); default: the model's 'step' metadata, else 0. */
+  step?: number;
+}
+
+export interface ModelMeasure {
+  tensor: string;
+  rows: number;
+  cols: number;
+  tensorShape: number[];
+  layout: Activations['layout'];
+  mode: MeasureMode;
+  /** Bins mode: the record a native run writes for a measured step. */
+  record?: OInfoRecord;
+  /** Variables / groups mode: the engine's report. */
+  report?: unknown;
+  activationSeconds: number;
+}
+
+function engineOpts(o: EngineOptions): EngineOptions {
+  const keys: (keyof EngineOptions)[] = ['minSize', 'maxSize', 'topK', 'units', 'ties', 'seed', 'biasCorrect', 'backend', 'signal', 'onProgress'];
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out as EngineOptions;
+}
+
+function stepOf(source: ModelSource, given?: number): number {
+  if (given !== undefined) return given;
+  if (source instanceof Uint8Array) {
+    const md = modelMetadata(decodeModel(source));
+    if (md.step !== undefined && Number.isInteger(Number(md.step))) return Number(md.step);
+  }
+  if (typeof source === 'string') {
+    const s = stepFromName(source);
+    if (s !== null) return s;
+  }
+  return 0;
+}
+
+/** Measures the O-information of one tensor of one ONNX model. */
+export async function measureModel(source: ModelSource, opts: MeasureModelOptions): Promise<ModelMeasure> {
+  const mode = opts.mode ?? { kind: 'bins', bins: 10 };
+  const t0 = performance.now();
+  const act = await collectActivations(source, opts);
+  const activationSeconds = (performance.now() - t0) / 1000;
+  const base = { tensor: opts.tensor, rows: act.rows, cols: act.cols, tensorShape: act.tensorShape, layout: act.layout, mode, activationSeconds };
+  const eo = engineOpts(opts);
+  if (mode.kind === 'bins') {
+    const [record] = await engineCheckpoints([act.data], act.rows, act.cols, [stepOf(source, opts.step)], { ...eo, bins: mode.bins });
+    return { ...base, record };
+  }
+  const matrix = { data: act.data, rows: act.rows, cols: act.cols };
+  if (mode.kind === 'groups') {
+    const bad = mode.groups.flat().find((c) => c >= act.cols);
+    if (bad !== undefined) throw invalidArgument('groups', `column indices in 0..${act.cols - 1} (tensor '${opts.tensor}' has ${act.cols} features)`, bad);
+    return { ...base, report: await engineOInfo(matrix, { ...eo, groups: mode.groups }) };
+  }
+  return { ...base, report: await engineOInfo(matrix, eo) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directories of checkpoints
+
+export interface CheckpointFile {
+  path: string;
+  step: number;
+  kind: 'onnx' | 'safetensors';
+}
+
+export function stepFromName(path: string): number | null {
+  const m = /step[-_]?(\d+)/i.exec(basename(path)) ?? /(\d+)(?=\.[a-z]+$)/i.exec(basename(path));
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * The checkpoints in `dir` (.onnx and .safetensors files with a step number in their name), sorted
+ * by step. Where a step has both, the ONNX file is used.
+ */
+export async function checkpointFiles(dir: string): Promise<CheckpointFile[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (e) {
+    throw new GrokinfoError('IO', `could not list ${dir}: ${(e as Error).message}`);
+  }
+  const byStep = new Map<number, CheckpointFile>();
+  for (const name of names) {
+    const kind = name.endsWith('.onnx') ? 'onnx' : name.endsWith('.safetensors') ? 'safetensors' : null;
+    if (!kind || name.startsWith('.')) continue;
+    const step = stepFromName(name);
+    if (step === null) continue;
+    const prev = byStep.get(step);
+    if (prev && prev.kind === 'onnx') continue;
+    byStep.set(step, { path: join(dir, name), step, kind });
+  }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+export interface DirMeasureOptions extends Omit<MeasureModelOptions, 'step' | 'tensor'> {
+  /** Default 'hidden.0' (the first hidden layer of grokinfo exports: the paper's measurement). */
+  tensor?: string;
+  /** Output directory for oinfo.jsonl, timeline.json, phases.json (none: nothing written). */
+  out?: string;
+  /** How safetensors checkpoints are exported (default: token inputs). */
+  export?: ExportOptions;
+  /** Checkpoints measured together in one engine call (bins mode; default 8). */
+  chunk?: number;
+  /** Metrics for phase detection; default: metrics.jsonl in the directory or its parent (a run directory). */
+  metrics?: MetricsRecord[];
+  onCheckpoint?: (done: number, total: number, step: number) => void;
+}
+
+export interface DirMeasure {
+  records: OInfoRecord[];
+  /** Variables / groups mode: {step, report} per checkpoint. */
+  reports: { step: number; report: unknown }[];
+  timeline?: Timeline;
+  phases?: PhasesFile;
+  /** Why timeline/phases were not produced, when they were not. */
+  skipped?: string;
+  files: string[];
+}
+
+/** Measures every checkpoint of a directory (see the module comment). */
+export async function measureCheckpointDir(dir: string, opts: DirMeasureOptions): Promise<DirMeasure> {
+  const files = await checkpointFiles(dir);
+  if (files.length === 0) throw invalidArgument('checkpoint directory', `${dir} holds no step-<N>.onnx or step-<N>.safetensors files`);
+  const mode = opts.mode ?? { kind: 'bins', bins: 10 };
+  const tensor = opts.tensor ?? 'hidden.0';
+  const chunk = opts.chunk ?? 8;
+  const eo = engineOpts(opts);
+  const records: OInfoRecord[] = [];
+  const reports: { step: number; report: unknown }[] = [];
+  let pending: { step: number; act: Activations }[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const { rows, cols } = pending[0].act;
+    const odd = pending.find((p) => p.act.rows !== rows || p.act.cols !== cols);
+    if (odd) {
+      // shapes differ between checkpoints: measure one by one
+      for (const p of pending) records.push(...(await engineCheckpoints([p.act.data], p.act.rows, p.act.cols, [p.step], { ...eo, bins: (mode as { bins: number }).bins })));
+    } else {
+      records.push(
+        ...(await engineCheckpoints(
+          pending.map((p) => p.act.data),
+          rows,
+          cols,
+          pending.map((p) => p.step),
+          { ...eo, bins: (mode as { bins: number }).bins },
+        )),
+      );
+    }
+    pending = [];
+  };
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
+    const source: ModelSource = f.kind === 'onnx' ? f.path : await exportCheckpoint(f.path, { ...(opts.export ?? {}), metadata: { step: String(f.step) } });
+    const act = await collectActivations(source, { ...opts, tensor });
+    if (mode.kind === 'bins') {
+      pending.push({ step: f.step, act });
+      if (pending.length >= chunk) await flush();
+    } else {
+      const matrix = { data: act.data, rows: act.rows, cols: act.cols };
+      reports.push({ step: f.step, report: await engineOInfo(matrix, mode.kind === 'groups' ? { ...eo, groups: mode.groups } : eo) });
+    }
+    opts.onCheckpoint?.(i + 1, files.length, f.step);
+  }
+  await flush();
+
+  const result: DirMeasure = { records, reports, files: [] };
+  if (mode.kind === 'bins') {
+    try {
+      result.timeline = normalizeRun(records);
+      const metrics = opts.metrics ?? findMetrics(dir);
+      result.phases = detectPhases(metrics, records);
+    } catch (e) {
+      result.skipped = `timeline/phases not computed: ${(e as Error).message}`;
+    }
+  }
+  if (opts.out) {
+    const lines = (mode.kind === 'bins' ? records : reports).map((r) => JSON.stringify(r)).join('\n') + '\n';
+    const oinfoPath = join(opts.out, 'oinfo.jsonl');
+    await writeFileAtomic(oinfoPath, lines);
+    result.files.push(oinfoPath);
+    if (result.timeline) {
+      await writeJsonAtomic(join(opts.out, 'timeline.json'), result.timeline);
+      result.files.push(join(opts.out, 'timeline.json'));
+    }
+    if (result.phases) {
+      await writeJsonAtomic(join(opts.out, 'phases.json'), result.phases);
+      result.files.push(join(opts.out, 'phases.json'));
+    }
+  }
+  return result;
+}
+
+function findMetrics(dir: string): MetricsRecord[] {
+  for (const d of [dir, dirname(dir)]) {
+    const p = join(d, 'metrics.jsonl');
+    if (existsSync(p)) return readJsonl<MetricsRecord>(p);
+  }
+  return [];
+}
