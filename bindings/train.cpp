@@ -1,4 +1,341 @@
+// N-API binding of the training engine (native/mlp.h): class Trainer.
+//   new Trainer({backend, arch, data, models})
+//   step(n, control?) -> Promise<void>          evaluate() -> Promise<EvalResult[]>
+//   hidden(model, layer) -> Float32Array          getParams(model) / setParams(model, Float32Array)
+//   setMask(model, Uint8Array | null, maskBias)   gradients(model) -> Float32Array (test hook)
+//   measure(models, layer, options, control?) -> Promise<MeasureResult[]>: the activations are
+//   snapshotted synchronously, so the trainer may step again while the measurement runs.
+// One asynchronous operation at a time per trainer: a second one while the first runs is a coded error.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../native/mlp.h"
+#include "../native/oinfo.h"
 #include "binding.h"
+
 namespace grokinfo::bind {
-void init_train(Napi::Env, Napi::Object) {}
+
+namespace {
+
+std::vector<int32_t> int32_vector(Napi::Env env, const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  const std::string what = std::string("data.") + key;
+  auto view = typed_array<int32_t>(env, v, napi_int32_array, what.c_str());
+  return std::vector<int32_t>(view.data, view.data + view.length);
 }
+
+Optimizer optimizer_from(Napi::Env env, const std::string& s, size_t i) {
+  if (s == "adamw") return Optimizer::AdamW;
+  if (s == "adam") return Optimizer::Adam;
+  if (s == "sgd") return Optimizer::SGD;
+  throw_error(env, Code::INVALID_ARGUMENT,
+              "models[" + std::to_string(i) + "].optimizer must be one of 'adamw', 'adam', 'sgd'");
+}
+
+class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "Trainer",
+                       {InstanceMethod<&TrainerWrap::Step>("step"),
+                        InstanceMethod<&TrainerWrap::Evaluate>("evaluate"),
+                        InstanceMethod<&TrainerWrap::Hidden>("hidden"),
+                        InstanceMethod<&TrainerWrap::GetParams>("getParams"),
+                        InstanceMethod<&TrainerWrap::SetParams>("setParams"),
+                        InstanceMethod<&TrainerWrap::SetMask>("setMask"),
+                        InstanceMethod<&TrainerWrap::Gradients>("gradients"),
+                        InstanceMethod<&TrainerWrap::Measure>("measure"),
+                        InstanceAccessor<&TrainerWrap::ParamCount>("paramCount"),
+                        InstanceAccessor<&TrainerWrap::Models>("models"),
+                        InstanceAccessor<&TrainerWrap::StepsDone>("stepsDone"),
+                        InstanceAccessor<&TrainerWrap::BackendName>("backend")});
+  }
+
+  explicit TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = arg_object(info, 0, "Trainer options");
+    const std::string be = get_string(o, "backend", "cpu");
+    if (be == "cpu") backend_ = Backend::CPU;
+    else if (be == "cuda") backend_ = Backend::CUDA;
+    else throw_error(env, Code::INVALID_ARGUMENT, "backend must be 'cpu' or 'cuda'");
+
+    if (!o.Get("arch").IsObject()) throw_error(env, Code::INVALID_ARGUMENT, "arch must be an object");
+    Napi::Object a = o.Get("arch").As<Napi::Object>();
+    arch_.vocab = static_cast<int32_t>(get_int(a, "vocab", 97));
+    arch_.out = static_cast<int32_t>(get_int(a, "out", arch_.vocab));
+    Napi::Value hv = a.Get("hidden");
+    if (!hv.IsUndefined()) {
+      if (!hv.IsArray()) throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden must be an array of widths");
+      Napi::Array h = hv.As<Napi::Array>();
+      arch_.hidden.clear();
+      for (uint32_t i = 0; i < h.Length(); i++) {
+        Napi::Value w = h.Get(i);
+        if (!w.IsNumber()) throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden must hold integers");
+        const double d = w.As<Napi::Number>().DoubleValue();
+        if (d != static_cast<double>(static_cast<int32_t>(d)))
+          throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden must hold integers in [1, 65536]");
+        arch_.hidden.push_back(static_cast<int32_t>(d));
+      }
+    }
+    arch_.bias_first = get_bool(a, "biasFirst", true);
+    arch_.bias_hidden = get_bool(a, "biasHidden", true);
+    arch_.bias_out = get_bool(a, "biasOut", false);
+
+    if (!o.Get("data").IsObject()) throw_error(env, Code::INVALID_ARGUMENT, "data must be an object");
+    Napi::Object d = o.Get("data").As<Napi::Object>();
+    TaskData data;
+    data.train_a = int32_vector(env, d, "trainA");
+    data.train_b = int32_vector(env, d, "trainB");
+    data.train_y = int32_vector(env, d, "trainY");
+    data.test_a = int32_vector(env, d, "testA");
+    data.test_b = int32_vector(env, d, "testB");
+    data.test_y = int32_vector(env, d, "testY");
+    ntrain_ = static_cast<int64_t>(data.train_a.size());
+
+    if (!o.Get("models").IsArray()) throw_error(env, Code::INVALID_ARGUMENT, "models must be an array");
+    Napi::Array ms = o.Get("models").As<Napi::Array>();
+    std::vector<ModelHyper> hyper;
+    for (uint32_t i = 0; i < ms.Length(); i++) {
+      if (!ms.Get(i).IsObject())
+        throw_error(env, Code::INVALID_ARGUMENT, "models[" + std::to_string(i) + "] must be an object");
+      Napi::Object m = ms.Get(i).As<Napi::Object>();
+      ModelHyper h;
+      const double seed = get_number(m, "seed", 0);
+      if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != static_cast<double>(static_cast<uint64_t>(seed)))
+        throw_error(env, Code::INVALID_ARGUMENT,
+                    "models[" + std::to_string(i) + "].seed must be an integer in [0, 2^53)");
+      h.seed = static_cast<uint64_t>(seed);
+      h.optimizer = optimizer_from(env, get_string(m, "optimizer", "adamw"), i);
+      h.lr = get_number(m, "lr", h.lr);
+      h.weight_decay = get_number(m, "weightDecay", h.weight_decay);
+      h.beta1 = get_number(m, "beta1", h.beta1);
+      h.beta2 = get_number(m, "beta2", h.beta2);
+      h.eps = get_number(m, "eps", h.eps);
+      h.alpha = get_number(m, "alpha", h.alpha);
+      h.zero_output = get_bool(m, "zeroOutput", false);
+      h.constant_norm = get_bool(m, "constantNorm", false);
+      h.omnigrok_biases = get_bool(m, "omnigrokBiases", false);
+      hyper.push_back(h);
+    }
+    std::unique_ptr<Trainer> t;
+    throw_if(env, Trainer::create(backend_, arch_, data, hyper, &t));
+    trainer_ = std::shared_ptr<Trainer>(std::move(t));
+  }
+
+ private:
+  // Marks the trainer busy for the duration of one operation; a second one is a coded error.
+  void acquire(Napi::Env env, const char* what) {
+    bool expected = false;
+    if (!busy_->compare_exchange_strong(expected, true))
+      throw_error(env, Code::INVALID_ARGUMENT,
+                  std::string(what) + ": the trainer is busy with another operation (await it first)");
+  }
+  struct Release {
+    std::shared_ptr<std::atomic<bool>> flag;
+    ~Release() { flag->store(false); }
+  };
+
+  int32_t model_arg(const Napi::CallbackInfo& info, size_t i) {
+    if (info.Length() <= i || !info[i].IsNumber())
+      throw_error(info.Env(), Code::INVALID_ARGUMENT, "model must be an integer index");
+    const double d = info[i].As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d < trainer_->models()) || d != static_cast<double>(static_cast<int32_t>(d)))
+      throw_error(info.Env(), Code::INVALID_ARGUMENT,
+                  "model must be an integer in [0, " + std::to_string(trainer_->models() - 1) + "]");
+    return static_cast<int32_t>(d);
+  }
+  int32_t layer_arg(const Napi::CallbackInfo& info, size_t i) {
+    const int32_t L = static_cast<int32_t>(arch_.hidden.size());
+    if (info.Length() <= i || !info[i].IsNumber())
+      throw_error(info.Env(), Code::INVALID_ARGUMENT, "layer must be an integer index");
+    const double d = info[i].As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d < L) || d != static_cast<double>(static_cast<int32_t>(d)))
+      throw_error(info.Env(), Code::INVALID_ARGUMENT, "layer must be an integer in [0, " + std::to_string(L - 1) + "]");
+    return static_cast<int32_t>(d);
+  }
+
+  Napi::Value Step(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw_error(env, Code::INVALID_ARGUMENT, "steps must be an integer >= 0");
+    const double n = info[0].As<Napi::Number>().DoubleValue();
+    if (!(n >= 0 && n <= 2147483647.0) || n != static_cast<double>(static_cast<int32_t>(n)))
+      throw_error(env, Code::INVALID_ARGUMENT, "steps must be an integer in [0, 2^31)");
+    Control ctl = control_arg(info, 1);
+    std::vector<Napi::Value> keep;
+    if (info.Length() > 1 && info[1].IsTypedArray()) keep.push_back(info[1]);
+    acquire(env, "step");
+    auto t = trainer_;
+    auto flag = busy_;
+    const int32_t steps = static_cast<int32_t>(n);
+    return PromiseWorker::run(
+        env,
+        [t, flag, steps, ctl]() {
+          Release r{flag};
+          return t->step(steps, ctl);
+        },
+        nullptr, keep);
+  }
+
+  Napi::Value Evaluate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    acquire(env, "evaluate");
+    auto t = trainer_;
+    auto flag = busy_;
+    auto res = std::make_shared<std::vector<EvalResult>>();
+    return PromiseWorker::run(
+        env,
+        [t, flag, res]() {
+          Release r{flag};
+          return t->evaluate(*res);
+        },
+        [res](Napi::Env env) -> Napi::Value {
+          Napi::Array arr = Napi::Array::New(env, res->size());
+          for (size_t i = 0; i < res->size(); i++) {
+            const EvalResult& e = (*res)[i];
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("trainLoss", e.train_loss);
+            o.Set("trainAcc", e.train_acc);
+            o.Set("testLoss", e.test_loss);
+            o.Set("testAcc", e.test_acc);
+            o.Set("weightNorm", e.weight_norm);
+            o.Set("failed", e.failed);
+            o.Set("failure", e.failed ? Napi::Value(Napi::String::New(env, e.failure)) : env.Null());
+            arr.Set(static_cast<uint32_t>(i), o);
+          }
+          return arr;
+        });
+  }
+
+  Napi::Value Hidden(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int32_t m = model_arg(info, 0), layer = layer_arg(info, 1);
+    acquire(env, "hidden");
+    Release r{busy_};
+    Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(ntrain_ * arch_.hidden[layer]));
+    throw_if(env, trainer_->hidden(m, layer, out.Data()));
+    return out;
+  }
+
+  Napi::Value GetParams(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int32_t m = model_arg(info, 0);
+    acquire(env, "getParams");
+    Release r{busy_};
+    Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(trainer_->param_count()));
+    throw_if(env, trainer_->get_params(m, out.Data()));
+    return out;
+  }
+
+  Napi::Value SetParams(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int32_t m = model_arg(info, 0);
+    if (info.Length() < 2) throw_error(env, Code::INVALID_ARGUMENT, "params must be a Float32Array");
+    auto v = typed_array<float>(env, info[1], napi_float32_array, "params");
+    if (static_cast<int64_t>(v.length) != trainer_->param_count())
+      throw_error(env, Code::INVALID_ARGUMENT,
+                  "params must hold " + std::to_string(trainer_->param_count()) + " floats (got " +
+                      std::to_string(v.length) + ")");
+    acquire(env, "setParams");
+    Release r{busy_};
+    throw_if(env, trainer_->set_params(m, v.data));
+    return env.Undefined();
+  }
+
+  Napi::Value SetMask(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int32_t m = model_arg(info, 0);
+    const uint8_t* keep = nullptr;
+    if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) {
+      auto v = typed_array<uint8_t>(env, info[1], napi_uint8_array, "keep");
+      if (static_cast<int64_t>(v.length) != arch_.hidden[0])
+        throw_error(env, Code::INVALID_ARGUMENT,
+                    "keep must hold one byte per neuron of hidden layer 0 (" + std::to_string(arch_.hidden[0]) + ")");
+      keep = v.data;
+    }
+    bool mask_bias = false;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      if (!info[2].IsBoolean()) throw_error(env, Code::INVALID_ARGUMENT, "maskBias must be a boolean");
+      mask_bias = info[2].As<Napi::Boolean>().Value();
+    }
+    acquire(env, "setMask");
+    Release r{busy_};
+    throw_if(env, trainer_->set_mask(m, keep, mask_bias));
+    return env.Undefined();
+  }
+
+  Napi::Value Gradients(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int32_t m = model_arg(info, 0);
+    acquire(env, "gradients");
+    Release r{busy_};
+    Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(trainer_->param_count()));
+    throw_if(env, trainer_->gradients(m, out.Data()));
+    return out;
+  }
+
+  Napi::Value Measure(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) throw_error(env, Code::INVALID_ARGUMENT, "models must be an array of indices");
+    Napi::Array ms = info[0].As<Napi::Array>();
+    std::vector<int32_t> models;
+    for (uint32_t i = 0; i < ms.Length(); i++) {
+      Napi::Value v = ms.Get(i);
+      const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      if (!(d >= 0 && d < trainer_->models()) || d != static_cast<double>(static_cast<int32_t>(d)))
+        throw_error(env, Code::INVALID_ARGUMENT,
+                    "models must hold integers in [0, " + std::to_string(trainer_->models() - 1) + "]");
+      models.push_back(static_cast<int32_t>(d));
+    }
+    if (models.empty()) throw_error(env, Code::INVALID_ARGUMENT, "models must not be empty");
+    const int32_t layer = layer_arg(info, 1);
+    MeasureOptions opt;
+    if (info.Length() > 2 && info[2].IsObject()) opt = measure_options_from_js(info[2].As<Napi::Object>());
+    Control ctl = control_arg(info, 3);
+    std::vector<Napi::Value> keep;
+    if (info.Length() > 3 && info[3].IsTypedArray()) keep.push_back(info[3]);
+    std::shared_ptr<ActivationBatch> snap;
+    {
+      acquire(env, "measure");
+      Release r{busy_};
+      throw_if(env, trainer_->snapshot_hidden(models, layer, &snap));
+    }
+    const Backend be = backend_;
+    auto results = std::make_shared<std::vector<MeasureResult>>();
+    return PromiseWorker::run(
+        env,
+        [snap, be, opt, results, ctl]() {
+          return measure_checkpoints(be, snap->data, snap->batch, snap->rows, snap->width, opt, *results, ctl);
+        },
+        [results](Napi::Env env) -> Napi::Value {
+          Napi::Array arr = Napi::Array::New(env, results->size());
+          for (size_t i = 0; i < results->size(); i++)
+            arr.Set(static_cast<uint32_t>(i), measure_result_to_js(env, (*results)[i]));
+          return arr;
+        },
+        keep);
+  }
+
+  Napi::Value ParamCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(trainer_->param_count()));
+  }
+  Napi::Value Models(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), trainer_->models()); }
+  Napi::Value StepsDone(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(trainer_->steps_done()));
+  }
+  Napi::Value BackendName(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), backend_ == Backend::CUDA ? "cuda" : "cpu");
+  }
+
+  Backend backend_ = Backend::CPU;
+  ArchSpec arch_;
+  int64_t ntrain_ = 0;
+  std::shared_ptr<Trainer> trainer_;
+  std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace
+
+void init_train(Napi::Env env, Napi::Object exports) { exports.Set("Trainer", TrainerWrap::define(env)); }
+
+}  // namespace grokinfo::bind

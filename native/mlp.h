@@ -109,6 +109,13 @@ class Trainer {
   // being measured on another thread.
   virtual Status snapshot_hidden(const std::vector<int32_t>& models, int32_t layer,
                                  std::shared_ptr<ActivationBatch>* out) = 0;
+
+  // Test hook: the gradient (layout above) of the current training loss of one model, without
+  // stepping. Backends that do not implement it return INTERNAL.
+  virtual Status gradients(int32_t model, float* out) {
+    (void)model; (void)out;
+    return Status::Error(Code::INTERNAL, "gradients(): not implemented by this backend");
+  }
 };
 
 // Per-model parameter count for an architecture.

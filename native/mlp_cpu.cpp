@@ -1,0 +1,412 @@
+// CPU training engine: many MLPs of one shape, full batch (mlp.h). One step of one model:
+//   forward   H0 = ReLU(W0[:, a] + W0[:, p+b] + b0)            gather_relu   (layer 0, no one-hot)
+//             Hl = ReLU(Wl H(l-1) + bl)                          gemm_panels   (hidden layers)
+//             logits = WL H(L-1) (+ bL)                           gemm_panels
+//   loss      softmax cross-entropy, dlogits = (softmax - onehot) / N       softmax_xent
+//   backward  dWl = dZl H(l-1)^T, dbl = sum dZl                  gemm_dot, row_sums
+//             dZ(l-1) = (Wl^T dZl) * (H(l-1) > 0)                gemm_masked (in place over H(l-1))
+//             dW0[:, a] += dZ0, dW0[:, p+b] += dZ0, db0          scatter_rows
+//   update    AdamW / Adam / SGD, ablation mask, constant-norm rescale, finiteness check.
+// Activations live in the sample-panel layout of gemm.h. Parallelism (OpenMP): across models when
+// there are at least as many models as threads (each model then runs single-threaded), otherwise
+// within the model (panels / row tiles split over threads). Every kernel computes each output element
+// in an order that does not depend on the split, so results are bitwise identical either way.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "adamw.h"
+#include "cuda_api.h"
+#include "gemm.h"
+#include "mlp_init.h"
+
+namespace grokinfo {
+
+namespace {
+
+using gemm::kPanel;
+
+struct Split {
+  int64_t n = 0, P = 0;
+  std::vector<int32_t> ia, ib, y;  // padded to P*16: column a, column vocab+b, label
+};
+
+Split make_split(const std::vector<int32_t>& a, const std::vector<int32_t>& b, const std::vector<int32_t>& y,
+                 int32_t vocab) {
+  Split s;
+  s.n = static_cast<int64_t>(a.size());
+  s.P = gemm::panels(s.n);
+  s.ia.assign(s.P * kPanel, 0);
+  s.ib.assign(s.P * kPanel, vocab);
+  s.y.assign(s.P * kPanel, 0);
+  for (int64_t i = 0; i < s.n; i++) {
+    s.ia[i] = a[i];
+    s.ib[i] = vocab + b[i];
+    s.y[i] = y[i];
+  }
+  return s;
+}
+
+struct ModelState {
+  ModelHyper h;
+  std::vector<float> params, m, v;
+  double target_norm = 0;
+  bool failed = false;
+  std::string failure;
+  int64_t t = 0;  // optimiser steps taken
+  std::vector<uint8_t> keep;
+  bool mask_bias = false;
+};
+
+// Scratch of one forward/backward pass, sized for the larger split.
+struct Workspace {
+  std::vector<std::vector<float>> act;  // per hidden layer, S16
+  std::vector<float> logits;            // S16, out rows
+  std::vector<std::vector<float>> packed;  // per layer: packed A (W or W^T)
+  std::vector<float> grad;
+  std::vector<double> loss;
+  std::vector<uint8_t> correct;
+};
+
+// Runs f(begin, end) over [0, n): split statically over the threads of a parallel region when par.
+template <class F>
+void run_range(int64_t n, bool par, F&& f) {
+  if (!par || n < 2) {
+    f(int64_t(0), n);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t T = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t b = n * t / T, e = n * (t + 1) / T;
+    if (b < e) f(b, e);
+  }
+}
+
+class CpuTrainer final : public Trainer {
+ public:
+  CpuTrainer(const ArchSpec& arch, const TaskData& data, const std::vector<ModelHyper>& hyper)
+      : arch_(arch), layout_(mlp_param_layout(arch)), L_(static_cast<int>(arch.hidden.size())) {
+    train_ = make_split(data.train_a, data.train_b, data.train_y, arch.vocab);
+    test_ = make_split(data.test_a, data.test_b, data.test_y, arch.vocab);
+    nparams_ = mlp_param_count(arch);
+    for (int l = 0; l <= L_; l++) {
+      w_off_.push_back(-1);
+      b_off_.push_back(-1);
+    }
+    for (const ParamTensor& t : layout_) (t.bias ? b_off_ : w_off_)[t.layer] = t.offset;
+    models_.resize(hyper.size());
+    for (size_t i = 0; i < hyper.size(); i++) {
+      ModelState& s = models_[i];
+      s.h = hyper[i];
+      s.params.resize(nparams_);
+      s.target_norm = mlp_init_params(arch_, s.h, s.params.data());
+      if (s.h.optimizer != Optimizer::SGD) {
+        s.m.assign(nparams_, 0.0f);
+        s.v.assign(nparams_, 0.0f);
+      }
+    }
+    threads_ = std::max(1, omp_get_max_threads());
+    ws_.resize(threads_);
+  }
+
+  int32_t models() const override { return static_cast<int32_t>(models_.size()); }
+  int64_t param_count() const override { return nparams_; }
+  int64_t steps_done() const override { return steps_; }
+
+  Status step(int32_t nsteps, const Control& ctl) override {
+    if (nsteps < 0) return Status::Error(Code::INVALID_ARGUMENT, "steps must be >= 0");
+    ctl.set_total(nsteps);
+    for (int32_t s = 0; s < nsteps; s++) {
+      if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "training cancelled after " + std::to_string(s) + " steps");
+      for_models([&](int64_t i, Workspace& ws, bool par) { step_model(models_[i], ws, par); });
+      steps_++;
+      ctl.add_done(1);
+    }
+    return Status::Ok();
+  }
+
+  Status evaluate(std::vector<EvalResult>& out) override {
+    out.assign(models_.size(), EvalResult());
+    for_models([&](int64_t i, Workspace& ws, bool par) {
+      const ModelState& s = models_[i];
+      EvalResult& r = out[i];
+      const float* p = s.params.data();
+      forward(p, train_, ws, par, L_ + 1, false);
+      r.train_loss = mean_loss(ws, train_.n, &r.train_acc);
+      if (test_.n > 0) {
+        forward(p, test_, ws, par, L_ + 1, false);
+        r.test_loss = mean_loss(ws, test_.n, &r.test_acc);
+      } else {
+        r.test_loss = r.test_acc = std::nan("");
+      }
+      r.weight_norm = mlp_weight_norm(arch_, p, false);
+      r.failed = s.failed;
+      r.failure = s.failure;
+    });
+    return Status::Ok();
+  }
+
+  Status hidden(int32_t model, int32_t layer, float* out) override {
+    Status st = check_model_layer(model, layer);
+    if (!st.ok()) return st;
+    Workspace& ws = ws_[0];
+    forward(models_[model].params.data(), train_, ws, threads_ > 1, layer + 1, false);
+    gemm::unpanel(ws.act[layer].data(), arch_.hidden[layer], train_.n, out);
+    return Status::Ok();
+  }
+
+  Status get_params(int32_t model, float* out) override {
+    if (model < 0 || model >= models()) return bad_model(model);
+    std::memcpy(out, models_[model].params.data(), sizeof(float) * nparams_);
+    return Status::Ok();
+  }
+
+  Status set_params(int32_t model, const float* in) override {
+    if (model < 0 || model >= models()) return bad_model(model);
+    if (!all_finite(in, nparams_)) return Status::Error(Code::INVALID_DATA, "setParams: parameters must be finite");
+    std::memcpy(models_[model].params.data(), in, sizeof(float) * nparams_);
+    apply_mask(models_[model]);
+    return Status::Ok();
+  }
+
+  Status set_mask(int32_t model, const uint8_t* keep, bool mask_bias) override {
+    if (model < 0 || model >= models()) return bad_model(model);
+    ModelState& s = models_[model];
+    if (!keep) {
+      s.keep.clear();
+      s.mask_bias = false;
+      return Status::Ok();
+    }
+    s.keep.assign(keep, keep + arch_.hidden[0]);
+    s.mask_bias = mask_bias;
+    apply_mask(s);
+    return Status::Ok();
+  }
+
+  Status snapshot_hidden(const std::vector<int32_t>& models, int32_t layer,
+                         std::shared_ptr<ActivationBatch>* out) override {
+    for (int32_t m : models) {
+      Status st = check_model_layer(m, layer);
+      if (!st.ok()) return st;
+    }
+    struct HostBatch : ActivationBatch {
+      std::vector<float> buf;
+    };
+    auto b = std::make_shared<HostBatch>();
+    b->backend = Backend::CPU;
+    b->batch = static_cast<int64_t>(models.size());
+    b->rows = train_.n;
+    b->width = arch_.hidden[layer];
+    b->buf.resize(static_cast<size_t>(b->batch * b->rows * b->width));
+    b->data = b->buf.data();
+    const int64_t per = b->rows * b->width;
+    const bool many = static_cast<int64_t>(models.size()) >= threads_;
+#pragma omp parallel for schedule(dynamic, 1) if (many)
+    for (int64_t i = 0; i < b->batch; i++) {
+      Workspace& ws = ws_[many ? omp_get_thread_num() : 0];
+      forward(models_[models[i]].params.data(), train_, ws, !many && threads_ > 1, layer + 1, false);
+      gemm::unpanel(ws.act[layer].data(), b->width, train_.n, b->data + i * per);
+    }
+    *out = b;
+    return Status::Ok();
+  }
+
+  Status gradients(int32_t model, float* out) override {
+    if (model < 0 || model >= models()) return bad_model(model);
+    Workspace& ws = ws_[0];
+    forward(models_[model].params.data(), train_, ws, threads_ > 1, L_ + 1, true);
+    backward(models_[model].params.data(), ws, threads_ > 1);
+    std::memcpy(out, ws.grad.data(), sizeof(float) * nparams_);
+    return Status::Ok();
+  }
+
+ private:
+  static Status bad_model(int32_t m) {
+    return Status::Error(Code::INVALID_ARGUMENT, "model index " + std::to_string(m) + " out of range");
+  }
+  Status check_model_layer(int32_t model, int32_t layer) const {
+    if (model < 0 || model >= models()) return bad_model(model);
+    if (layer < 0 || layer >= L_)
+      return Status::Error(Code::INVALID_ARGUMENT, "layer must be in [0, " + std::to_string(L_ - 1) + "]");
+    return Status::Ok();
+  }
+
+  // Calls f(model, workspace, parallel_inside) for every model: models over threads when there are
+  // enough of them, else one model at a time with the threads inside.
+  template <class F>
+  void for_models(F&& f) {
+    const int64_t M = static_cast<int64_t>(models_.size());
+    if (M >= threads_ && threads_ > 1) {
+#pragma omp parallel for schedule(dynamic, 1)
+      for (int64_t i = 0; i < M; i++) f(i, ws_[omp_get_thread_num()], false);
+    } else {
+      for (int64_t i = 0; i < M; i++) f(i, ws_[0], threads_ > 1);
+    }
+  }
+
+  void ensure(Workspace& ws) {
+    if (!ws.logits.empty()) return;
+    const int64_t P = std::max(train_.P, test_.P);
+    ws.act.resize(L_);
+    for (int l = 0; l < L_; l++) ws.act[l].assign(P * kPanel * arch_.hidden[l], 0.0f);
+    ws.logits.assign(P * kPanel * arch_.out, 0.0f);
+    ws.packed.resize(L_ + 1);
+    for (int l = 1; l <= L_; l++) {
+      const int64_t o = l < L_ ? arch_.hidden[l] : arch_.out, in = arch_.hidden[l - 1];
+      ws.packed[l].resize(std::max(gemm::packed_a_floats(o, in), gemm::packed_a_floats(in, o)));
+    }
+    ws.grad.resize(nparams_);
+    ws.loss.resize(P * kPanel);
+    ws.correct.resize(P * kPanel);
+  }
+
+  int64_t width(int l) const { return l < L_ ? arch_.hidden[l] : arch_.out; }
+
+  // Forward of layers [0, upto) (upto = L+1: through the output and the loss).
+  void forward(const float* p, const Split& sp, Workspace& ws, bool par, int upto, bool grad) {
+    ensure(ws);
+    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab);
+    const float* b0 = b_off_[0] >= 0 ? p + b_off_[0] : nullptr;
+    run_range(sp.P, par, [&](int64_t j0, int64_t j1) {
+      gemm::gather_relu(p + w_off_[0], ld, b0, arch_.hidden[0], sp.ia.data(), sp.ib.data(), ws.act[0].data(), j0, j1);
+    });
+    for (int l = 1; l < upto && l <= L_; l++) {
+      const int64_t o = width(l), in = arch_.hidden[l - 1];
+      gemm::pack_a(p + w_off_[l], in, 1, o, in, ws.packed[l].data());
+      float* C = l < L_ ? ws.act[l].data() : ws.logits.data();
+      const float* bias = b_off_[l] >= 0 ? p + b_off_[l] : nullptr;
+      run_range(sp.P, par, [&](int64_t j0, int64_t j1) {
+        gemm::gemm_panels(ws.packed[l].data(), o, in, ws.act[l - 1].data(), bias, l < L_, C, j0, j1);
+      });
+    }
+    if (upto > L_) {
+      const float scale = 1.0f / static_cast<float>(sp.n);
+      run_range(sp.P, par, [&](int64_t j0, int64_t j1) {
+        gemm::softmax_xent(ws.logits.data(), arch_.out, sp.y.data(), sp.n, grad, scale, ws.loss.data(),
+                           ws.correct.data(), j0, j1);
+      });
+    }
+  }
+
+  double mean_loss(const Workspace& ws, int64_t n, double* acc) const {
+    double s = 0;
+    int64_t c = 0;
+    for (int64_t i = 0; i < n; i++) {
+      s += ws.loss[i];
+      c += ws.correct[i];
+    }
+    if (acc) *acc = static_cast<double>(c) / static_cast<double>(n);
+    return s / static_cast<double>(n);
+  }
+
+  // Gradient of the mean training loss into ws.grad; needs forward(..., grad = true) just before.
+  void backward(const float* p, Workspace& ws, bool par) {
+    const int64_t P = train_.P;
+    float* g = ws.grad.data();
+    for (int l = L_; l >= 1; l--) {
+      const int64_t o = width(l), in = arch_.hidden[l - 1];
+      const float* dZ = l == L_ ? ws.logits.data() : ws.act[l].data();
+      float* H = ws.act[l - 1].data();
+      run_range(gemm::dot_tiles(o), par, [&](int64_t t0, int64_t t1) {
+        gemm::gemm_dot(dZ, o, H, in, P, g + w_off_[l], t0, t1);
+      });
+      if (b_off_[l] >= 0)
+        run_range(o, par, [&](int64_t r0, int64_t r1) { gemm::row_sums(dZ, o, P, g + b_off_[l], r0, r1); });
+      gemm::pack_a(p + w_off_[l], 1, in, in, o, ws.packed[l].data());  // A = W^T: in x o
+      run_range(gemm::row_tiles(in), par, [&](int64_t t0, int64_t t1) {
+        gemm::gemm_masked(ws.packed[l].data(), in, o, dZ, H, H, P, t0, t1);
+      });
+    }
+    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab);
+    float* db0 = b_off_[0] >= 0 ? g + b_off_[0] : nullptr;
+    run_range(arch_.hidden[0], par, [&](int64_t k0, int64_t k1) {
+      gemm::scatter_rows(ws.act[0].data(), arch_.hidden[0], train_.n, train_.ia.data(), train_.ib.data(), ld,
+                         g + w_off_[0], db0, k0, k1);
+    });
+  }
+
+  void apply_mask(ModelState& s) {
+    if (s.keep.empty()) return;
+    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab);
+    float* W0 = s.params.data() + w_off_[0];
+    for (int64_t j = 0; j < arch_.hidden[0]; j++) {
+      if (s.keep[j]) continue;
+      std::fill(W0 + j * ld, W0 + (j + 1) * ld, 0.0f);
+      if (s.mask_bias && b_off_[0] >= 0) s.params[b_off_[0] + j] = 0.0f;
+    }
+  }
+
+  void fail(ModelState& s, const std::string& why) {
+    s.failed = true;
+    s.failure = why + " at step " + std::to_string(steps_ + 1);
+  }
+
+  void step_model(ModelState& s, Workspace& ws, bool par) {
+    if (s.failed) return;
+    float* p = s.params.data();
+    forward(p, train_, ws, par, L_ + 1, true);
+    const double loss = mean_loss(ws, train_.n, nullptr);
+    if (!std::isfinite(loss)) {
+      fail(s, "non-finite training loss");
+      return;
+    }
+    backward(p, ws, par);
+    s.t++;
+    const OptimStep os = optim_step(s.h, s.t);
+    optim_update(os, p, s.m.data(), s.v.data(), ws.grad.data(), nparams_);
+    apply_mask(s);
+    if (s.h.constant_norm) {
+      const double norm = mlp_weight_norm(arch_, p, s.h.omnigrok_biases);
+      const double f = s.target_norm / norm;
+      if (std::isfinite(f)) mlp_scale_weights(arch_, p, s.h.omnigrok_biases, static_cast<float>(f));
+      else fail(s, "constant-norm rescale by a non-finite factor");
+    }
+    if (!s.failed && !all_finite(p, nparams_)) fail(s, "non-finite parameters");
+  }
+
+  ArchSpec arch_;
+  std::vector<ParamTensor> layout_;
+  int L_;
+  Split train_, test_;
+  int64_t nparams_ = 0;
+  std::vector<int64_t> w_off_, b_off_;
+  std::vector<ModelState> models_;
+  int threads_ = 1;
+  std::vector<Workspace> ws_;
+  int64_t steps_ = 0;
+};
+
+}  // namespace
+
+Status Trainer::create(Backend backend, const ArchSpec& arch, const TaskData& data,
+                       const std::vector<ModelHyper>& models, std::unique_ptr<Trainer>* out) {
+  Status st = validate_arch(arch);
+  if (!st.ok()) return st;
+  st = validate_task(arch, data);
+  if (!st.ok()) return st;
+  if (models.empty() || models.size() > 100000)
+    return Status::Error(Code::INVALID_ARGUMENT, "models must list 1 to 100000 models");
+  for (size_t i = 0; i < models.size(); i++) {
+    st = validate_hyper(models[i], static_cast<int32_t>(i));
+    if (!st.ok()) return st;
+  }
+  if (backend == Backend::CUDA) {
+    const int64_t n = mlp_param_count(arch);
+    std::vector<float> initial(static_cast<size_t>(n) * models.size());
+    for (size_t i = 0; i < models.size(); i++) mlp_init_params(arch, models[i], initial.data() + i * n);
+    return trainer_create_cuda(arch, data, models, initial, out);
+  }
+  if (backend != Backend::CPU) return Status::Error(Code::INVALID_ARGUMENT, "unknown backend");
+  try {
+    *out = std::make_unique<CpuTrainer>(arch, data, models);
+  } catch (const std::bad_alloc&) {
+    return Status::Error(Code::INVALID_ARGUMENT, "not enough memory for " + std::to_string(models.size()) + " models");
+  }
+  return Status::Ok();
+}
+
+}  // namespace grokinfo

@@ -1,0 +1,57 @@
+// Host-side pieces shared by every training backend: argument validation, the parameter layout,
+// the seeded PyTorch-style initialisation (with the alpha / zero-output / target-norm rules of
+// METHOD.md §1) and the weight norm. The CPU trainer and the CUDA trainer both start from here, so a
+// seed gives the same initial parameters on every backend and whatever the number of models.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "mlp.h"
+
+namespace grokinfo {
+
+// One parameter tensor of the flat per-model layout of mlp.h.
+struct ParamTensor {
+  int32_t layer = 0;
+  bool bias = false;
+  int64_t offset = 0;  // in floats
+  int64_t rows = 0;    // out features (a bias has rows = out features, cols = 1)
+  int64_t cols = 0;    // in features
+  int64_t size() const { return rows * cols; }
+};
+
+// Tensors in layout order: W_0, b_0 (if any), W_1, ...
+std::vector<ParamTensor> mlp_param_layout(const ArchSpec& arch);
+
+// INVALID_ARGUMENT naming the field when an architecture, a split or a hyper-parameter is out of range;
+// INVALID_DATA naming the row when a token >= vocab or a label >= out.
+Status validate_arch(const ArchSpec& arch);
+Status validate_task(const ArchSpec& arch, const TaskData& data);
+Status validate_hyper(const ModelHyper& h, int32_t index);
+
+// Small deterministic generator (splitmix64 seeding xoshiro256**).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed);
+  uint64_t next();
+  double uniform();  // [0, 1), 53 bits
+ private:
+  uint64_t s_[4];
+};
+
+// Draws the initial parameters of one model into `out` (mlp_param_count floats): weights and biases
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) from Rng(seed) in layout order; then weight matrices (and biases
+// when omnigrok_biases) times alpha; the target norm recorded; then the output matrix zeroed when
+// zero_output. Returns the target norm (what constant_norm rescales back to).
+double mlp_init_params(const ArchSpec& arch, const ModelHyper& h, float* out);
+
+// sqrt(sum of squares) of the weight matrices (and biases when include_biases), in double.
+double mlp_weight_norm(const ArchSpec& arch, const float* params, bool include_biases);
+
+// Multiplies the weight matrices (and biases when include_biases) by `factor`.
+void mlp_scale_weights(const ArchSpec& arch, float* params, bool include_biases, float factor);
+
+// True when every parameter is finite.
+bool all_finite(const float* x, int64_t n);
+
+}  // namespace grokinfo
