@@ -2,3 +2,4 @@
 export * from './timeline.js';
 export * from './phases.js';
 export * from './predict.js';
+export * from './claims.js';
