@@ -426,7 +426,17 @@ export function gridFigure(rep: LoadedReport): Figure | null {
     height: { step: cellH },
     title: { text: title, fontSize: 13 },
     layer: [
-      { name: `${name}_cell`, mark: { type: 'rect' }, encoding: { x, y, color: { field, type: 'quantitative', title: legendTitle, scale }, tooltip: [{ field: 'run' }, { field: text }] } },
+      {
+        // invalid: 'show' keeps the cells whose value is null ("no grok") and paints them grey
+        name: `${name}_cell`,
+        mark: { type: 'rect', invalid: 'show' },
+        encoding: {
+          x,
+          y,
+          color: { condition: { test: `datum.${field} === null`, value: '#e6e6e6' }, field, type: 'quantitative', title: legendTitle, scale },
+          tooltip: [{ field: 'run' }, { field: text }],
+        },
+      },
       {
         name: `${name}_text`,
         mark: { type: 'text', fontSize: 11 },
@@ -434,11 +444,13 @@ export function gridFigure(rep: LoadedReport): Figure | null {
       },
     ],
   });
+  const groks = rows.map((r) => r.grokStep).filter((v): v is number => typeof v === 'number');
+  const grokDark = groks.length ? `datum.grokStep !== null && datum.grokStep > ${Math.min(...groks) + 0.6 * (Math.max(...groks) - Math.min(...groks))}` : 'false';
   const body = {
     data: { name: 'grid' },
     hconcat: [
       panel('acc', 'finalTestAcc', 'accText', 'final test accuracy', 'test acc', { domain: [0, 1], scheme: 'blues' }, 'datum.finalTestAcc > 0.6'),
-      panel('grok', 'grokStep', 'grokText', 'grok step', 'step', { scheme: 'oranges', zero: false }, 'false'),
+      panel('grok', 'grokStep', 'grokText', 'grok step', 'step', { scheme: 'oranges', zero: false }, grokDark),
     ],
     resolve: { scale: { color: 'independent' } },
   };

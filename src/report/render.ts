@@ -98,18 +98,25 @@ export async function renderSvg(spec: VlSpec): Promise<string> {
   }
 }
 
-/** SVG -> PNG at `scale` times the SVG's pixel size (2 = crisp on paper and high-DPI screens). */
-export function renderPng(svg: string, scale = 2): Buffer {
+function resvgFor(svg: string, scale: number): Resvg {
   const font = chooseFont();
   const family = font.file ? (familyCache ??= familyName(font.file)) : undefined;
-  const resvg = new Resvg(svg, {
+  return new Resvg(svg, {
     background: 'white',
     fitTo: { mode: 'zoom', value: scale },
-    font: font.file
-      ? { fontFiles: [font.file], loadSystemFonts: false, defaultFontFamily: family, sansSerifFamily: family }
-      : { loadSystemFonts: true },
+    font: font.file ? { fontFiles: [font.file], loadSystemFonts: false, defaultFontFamily: family, sansSerifFamily: family } : { loadSystemFonts: true },
   });
-  return resvg.render().asPng();
+}
+
+/** SVG -> PNG at `scale` times the SVG's pixel size (2 = crisp on paper and high-DPI screens). */
+export function renderPng(svg: string, scale = 2): Buffer {
+  return resvgFor(svg, scale).render().asPng();
+}
+
+/** SVG -> RGBA pixels (row-major, 4 bytes a pixel), as renderPng would draw them. */
+export function rasterize(svg: string, scale = 1): { width: number; height: number; pixels: Buffer } {
+  const img = resvgFor(svg, scale).render();
+  return { width: img.width, height: img.height, pixels: img.pixels };
 }
 
 /**
