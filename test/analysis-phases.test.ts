@@ -32,6 +32,9 @@ describe('detectPhases on synthetic runs with known phases', () => {
       near(de!.end, 1800);
       near(dc!.start, 1800);
       expect(dc!.end).toBe(4000);
+      // feature learning: low synergy, high redundancy
+      expect(fl!.evidence.meanS as number).toBeLessThan(0.3);
+      expect(fl!.evidence.meanR as number).toBeGreaterThan(0.7);
       expect(dv!.evidence.dR as number).toBeLessThan(0);
       expect(dv!.evidence.dZ as number).toBeLessThan(0);
       expect(de!.evidence.dR as number).toBeGreaterThan(0);
@@ -54,14 +57,22 @@ describe('detectPhases on synthetic runs with known phases', () => {
     });
   }
 
-  it('a synergy fall with falling redundancy AFTER grokking is not divergence', () => {
+  it('a synergy fall with falling redundancy is never decoupling; before grokking it is divergence', () => {
     const spec = highWdSpec(4);
     spec.R = pl([[0, 0.9], [200, 0.9], [500, 0.3], [4000, 0.1]]); // redundancy keeps falling
     const { metrics, oinfo } = synthRun(spec);
-    // grok at ~800, after the fall starts at 500: it is neither divergence (not before grokking... it starts before)
+    // the fall starts at ~500, before the grok step (~800)
     const names = detectPhases(metrics, oinfo).phases.map((p) => p.name);
-    expect(names).not.toContain('decoupling'); // redundancy does not rise
-    expect(names).not.toContain('delayed-emergence');
+    expect(names).toEqual(['feature-learning', 'emergence', 'divergence']);
+  });
+
+  it('a synergy and redundancy fall that starts after grokking is not divergence', () => {
+    const spec = highWdSpec(5);
+    spec.R = pl([[0, 0.9], [200, 0.9], [500, 0.3], [4000, 0.1]]);
+    spec.testAcc = pl([[0, 0.01], [250, 0.1], [300, 1], [4000, 1]]); // grok at ~300, before the synergy peak
+    const { metrics, oinfo } = synthRun(spec);
+    const names = detectPhases(metrics, oinfo).phases.map((p) => p.name);
+    expect(names).toEqual(['feature-learning', 'emergence']);
   });
 
   it('a run whose synergy never rises is all feature learning', () => {

@@ -290,7 +290,7 @@ export function buildClaims(input: ClaimsInput, opts: ClaimsOptions = {}): Claim
       rows.push({
         id: 'c7',
         claim,
-        measured: `final test accuracy (mean of ${ab.length}): original ${fmt(o)}, synergistic ${fmt(s)}, inverse ${fmt(v)}; synergistic higher in ${wins}/${ab.length}`,
+        measured: `final test accuracy (mean of ${ab.length}): original ${o.toFixed(3)}, synergistic ${s.toFixed(3)}, inverse ${v.toFixed(3)}; synergistic higher in ${wins}/${ab.length}`,
         verdict: s > v ? 'holds' : 'does not hold',
       });
     }

@@ -138,7 +138,11 @@ function evidence(tl: Timeline, metrics: readonly MetricsRecord[], a: number, b:
   const dS = tl.synergy[b]! - tl.synergy[a]!;
   const dR = tl.redundancy[b]! - tl.redundancy[a]!;
   const dZ = tl.size[b]! - tl.size[a]!;
+  const mean = (x: readonly number[]) => x.slice(a, b + 1).reduce((u, v) => u + v, 0) / (b - a + 1);
   return {
+    meanS: round(mean(tl.synergy)),
+    meanR: round(mean(tl.redundancy)),
+    meanZ: round(mean(tl.size)),
     dS: round(dS),
     dR: round(dR),
     dZ: round(dZ),
