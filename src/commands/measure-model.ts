@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--inputs <file>', 'samples for the model input (.npy, first dimension = samples); a model with inputs a, b also takes one [N, 2] array')
     .option('--inputs-b <file>', 'samples for the second model input (e.g. b of a grokinfo export)')
     .option('--input <name=file>', 'samples for a named model input (repeatable)', collect)
-    .option('--tensor <name>', 'the tensor to measure: a node output, graph input or output (default hidden.0)', 'hidden.0')
+    .option('--tensor <name>', "the tensor to measure: a node output, graph input or output (default hidden.0, or the run's measured layer)")
     .option('--bins <ward:K>', "the paper's measurement: Ward-cluster the units into K bins, Omega over unions of bins (default ward:10)")
     .option('--groups <spec>', 'groups of columns, each one vector variable: "0-3;4,5;6-9" or JSON [[0,1],[2,3]]')
     .option('--variables', 'every column is one variable (multiplets of --min-size..--max-size columns)')
@@ -78,9 +78,11 @@ export function register(program: Command): void {
           ? { kind: 'variables' }
           : { kind: 'bins', bins: parseBins(String(o.bins ?? 'ward:10')) };
 
-      const inputs: InputArray[] | Record<string, InputArray> = await readInputs(o);
+      const inputs = await readInputs(o);
+      if (!inputs && !isDir)
+        throw invalidArgument('--inputs', 'a .npy file of samples for the model input (see --list for the inputs the model takes)');
       const common = {
-        tensor: String(o.tensor),
+        tensor: o.tensor as string | undefined,
         inputs,
         mode,
         minSize: intFlag('--min-size', o.minSize, 1, 64),
@@ -119,9 +121,9 @@ export function register(program: Command): void {
         return;
       }
 
-      const res = await measureModel(target, common);
+      const res = await measureModel(target, { ...common, tensor: common.tensor ?? 'hidden.0', inputs: inputs! });
       if (o.saveActivations) {
-        const act = await collectActivations(target, common);
+        const act = await collectActivations(target, { ...common, tensor: common.tensor ?? 'hidden.0', inputs: inputs! });
         await writeNpy(String(o.saveActivations), act.data, [act.rows, act.cols]);
       }
       if (o.out) await writeJsonAtomic(join(String(o.out), 'measure.json'), res);
@@ -140,7 +142,7 @@ export function register(program: Command): void {
     });
 }
 
-async function readInputs(o: Record<string, unknown>): Promise<InputArray[] | Record<string, InputArray>> {
+async function readInputs(o: Record<string, unknown>): Promise<InputArray[] | Record<string, InputArray> | undefined> {
   const named = (o.input as string[] | undefined) ?? [];
   if (named.length) {
     if (o.inputs || o.inputsB) throw invalidArgument('--input', 'either --input name=file (repeatable) or --inputs/--inputs-b, not both');
@@ -152,7 +154,7 @@ async function readInputs(o: Record<string, unknown>): Promise<InputArray[] | Re
     }
     return out;
   }
-  if (!o.inputs) throw invalidArgument('--inputs', 'a .npy file of samples for the model input (see --list for the inputs the model takes)');
+  if (!o.inputs) return undefined;
   const arrays = [await readNpy(String(o.inputs))];
   if (o.inputsB) arrays.push(await readNpy(String(o.inputsB)));
   return arrays;

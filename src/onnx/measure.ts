@@ -12,17 +12,18 @@
  * the fly), sorted by the step number in the file name -> oinfo.jsonl (one record per step), and,
  * in bins mode, timeline.json and phases.json (src/analysis), all written atomically.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { detectPhases } from '../analysis/phases.js';
 import { normalizeRun } from '../analysis/timeline.js';
 import { GrokinfoError, invalidArgument } from '../errors.js';
 import { readJsonl, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
-import type { MetricsRecord, OInfoRecord, PhasesFile, Timeline } from '../types.js';
-import { collectActivations, type ActivationOptions, type Activations, type ModelSource } from './activations.js';
+import { makeTask } from '../task.js';
+import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, Timeline } from '../types.js';
+import { collectActivations, loadModel, type ActivationOptions, type Activations, type ModelSource } from './activations.js';
 import { engineCheckpoints, engineOInfo, type EngineOptions } from './engine.js';
 import { exportCheckpoint, type ExportOptions } from './export.js';
-import { decodeModel, modelMetadata } from './graph.js';
+import { decodeModel, modelInputs, modelMetadata } from './graph.js';
 
 export type MeasureMode = { kind: 'bins'; bins: number } | { kind: 'variables' } | { kind: 'groups'; groups: number[][] };
 
@@ -163,9 +164,15 @@ export async function checkpointFiles(dir: string): Promise<CheckpointFile[]> {
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
-export interface DirMeasureOptions extends Omit<MeasureModelOptions, 'step' | 'tensor'> {
-  /** Default 'hidden.0' (the first hidden layer of grokinfo exports: the paper's measurement). */
+export interface DirMeasureOptions extends Omit<MeasureModelOptions, 'step' | 'tensor' | 'inputs'> {
+  /** Default: hidden.{measure.layer} of the run's config.json, else 'hidden.0' (grokinfo exports). */
   tensor?: string;
+  /**
+   * Default: the training examples of the run's task when the directory (or its parent) holds a
+   * grokinfo config.json, as a native run measures: a, b for token graphs, one_hot(a) ++ one_hot(b)
+   * for dense exports.
+   */
+  inputs?: ActivationOptions['inputs'];
   /** Output directory for oinfo.jsonl, timeline.json, phases.json (none: nothing written). */
   out?: string;
   /** How safetensors checkpoints are exported (default: token inputs). */
@@ -193,7 +200,15 @@ export async function measureCheckpointDir(dir: string, opts: DirMeasureOptions)
   const files = await checkpointFiles(dir);
   if (files.length === 0) throw invalidArgument('checkpoint directory', `${dir} holds no step-<N>.onnx or step-<N>.safetensors files`);
   const mode = opts.mode ?? { kind: 'bins', bins: 10 };
-  const tensor = opts.tensor ?? 'hidden.0';
+  const config = findRunConfig(dir);
+  const tensor = opts.tensor ?? `hidden.${config?.measure?.layer ?? 0}`;
+  let trainingSet: { a: Int32Array; b: Int32Array; p: number } | undefined;
+  if (!opts.inputs) {
+    if (!config)
+      throw invalidArgument('inputs', `samples for the model inputs (.npy); ${dir} is not inside a grokinfo run directory (no config.json), so the training set cannot be used`);
+    const task = makeTask(config.task);
+    trainingSet = { a: task.trainA, b: task.trainB, p: config.task.p };
+  }
   const chunk = opts.chunk ?? 8;
   const eo = engineOpts(opts);
   const records: OInfoRecord[] = [];
@@ -222,7 +237,8 @@ export async function measureCheckpointDir(dir: string, opts: DirMeasureOptions)
   for (let i = 0; i < files.length; i++) {
     const f = files[i];
     const source: ModelSource = f.kind === 'onnx' ? f.path : await exportCheckpoint(f.path, { ...(opts.export ?? {}), metadata: { step: String(f.step) } });
-    const act = await collectActivations(source, { ...opts, tensor });
+    const inputs = opts.inputs ?? (await trainingInputs(source, trainingSet!));
+    const act = await collectActivations(source, { ...opts, tensor, inputs });
     if (mode.kind === 'bins') {
       pending.push({ step: f.step, act });
       if (pending.length >= chunk) await flush();
@@ -259,6 +275,38 @@ export async function measureCheckpointDir(dir: string, opts: DirMeasureOptions)
     }
   }
   return result;
+}
+
+function findRunConfig(dir: string): RunConfig | undefined {
+  for (const d of [dir, dirname(dir)]) {
+    const p = join(d, 'config.json');
+    if (existsSync(p)) {
+      try {
+        const c = JSON.parse(readFileSync(p, 'utf8')) as RunConfig;
+        if (c?.task && typeof c.task.p === 'number') return c;
+      } catch {
+        /* not a run config */
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The training set as the model's inputs: a, b (token graphs) or x = one_hot(a) ++ one_hot(b) (dense). */
+async function trainingInputs(source: ModelSource, t: { a: Int32Array; b: Int32Array; p: number }): Promise<ActivationOptions['inputs']> {
+  const { model } = await loadModel(source);
+  const ins = modelInputs(model);
+  const n = t.a.length;
+  if (ins.length === 2) return [{ data: t.a, shape: [n] }, { data: t.b, shape: [n] }];
+  if (ins.length === 1) {
+    const x = new Float32Array(n * 2 * t.p);
+    for (let i = 0; i < n; i++) {
+      x[i * 2 * t.p + t.a[i]] = 1;
+      x[i * 2 * t.p + t.p + t.b[i]] = 1;
+    }
+    return [{ data: x, shape: [n, 2 * t.p] }];
+  }
+  throw invalidArgument('inputs', `samples for the model's ${ins.length} inputs (the training set fits only grokinfo exports: a, b or x)`);
 }
 
 function findMetrics(dir: string): MetricsRecord[] {
