@@ -247,7 +247,8 @@ export function paretoFigure(rep: LoadedReport, maxFronts = 6): Figure | null {
     const all = paretoFront(pts);
     const chosen = new Set(logSpacedSubset(all.map((f) => f.step), maxFronts));
     for (const f of all) {
-      if (!chosen.has(f.step)) continue;
+      // a front of one point is drawn by that point itself (a one-vertex line has no extent)
+      if (!chosen.has(f.step) || f.front.length < 2) continue;
       f.front.forEach((p, k) => fronts.push({ config: label, at: f.step, order: k, step: p.step, synergy: p.synergy, redundancy: p.redundancy }));
     }
   }

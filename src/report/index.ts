@@ -111,7 +111,9 @@ export async function writeReport(rep: LoadedReport, opts: ReportOptions = {}): 
     }
     files.push(...own);
     result.figures.push({ id: f.id, title: f.title, files: own });
-    htmlFigures.push({ id: f.id, title: f.title, caption: f.caption, svg, png });
+    // The HTML inlines the SVG; only a PNG-without-SVG request embeds the PNG (as a data URI) instead.
+    const inlineSvg = formats.includes('svg') || !png;
+    htmlFigures.push({ id: f.id, title: f.title, caption: f.caption, svg: inlineSvg ? svg : undefined, png: inlineSvg ? undefined : png });
     progress?.line(`figure ${i + 1}/${figures.length} ${f.id}: ${f.title} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
   }
   for (const s of skipped) progress?.line(`figure ${s.id} left out: ${s.reason}`);
