@@ -75,6 +75,17 @@ describe('detectPhases on synthetic runs with known phases', () => {
     expect(names).toEqual(['feature-learning', 'emergence']);
   });
 
+  it('is robust to per-sample noise of 20% of the range (10 seeds each)', () => {
+    for (let seed = 10; seed < 20; seed++) {
+      const a = synthRun({ ...lowWdSpec(seed), noise: 0.2 });
+      expect(detectPhases(a.metrics, a.oinfo).phases.map((p) => p.name)).toEqual([
+        'feature-learning', 'emergence', 'divergence', 'delayed-emergence', 'decoupling',
+      ]);
+      const b = synthRun({ ...highWdSpec(seed), noise: 0.2 });
+      expect(detectPhases(b.metrics, b.oinfo).phases.map((p) => p.name)).toEqual(['feature-learning', 'emergence', 'decoupling']);
+    }
+  });
+
   it('a run whose synergy never rises is all feature learning', () => {
     const { metrics, oinfo } = synthRun({
       S: pl([[0, 1], [4000, 0]]), R: () => 0.5, Z: () => 0.5, testAcc: () => 0.01, seed: 5,

@@ -103,6 +103,15 @@ describe('normalizeRun', () => {
     expect(t.size[2]).toBeCloseTo(0.14, 12);
   });
 
+  it('bits and nats give the same timeline (min-max cancels the unit)', () => {
+    const bits = [rec(5, -1, 2, 10), rec(10, -3, 4, 20), rec(15, -2, 3, 15), rec(20, -2.5, 1, 12)];
+    const nats = bits.map((r) => ({ ...r, units: 'nats' as const, synergy: r.synergy * Math.LN2, redundancy: r.redundancy * Math.LN2 }));
+    const a = normalizeRun(bits);
+    const b = normalizeRun(nats);
+    a.synergy.forEach((v, i) => expect(b.synergy[i]).toBeCloseTo(v, 12));
+    a.redundancy.forEach((v, i) => expect(b.redundancy[i]).toBeCloseTo(v, 12));
+  });
+
   it('rejects NaN, decreasing steps, mixed units, empty runs', () => {
     expect(code(() => normalizeRun([rec(5, NaN, 1, 1)]))).toBe('INVALID_DATA');
     expect(code(() => normalizeRun([rec(10, -1, 1, 1), rec(5, -1, 1, 1)]))).toBe('INVALID_DATA');
