@@ -250,6 +250,19 @@ describe('grokinfo report', () => {
     expect(readFileSync(join(dir, 'report', 'report.html'), 'utf8')).toContain('an early synergy peak precedes grokking');
   });
 
+  it('computes the claims table of a sweep with the analysis layer, unless --no-claims', async () => {
+    const o = join(root, 'cli-claims');
+    await cli([sweepDir, '--out', o, '--format', 'html', '--quiet']);
+    const html = readFileSync(join(o, 'report.html'), 'utf8');
+    const ids = [...html.matchAll(/<tr><td>(c\d+)<\/td>/g)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThanOrEqual(5);
+    expect(ids[0]).toBe('c1');
+    // the fixture's weight decays 0.1 and 2 grok and 10 does not, but there are no runs at weight decay 50
+    expect(html).toMatch(/<td>c1<\/td><td>[^<]*<\/td><td>[^<]*no runs for[^<]*50[^<]*<\/td><td class="verdict none">not measured<\/td>/);
+    await cli([sweepDir, '--out', o, '--format', 'html', '--quiet', '--no-claims']);
+    expect(readFileSync(join(o, 'report.html'), 'utf8')).toContain('No claims table was computed');
+  });
+
   it('coded errors for a missing directory and a bad --format', async () => {
     const code = async (args: string[]) => {
       try {

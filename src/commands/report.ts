@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { GrokinfoError } from '../errors.js';
 import { readJson } from '../fsutil.js';
 import { consoleProgress } from '../progress.js';
-import { buildReport, parseFormats, type ClaimRow } from '../report/index.js';
+import { claimsFor, loadReportDir, parseFormats, writeReport, type ClaimRow } from '../report/index.js';
 
 /** Claims rows from a JSON file: an array of {id, claim, measured, verdict}, or {rows: [...]} / {claims: [...]}. */
 export async function readClaims(path: string): Promise<ClaimRow[]> {
@@ -27,16 +27,24 @@ export function register(program: Command): void {
     .argument('<dir>', 'a run directory (config.json) or a sweep directory (sweep.json)')
     .option('--out <dir>', 'output folder (default: <dir>/report)')
     .option('--format <list>', 'comma-separated: svg, png, html', 'svg,png,html')
-    .option('--claims <file>', 'claims table rows as JSON (default: <dir>/claims.json when present)')
+    .option('--claims <file>', 'claims table rows as JSON (default: <dir>/claims.json when present, else computed for a sweep)')
+    .option('--no-claims', 'leave the claims table out')
     .option('--json', 'print the result as JSON')
     .option('--quiet', 'no progress output')
     .action(async (dir: string, o: Record<string, unknown>) => {
       const formats = parseFormats(String(o.format));
       const progress = consoleProgress({ quiet: !!o.quiet });
-      const claimsPath = o.claims !== undefined ? String(o.claims) : join(dir, 'claims.json');
-      if (o.claims !== undefined && !existsSync(claimsPath)) throw new GrokinfoError('INVALID_ARGUMENT', `--claims: an existing JSON file (got ${JSON.stringify(claimsPath)})`);
-      const claims = existsSync(claimsPath) ? await readClaims(claimsPath) : null;
-      const res = await buildReport(dir, { out: o.out !== undefined ? String(o.out) : undefined, formats, claims, progress });
+      const rep = await loadReportDir(dir);
+      let claims: ClaimRow[] | null = null;
+      if (typeof o.claims === 'string') {
+        if (!existsSync(o.claims)) throw new GrokinfoError('INVALID_ARGUMENT', `--claims: an existing JSON file (got ${JSON.stringify(o.claims)})`);
+        claims = await readClaims(o.claims);
+      } else if (o.claims !== false) {
+        const own = join(dir, 'claims.json');
+        if (existsSync(own)) claims = await readClaims(own);
+        else if (rep.kind === 'sweep') claims = claimsFor(rep);
+      }
+      const res = await writeReport(rep, { out: o.out !== undefined ? String(o.out) : undefined, formats, claims, progress });
       progress.done();
       if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
       else process.stdout.write(`${res.figures.length} figures, ${res.files.length} files in ${res.out}\n`);

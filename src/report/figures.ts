@@ -10,7 +10,7 @@
 import type { MetricsRecord, OInfoRecord } from '../types.js';
 import { ablationRole, baseKey, type ConfigGroup, type LoadedReport, type LoadedRun } from './load.js';
 import { aggregateByStep, logSpacedSubset, type Aggregate } from './stats.js';
-import { aggregateSeeds, normalizeRun, paretoFront, paretoPoints } from '../analysis/timeline.js';
+import { aggregateSeeds, normalizeRun, paretoFront, paretoPoints } from '../analysis/index.js';
 
 export type VlSpec = Record<string, unknown>;
 export type Row = Record<string, string | number | null>;
@@ -309,9 +309,9 @@ export function paretoFigure(rep: LoadedReport, maxFronts = 6): Figure | null {
 
 // (4) raw synergy across weight decays and across alphas ---------------------------------------------
 
+/** The alpha sweep is the constant-norm family (METHOD.md §1), as in src/analysis/claims.ts. */
 export function isAlphaConfig(g: ConfigGroup): boolean {
-  const c = g.runs[0].config;
-  return c.init.constantNorm || c.init.alpha !== 1;
+  return g.runs[0].config.init.constantNorm;
 }
 
 export function synergySweepFigure(rep: LoadedReport): Figure | null {

@@ -95,7 +95,7 @@ function claimsHtml(claims: ClaimRow[] | null): string {
   const rows = claims
     .map((c) => {
       const v = c.verdict.toLowerCase();
-      const cls = /^(yes|pass|reproduced|holds|confirmed)/.test(v) ? 'ok' : /^(no|fail|not)/.test(v) ? 'bad' : 'mixed';
+      const cls = /^not measured/.test(v) ? 'none' : /^(yes|pass|reproduced|holds|confirmed)/.test(v) ? 'ok' : /^(no|fail|not|does not)/.test(v) ? 'bad' : 'mixed';
       return `<tr><td>${escapeHtml(c.id)}</td><td>${escapeHtml(c.claim)}</td><td>${escapeHtml(String(c.measured))}</td><td class="verdict ${cls}">${escapeHtml(c.verdict)}</td></tr>`;
     })
     .join('\n');
@@ -137,7 +137,7 @@ figure.grokinfo-figure{margin:18px 0 28px;padding:12px;border:1px solid #e4e4e4;
 .chart{overflow-x:auto} .chart svg,.chart img{max-width:100%;height:auto;display:block}
 figcaption{color:#555;font-size:.9em;margin-top:6px}
 table{border-collapse:collapse;font-size:.9em;margin:8px 0} th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f5f5f5} td.verdict.ok{color:#0a6b0a;font-weight:bold} td.verdict.bad{color:#a00;font-weight:bold} td.verdict.mixed{color:#8a5a00;font-weight:bold}
+th{background:#f5f5f5} td.verdict.ok{color:#0a6b0a;font-weight:bold} td.verdict.bad{color:#a00;font-weight:bold} td.verdict.mixed{color:#8a5a00;font-weight:bold} td.verdict.none{color:#777}
 details.config{margin:4px 0} details.config pre{background:#f8f8f8;padding:8px;overflow-x:auto;font-size:.85em}
 `;
 

@@ -16,6 +16,7 @@ import { buildHtml, type ClaimRow, type HtmlFigure, type TimingRow } from './htm
 import { loadReportDir, type LoadedReport } from './load.js';
 import { chooseFont, fontWarning, renderPng, renderSvg } from './render.js';
 
+export * from './claims.js';
 export * from './figures.js';
 export * from './html.js';
 export * from './load.js';
