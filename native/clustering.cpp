@@ -1,0 +1,162 @@
+// Ward agglomerative clustering of columns (METHOD.md §2.2): nearest-neighbour chain on squared
+// Euclidean distances with the Lance–Williams update (the same merges as scipy's ward, which applies
+// the same update to unsquared distances), O(D^2) time and memory. Distances come from the float64
+// Gram matrix of the columns.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "oinfo.h"
+#include "oinfo_linalg.h"
+
+namespace grokinfo {
+
+namespace {
+
+struct Merge {
+  int32_t a, b;
+  double dist;
+};
+
+int32_t find_root(std::vector<int32_t>& parent, int32_t x) {
+  while (parent[x] != x) {
+    parent[x] = parent[parent[x]];
+    x = parent[x];
+  }
+  return x;
+}
+
+template <typename T>
+Status ward_impl(const T* X, int64_t N, int64_t D, const uint8_t* use, int32_t k, int32_t* labels,
+                 const Control& ctl) {
+  if (N < 1 || D < 1) return Status::Error(Code::INVALID_ARGUMENT, "ward: the data must have rows and columns");
+  std::vector<int32_t> cols;
+  for (int64_t d = 0; d < D; ++d)
+    if (!use || use[d]) cols.push_back(static_cast<int32_t>(d));
+  const int64_t n = static_cast<int64_t>(cols.size());
+  for (int64_t d = 0; d < D; ++d) labels[d] = -1;
+  if (k < 1 || k > n)
+    return Status::Error(Code::INVALID_ARGUMENT, "bins (ward clusters): must be in [1, " + std::to_string(n) +
+                                                     "] (the number of columns used), got " + std::to_string(k));
+  if (n == 1) {
+    labels[cols[0]] = 0;
+    return Status::Ok();
+  }
+  // Gram matrix of the used columns in float64.
+  const int64_t lda = (n + 7) / 8 * 8;
+  std::vector<double> A(static_cast<size_t>(N * lda), 0.0);
+  for (int64_t t = 0; t < N; ++t)
+    for (int64_t j = 0; j < n; ++j) {
+      double v = static_cast<double>(X[t * D + cols[j]]);
+      if (!std::isfinite(v))
+        return Status::Error(Code::INVALID_DATA, "non-finite value at row " + std::to_string(t) + ", column " + std::to_string(cols[j]));
+      A[t * lda + j] = v;
+    }
+  std::vector<double> Gm(static_cast<size_t>(n * n));
+  linalg::syrk_tn(A.data(), N, n, lda, 1.0, Gm.data(), 0);
+  A.clear();
+  A.shrink_to_fit();
+  if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
+  // Squared distances, full matrix (row i contiguous for the nearest-neighbour scans).
+  std::vector<double> Dm(static_cast<size_t>(n * n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      Dm[i * n + j] = i == j ? 0.0 : std::max(0.0, Gm[i * n + i] + Gm[j * n + j] - 2.0 * Gm[i * n + j]);
+  Gm.clear();
+  Gm.shrink_to_fit();
+
+  std::vector<int64_t> size(static_cast<size_t>(n), 1);
+  std::vector<int32_t> chain;
+  chain.reserve(static_cast<size_t>(n));
+  std::vector<Merge> merges;
+  merges.reserve(static_cast<size_t>(n - 1));
+  for (int64_t step = 0; step < n - 1; ++step) {
+    if (chain.empty()) {
+      for (int32_t i = 0; i < n; ++i)
+        if (size[i] > 0) {
+          chain.push_back(i);
+          break;
+        }
+    }
+    int32_t x, y;
+    for (;;) {
+      x = chain.back();
+      double best;
+      if (chain.size() > 1) {
+        y = chain[chain.size() - 2];
+        best = Dm[x * n + y];
+      } else {
+        y = -1;
+        best = HUGE_VAL;
+      }
+      const double* row = Dm.data() + static_cast<int64_t>(x) * n;
+      for (int32_t i = 0; i < n; ++i) {
+        if (size[i] == 0 || i == x) continue;
+        if (row[i] < best) {
+          best = row[i];
+          y = i;
+        }
+      }
+      if (chain.size() > 1 && y == chain[chain.size() - 2]) break;
+      chain.push_back(y);
+    }
+    chain.pop_back();
+    chain.pop_back();
+    if (x > y) std::swap(x, y);
+    const double dxy = Dm[x * n + y];
+    merges.push_back({x, y, dxy});
+    // The new cluster lives in slot y; x is retired.
+    const double sx = static_cast<double>(size[x]), sy = static_cast<double>(size[y]);
+    for (int32_t i = 0; i < n; ++i) {
+      if (size[i] == 0 || i == x || i == y) continue;
+      const double si = static_cast<double>(size[i]);
+      const double t = sx + sy + si;
+      double v = ((sx + si) * Dm[x * n + i] + (sy + si) * Dm[y * n + i] - si * dxy) / t;
+      Dm[y * n + i] = v;
+      Dm[i * n + y] = v;
+    }
+    size[y] += size[x];
+    size[x] = 0;
+  }
+  // Cut: apply the n - k lowest merges (stable order, as scipy sorts its linkage).
+  std::vector<int32_t> order(merges.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return merges[a].dist < merges[b].dist; });
+  std::vector<int32_t> parent(static_cast<size_t>(n));
+  std::iota(parent.begin(), parent.end(), 0);
+  // The merge records slots; a slot stands for the cluster formed in it so far, and merges are
+  // applied in the order they happened among the kept ones, so union-find over slots is exact.
+  std::vector<char> keep(merges.size(), 0);
+  for (int64_t i = 0; i < n - k; ++i) keep[order[i]] = 1;
+  for (size_t m = 0; m < merges.size(); ++m)
+    if (keep[m]) {
+      int32_t ra = find_root(parent, merges[m].a), rb = find_root(parent, merges[m].b);
+      if (ra != rb) parent[ra] = rb;
+    }
+  // Number clusters by their smallest member column.
+  std::vector<int32_t> id(static_cast<size_t>(n), -1);
+  int32_t next = 0;
+  for (int32_t j = 0; j < n; ++j) {
+    int32_t r = find_root(parent, j);
+    if (id[r] < 0) id[r] = next++;
+    labels[cols[j]] = id[r];
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ward_cluster(const float* X, int64_t N, int64_t D, const uint8_t* use, int32_t k, int32_t* labels,
+                    const Control& ctl) {
+  return ward_impl(X, N, D, use, k, labels, ctl);
+}
+Status ward_cluster(const double* X, int64_t N, int64_t D, const uint8_t* use, int32_t k, int32_t* labels,
+                    const Control& ctl) {
+  return ward_impl(X, N, D, use, k, labels, ctl);
+}
+
+}  // namespace grokinfo

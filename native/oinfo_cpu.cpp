@@ -1,0 +1,908 @@
+// O-information of every multiplet, CPU engine (METHOD.md §2.4), and the dispatchers
+// oinfo_multiplets / measure_checkpoints.
+//
+// No multiplet pays for a factorisation from scratch. The subset lattice is walked depth-first in
+// preorder (oinfo_detail.h); a child extends its parent's inverse Cholesky factor Linv = L^-1 by the
+// new unit's rows: with L_new = [[L, 0], [B, Lb]],
+//   L_new^-1 = [[L^-1, 0], [-Lb^-1 B L^-1, Lb^-1]],
+// so P = C_S^-1 = Linv^T Linv gains, in every old column, the squares (grouped: the outer products) of
+// the new rows only: O(k n^2) per child for k new variables over n old ones. ln|C_S| and
+// sum ln C_jj are carried down the path; sum ln P_jj is one log of a running product (frexp-guarded).
+//
+// Two walkers:
+//  - GeneralWalker: any unit sizes, individual or grouped Omega (bins and groups modes).
+//  - FastWalker: one variable per unit, individual Omega (variables mode). The children of a node
+//    are computed together (vectorised across siblings: B = Linv C_{S,c}, R = B^T Linv for every c
+//    at once), and a run of leaf siblings is reduced without a log per multiplet: within the run
+//    Omega = K - 1/2 ln x_c, so extremes and top-k candidates are found by comparing x_c.
+// Work is split into balanced preorder rank ranges (chunks) over OpenMP threads; each chunk rebuilds
+// its path's factors with the same extensions, then walks.
+#include <omp.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cuda_api.h"
+#include "oinfo.h"
+#include "oinfo_detail.h"
+#include "oinfo_linalg.h"
+
+namespace grokinfo {
+
+using detail::Cand;
+
+bool multiplet_count(int32_t units, int32_t min_size, int32_t max_size, uint64_t* out) {
+  uint64_t t = detail::binom_sum(units, min_size, max_size);
+  if (out) *out = t;
+  return t != detail::kSaturated;
+}
+
+namespace {
+
+constexpr double kPivotTol = 1e-13;  // a Schur pivot below this fraction of the variance is singular
+constexpr double kLn2 = 0.69314718055994530942;
+
+// ln(prod x[i]) with one log, renormalising the running product by frexp every 8 factors.
+inline double log_prod(const double* x, int64_t n) {
+  double m = 1.0;
+  int64_t e = 0;
+  int64_t i = 0;
+  while (i < n) {
+    int64_t end = std::min(n, i + 8);
+    for (; i < end; ++i) m *= x[i];
+    int ex;
+    m = std::frexp(m, &ex);
+    e += ex;
+  }
+  return std::log(m) + static_cast<double>(e) * kLn2;
+}
+
+// One problem: a covariance, its units and its sizes.
+struct Item {
+  const double* C = nullptr;
+  int64_t D = 0;
+  const Units* units = nullptr;
+  int32_t mind = 2, maxd = 3;
+  // derived
+  int32_t U = 0;
+  int32_t maxvars = 0;
+  int32_t maxunit = 0;
+  bool fast = false;
+  std::vector<double> lnCunit;   // individual: sum_j ln C_jj over the unit; grouped: ln|C_uu|
+  std::vector<double> Cu;        // fast path: compact U x U covariance of the units' variables
+  uint64_t nodes = 0;
+  std::string label;             // "" or " (covariance #b)"
+};
+
+struct Acc {
+  std::vector<uint64_t> count;
+  std::vector<Cand> mn, mx;
+  detail::TopK<true> syn;
+  detail::TopK<false> red;
+  void init(int32_t maxd, int32_t k) {
+    count.assign(static_cast<size_t>(maxd) + 1, 0);
+    mn.assign(static_cast<size_t>(maxd) + 1, Cand());
+    mx.assign(static_cast<size_t>(maxd) + 1, Cand());
+    syn.k = k;
+    red.k = k;
+    syn.heap.clear();
+    red.heap.clear();
+  }
+  inline void add(int32_t s, double v, uint64_t rank) {
+    Cand c{v, rank};
+    if (detail::less_min(c, mn[s])) mn[s] = c;
+    if (detail::greater_max(c, mx[s])) mx[s] = c;
+    syn.push(c);
+    red.push(c);
+  }
+  void merge(const Acc& o) {
+    for (size_t s = 0; s < count.size(); ++s) {
+      count[s] += o.count[s];
+      if (detail::less_min(o.mn[s], mn[s])) mn[s] = o.mn[s];
+      if (detail::greater_max(o.mx[s], mx[s])) mx[s] = o.mx[s];
+    }
+    syn.merge(o.syn);
+    red.merge(o.red);
+  }
+};
+
+struct Common {
+  const OInfoOptions* opt = nullptr;
+  std::vector<double> bias;  // b(d) table, empty when off
+  std::FILE* stream = nullptr;
+  std::mutex stream_mu;
+};
+
+std::string units_list(const int32_t* path, int32_t depth) {
+  std::string s = "[";
+  for (int32_t i = 0; i < depth; ++i) s += (i ? ", " : "") + std::to_string(path[i]);
+  return s + "]";
+}
+
+Status singular(const Item& it, const int32_t* path, int32_t depth) {
+  return Status::Error(Code::INVALID_DATA, "singular covariance" + it.label +
+                                               ": non-positive pivot in the multiplet of units " +
+                                               units_list(path, depth) +
+                                               " (duplicate, constant or collinear variables)");
+}
+
+// Per-thread stream buffer: whole lines, flushed in large blocks under the mutex.
+struct StreamBuf {
+  Common* cm = nullptr;
+  std::string buf;
+  void line(const int32_t* path, int32_t depth, double v) {
+    buf += "{\"members\":[";
+    char tmp[32];
+    for (int32_t i = 0; i < depth; ++i) {
+      if (i) buf += ',';
+      auto r = std::to_chars(tmp, tmp + sizeof(tmp), path[i]);
+      buf.append(tmp, r.ptr);
+    }
+    buf += "],\"oinfo\":";
+    auto r = std::to_chars(tmp, tmp + sizeof(tmp), v);
+    buf.append(tmp, r.ptr);
+    buf += "}\n";
+    if (buf.size() > (1u << 20)) flush();
+  }
+  void flush() {
+    if (buf.empty() || !cm->stream) return;
+    std::lock_guard<std::mutex> g(cm->stream_mu);
+    std::fwrite(buf.data(), 1, buf.size(), cm->stream);
+    buf.clear();
+  }
+};
+
+// ------------------------------------------------------------------------------------------------
+class GeneralWalker {
+ public:
+  GeneralWalker(const Item& it, Common& cm) : it_(it), cm_(cm), U_(it.U), M_(it.maxvars), K_(it.maxunit) {
+    const int32_t L = it.maxd + 1;
+    Linv_.reset(new double[static_cast<size_t>(M_) * M_]);
+    S_.assign(static_cast<size_t>(M_), 0);
+    nv_.assign(L, 0);
+    logdet_.assign(L, 0);
+    sumC_.assign(L, 0);
+    const size_t pcap = cm.opt->grouped ? static_cast<size_t>(M_) * K_ : static_cast<size_t>(M_);
+    P_.assign(static_cast<size_t>(L) * pcap, 0.0);
+    pstride_ = pcap;
+    Cx_.assign(static_cast<size_t>(K_) * M_, 0.0);
+    B_.assign(static_cast<size_t>(K_) * M_, 0.0);
+    R_.assign(static_cast<size_t>(K_) * M_, 0.0);
+    Lb_.assign(static_cast<size_t>(K_) * K_, 0.0);
+    W_.assign(static_cast<size_t>(K_) * K_, 0.0);
+    blk_.assign(static_cast<size_t>(K_) * K_, 0.0);
+    dims_.assign(L, 0);
+  }
+
+  Status run(uint64_t r0, uint64_t cnt, Acc& acc, StreamBuf* sb) {
+    int32_t depth = detail::lattice_unrank(r0, U_, it_.maxd, path_);
+    for (int32_t d = 0; d + 1 < depth; ++d) {
+      Status s = extend(d, path_[d]);
+      if (!s.ok()) return s;
+    }
+    uint64_t rank = r0;
+    const double scale = cm_.opt->scale;
+    while (cnt > 0) {
+      Status s = extend(depth - 1, path_[depth - 1]);
+      if (!s.ok()) return s;
+      if (depth >= it_.mind) {
+        double v = scale * (omega(depth) - correction(depth));
+        acc.count[depth]++;
+        acc.add(depth, v, rank);
+        if (sb) sb->line(path_, depth, v);
+      }
+      ++rank;
+      if (--cnt == 0) break;
+      depth = detail::lattice_next(path_, depth, U_, it_.maxd);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  double* Pd(int32_t d) { return P_.data() + static_cast<size_t>(d) * pstride_; }
+
+  // State at depth d (d units in path_[0..d)) -> state at depth d + 1 with unit u.
+  Status extend(int32_t d, int32_t u) {
+    const double* C = it_.C;
+    const int64_t D = it_.D;
+    const int32_t n = nv_[d];
+    const int32_t k = it_.units->offsets[u + 1] - it_.units->offsets[u];
+    const int32_t* V = it_.units->members.data() + it_.units->offsets[u];
+    const int32_t M = M_;
+    double* Linv = Linv_.get();
+    // Cx[a][j] = C[V_a, S_j]; B[a][i] = (Linv Cx_a)_i.
+    for (int32_t a = 0; a < k; ++a) {
+      const double* crow = C + static_cast<int64_t>(V[a]) * D;
+      double* cx = Cx_.data() + static_cast<size_t>(a) * M;
+      for (int32_t j = 0; j < n; ++j) cx[j] = crow[S_[j]];
+    }
+    for (int32_t i = 0; i < n; ++i) {
+      const double* row = Linv + static_cast<size_t>(i) * M;
+      for (int32_t a = 0; a < k; ++a) B_[static_cast<size_t>(a) * M + i] = linalg::dot(row, Cx_.data() + static_cast<size_t>(a) * M, i + 1);
+    }
+    // Schur complement and its Cholesky factor Lb.
+    double ld = 0;
+    for (int32_t a = 0; a < k; ++a) {
+      for (int32_t b = 0; b <= a; ++b) {
+        double s = C[static_cast<int64_t>(V[a]) * D + V[b]] -
+                   linalg::dot(B_.data() + static_cast<size_t>(a) * M, B_.data() + static_cast<size_t>(b) * M, n);
+        for (int32_t c = 0; c < b; ++c) s -= Lb_[a * K_ + c] * Lb_[b * K_ + c];
+        if (a == b) {
+          const double var = C[static_cast<int64_t>(V[a]) * D + V[a]];
+          if (!(s > kPivotTol * var) || !std::isfinite(s)) {
+            path_[d] = u;
+            return singular(it_, path_, d + 1);
+          }
+          Lb_[a * K_ + a] = std::sqrt(s);
+          ld += std::log(s);
+        } else {
+          Lb_[a * K_ + b] = s / Lb_[b * K_ + b];
+        }
+      }
+    }
+    // W = Lb^-1 (lower).
+    for (int32_t a = 0; a < k; ++a) {
+      W_[a * K_ + a] = 1.0 / Lb_[a * K_ + a];
+      for (int32_t b = 0; b < a; ++b) {
+        double s = 0;
+        for (int32_t c = b; c < a; ++c) s += Lb_[a * K_ + c] * W_[c * K_ + b];
+        W_[a * K_ + b] = -s * W_[a * K_ + a];
+      }
+    }
+    // R[a] = B_a^T Linv (row vectors of length n).
+    for (int32_t a = 0; a < k; ++a) std::fill_n(R_.data() + static_cast<size_t>(a) * M, n, 0.0);
+    for (int32_t i = 0; i < n; ++i) {
+      const double* row = Linv + static_cast<size_t>(i) * M;
+      for (int32_t a = 0; a < k; ++a) linalg::axpy(B_[static_cast<size_t>(a) * M + i], row, R_.data() + static_cast<size_t>(a) * M, i + 1);
+    }
+    // New rows of Linv: [-W R, W].
+    for (int32_t a = 0; a < k; ++a) {
+      double* nr = Linv + static_cast<size_t>(n + a) * M;
+      std::fill_n(nr, n, 0.0);
+      for (int32_t b = 0; b <= a; ++b) linalg::axpy(-W_[a * K_ + b], R_.data() + static_cast<size_t>(b) * M, nr, n);
+      for (int32_t b = 0; b <= a; ++b) nr[n + b] = W_[a * K_ + b];
+      S_[n + a] = V[a];
+    }
+    nv_[d + 1] = n + k;
+    logdet_[d + 1] = logdet_[d] + ld;
+    sumC_[d + 1] = sumC_[d] + it_.lnCunit[u];
+    dims_[d] = k;
+    path_[d] = u;
+    const double* P0 = Pd(d);
+    double* P1 = Pd(d + 1);
+    if (!cm_.opt->grouped) {
+      for (int32_t j = 0; j < n; ++j) {
+        double s = P0[j];
+        for (int32_t a = 0; a < k; ++a) {
+          double v = Linv[static_cast<size_t>(n + a) * M + j];
+          s += v * v;
+        }
+        P1[j] = s;
+      }
+      for (int32_t b = 0; b < k; ++b) {
+        double s = 0;
+        for (int32_t a = b; a < k; ++a) s += W_[a * K_ + b] * W_[a * K_ + b];
+        P1[n + b] = s;
+      }
+    } else {
+      // Blocks P_gg of the units on the path, stored one after another (d_g^2 each).
+      size_t off = 0;
+      int32_t vo = 0;
+      for (int32_t g = 0; g < d; ++g) {
+        const int32_t dg = dims_[g];
+        for (int32_t p = 0; p < dg; ++p)
+          for (int32_t q = 0; q < dg; ++q) {
+            double s = P0[off + p * dg + q];
+            for (int32_t a = 0; a < k; ++a) {
+              const double* nr = Linv + static_cast<size_t>(n + a) * M;
+              s += nr[vo + p] * nr[vo + q];
+            }
+            P1[off + p * dg + q] = s;
+          }
+        off += static_cast<size_t>(dg) * dg;
+        vo += dg;
+      }
+      for (int32_t p = 0; p < k; ++p)
+        for (int32_t q = 0; q < k; ++q) {
+          double s = 0;
+          for (int32_t a = std::max(p, q); a < k; ++a) s += W_[a * K_ + p] * W_[a * K_ + q];
+          P1[off + p * k + q] = s;
+        }
+    }
+    return Status::Ok();
+  }
+
+  double omega(int32_t depth) {
+    const double* P = Pd(depth);
+    if (!cm_.opt->grouped) return -logdet_[depth] + 0.5 * sumC_[depth] - 0.5 * log_prod(P, nv_[depth]);
+    double lp = 0;
+    size_t off = 0;
+    for (int32_t g = 0; g < depth; ++g) {
+      const int32_t dg = dims_[g];
+      lp += logdet_spd(P + off, dg);
+      off += static_cast<size_t>(dg) * dg;
+    }
+    return -logdet_[depth] + 0.5 * sumC_[depth] - 0.5 * lp;
+  }
+
+  double logdet_spd(const double* A, int32_t m) {
+    if (m == 1) return std::log(A[0]);
+    double* L = blk_.data();
+    double ld = 0;
+    for (int32_t a = 0; a < m; ++a)
+      for (int32_t b = 0; b <= a; ++b) {
+        double s = A[a * m + b];
+        for (int32_t c = 0; c < b; ++c) s -= L[a * m + c] * L[b * m + c];
+        if (a == b) {
+          L[a * m + a] = std::sqrt(s);
+          ld += std::log(s);
+        } else {
+          L[a * m + b] = s / L[b * m + b];
+        }
+      }
+    return ld;
+  }
+
+  double correction(int32_t depth) const {
+    if (cm_.bias.empty()) return 0;
+    if (!cm_.opt->grouped) return detail::bias_individual(cm_.bias.data(), nv_[depth]);
+    return detail::bias_grouped(cm_.bias.data(), dims_.data(), depth);
+  }
+
+  const Item& it_;
+  Common& cm_;
+  const int32_t U_, M_, K_;
+  std::unique_ptr<double[]> Linv_;
+  std::vector<int32_t> S_, nv_, dims_;
+  std::vector<double> logdet_, sumC_, P_, Cx_, B_, R_, Lb_, W_, blk_;
+  size_t pstride_ = 0;
+  int32_t path_[1024];
+};
+
+// ------------------------------------------------------------------------------------------------
+class FastWalker {
+ public:
+  FastWalker(const Item& it, Common& cm) : it_(it), cm_(cm), U_(it.U), L_(it.maxd) {
+    const size_t lv = static_cast<size_t>(L_) + 1;
+    Cu_ = it.Cu.data();
+    Linv_.assign(static_cast<size_t>(L_) * L_, 0.0);
+    P_.assign(lv * L_, 0.0);
+    K_.assign(lv, 0.0);
+    B_.assign(lv * L_ * U_, 0.0);
+    R_.assign(lv * L_ * U_, 0.0);
+    lb2_.assign(lv * U_, 0.0);
+    valid_.assign(lv, 0);
+    x_.assign(static_cast<size_t>(U_), 0.0);
+    inv_.assign(static_cast<size_t>(U_), 0.0);
+    diag_.resize(static_cast<size_t>(U_));
+    invdiag_.resize(static_cast<size_t>(U_));
+    lndiag_.resize(static_cast<size_t>(U_));
+    for (int32_t c = 0; c < U_; ++c) {
+      diag_[c] = Cu_[static_cast<size_t>(c) * U_ + c];
+      invdiag_[c] = 1.0 / diag_[c];
+      lndiag_[c] = std::log(diag_[c]);
+    }
+  }
+
+  Status run(uint64_t r0, uint64_t cnt, Acc& acc, StreamBuf* sb) {
+    int32_t depth = detail::lattice_unrank(r0, U_, L_, path_);
+    std::fill(valid_.begin(), valid_.end(), 0);
+    for (int32_t d = 0; d + 1 < depth; ++d) {
+      Status s = visit(d, path_[d], 0, nullptr, nullptr, true);
+      if (!s.ok()) return s;
+    }
+    uint64_t rank = r0;
+    while (cnt > 0) {
+      const int32_t d = depth - 1;
+      const int32_t c = path_[d];
+      if (depth == L_) {
+        const int32_t cend = static_cast<int32_t>(std::min<uint64_t>(static_cast<uint64_t>(U_ - 1), c + cnt - 1));
+        Status s = leaf_run(d, c, cend, rank, acc, sb);
+        if (!s.ok()) return s;
+        const uint64_t n = static_cast<uint64_t>(cend - c + 1);
+        rank += n;
+        cnt -= n;
+        path_[d] = cend;
+      } else {
+        Status s = visit(d, c, rank, &acc, sb, c < U_ - 1);
+        if (!s.ok()) return s;
+        ++rank;
+        --cnt;
+      }
+      if (cnt == 0) break;
+      depth = detail::lattice_next(path_, depth, U_, L_);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  double* Bd(int32_t d) { return B_.data() + static_cast<size_t>(d) * L_ * U_; }
+  double* Rd(int32_t d) { return R_.data() + static_cast<size_t>(d) * L_ * U_; }
+  double* Pd(int32_t d) { return P_.data() + static_cast<size_t>(d) * L_; }
+
+  // Children c >= c0 of the node at depth d (units path_[0..d)): B = Linv C_{S,c}, R = B^T Linv,
+  // lb2 = C_cc - |B_c|^2, vectorised across c.
+  void batch(int32_t d, int32_t c0) {
+    const int32_t m = U_ - c0;
+    double* B = Bd(d);
+    double* R = Rd(d);
+    double* lb2 = lb2_.data() + static_cast<size_t>(d) * U_;
+    for (int32_t c = c0; c < U_; ++c) lb2[c] = diag_[c];
+    for (int32_t i = 0; i < d; ++i) {
+      double* Bi = B + static_cast<size_t>(i) * U_ + c0;
+      std::fill_n(Bi, m, 0.0);
+      const double* li = Linv_.data() + static_cast<size_t>(i) * L_;
+      for (int32_t j = 0; j <= i; ++j) linalg::axpy(li[j], Cu_ + static_cast<size_t>(path_[j]) * U_ + c0, Bi, m);
+      for (int32_t c = 0; c < m; ++c) lb2[c0 + c] -= Bi[c] * Bi[c];
+    }
+    for (int32_t j = 0; j < d; ++j) {
+      double* Rj = R + static_cast<size_t>(j) * U_ + c0;
+      std::fill_n(Rj, m, 0.0);
+      for (int32_t i = j; i < d; ++i)
+        linalg::axpy(Linv_[static_cast<size_t>(i) * L_ + j], B + static_cast<size_t>(i) * U_ + c0, Rj, m);
+    }
+    valid_[d] = 1;
+  }
+
+  double value_from_x(double Kd, double x, int32_t d, int32_t c, int32_t size) {
+    double lnx;
+    if (x >= DBL_MIN && x <= DBL_MAX) {
+      lnx = std::log(x);
+    } else {  // the running product left the normal range: sum the logs instead
+      const double* P = Pd(d);
+      const double* R = Rd(d);
+      const double l2 = lb2_[static_cast<size_t>(d) * U_ + c];
+      lnx = std::log(l2) - lndiag_[c];
+      for (int32_t j = 0; j < d; ++j) {
+        double r = R[static_cast<size_t>(j) * U_ + c];
+        lnx += std::log(P[j] + r * r / l2);
+      }
+    }
+    double corr = cm_.bias.empty() ? 0.0 : detail::bias_individual(cm_.bias.data(), size);
+    return cm_.opt->scale * (Kd - 0.5 * lnx - corr);
+  }
+
+  // Node at depth d + 1 ending with unit c; `store` writes its state for its children.
+  Status visit(int32_t d, int32_t c, uint64_t rank, Acc* acc, StreamBuf* sb, bool store) {
+    if (!valid_[d]) batch(d, c);
+    const double l2 = lb2_[static_cast<size_t>(d) * U_ + c];
+    if (!(l2 > kPivotTol * diag_[c]) || !std::isfinite(l2)) {
+      path_[d] = c;
+      return singular(it_, path_, d + 1);
+    }
+    const double inv = 1.0 / l2;
+    const double* P = Pd(d);
+    const double* R = Rd(d);
+    const int32_t dd = d + 1;
+    double x = l2 * invdiag_[c];
+    if (store) {
+      const double il = std::sqrt(inv);
+      double* row = Linv_.data() + static_cast<size_t>(d) * L_;
+      double* Pn = Pd(dd);
+      for (int32_t j = 0; j < d; ++j) {
+        double r = R[static_cast<size_t>(j) * U_ + c];
+        row[j] = -r * il;
+        Pn[j] = P[j] + r * r * inv;
+        x *= Pn[j];
+      }
+      row[d] = il;
+      Pn[d] = inv;
+      K_[dd] = K_[d] - std::log(l2) + 0.5 * lndiag_[c];
+      valid_[dd] = 0;
+    } else {
+      for (int32_t j = 0; j < d; ++j) {
+        double r = R[static_cast<size_t>(j) * U_ + c];
+        x *= P[j] + r * r * inv;
+      }
+    }
+    if (acc && dd >= it_.mind) {
+      path_[d] = c;
+      double v = value_from_x(K_[d], x, d, c, dd);
+      acc->count[dd]++;
+      acc->add(dd, v, rank);
+      if (sb) sb->line(path_, dd, v);
+    }
+    return Status::Ok();
+  }
+
+  // Leaf siblings c0..c1 (depth d + 1 == maxd), ranks rank0 + (c - c0).
+  Status leaf_run(int32_t d, int32_t c0, int32_t c1, uint64_t rank0, Acc& acc, StreamBuf* sb) {
+    if (!valid_[d]) batch(d, c0);
+    const int32_t dd = d + 1;
+    const double* lb2 = lb2_.data() + static_cast<size_t>(d) * U_;
+    for (int32_t c = c0; c <= c1; ++c)
+      if (!(lb2[c] > kPivotTol * diag_[c]) || !std::isfinite(lb2[c])) {
+        path_[d] = c;
+        return singular(it_, path_, dd);
+      }
+    if (dd < it_.mind) return Status::Ok();
+    double* x = x_.data();
+    double* inv = inv_.data();
+    for (int32_t c = c0; c <= c1; ++c) {
+      inv[c] = 1.0 / lb2[c];
+      x[c] = lb2[c] * invdiag_[c];
+    }
+    const double* P = Pd(d);
+    const double* R = Rd(d);
+    for (int32_t j = 0; j < d; ++j) {
+      const double p = P[j];
+      const double* Rj = R + static_cast<size_t>(j) * U_;
+      for (int32_t c = c0; c <= c1; ++c) x[c] *= p + Rj[c] * Rj[c] * inv[c];
+    }
+    acc.count[dd] += static_cast<uint64_t>(c1 - c0 + 1);
+    const double Kd = K_[d];
+    auto eval = [&](int32_t c) {
+      path_[d] = c;
+      double v = value_from_x(Kd, x[c], d, c, dd);
+      acc.add(dd, v, rank0 + static_cast<uint64_t>(c - c0));
+      if (sb) sb->line(path_, dd, v);
+    };
+    bool abnormal = false;
+    for (int32_t c = c0; c <= c1; ++c) abnormal |= !(x[c] >= DBL_MIN && x[c] <= DBL_MAX);
+    if (sb || abnormal || cm_.opt->scale <= 0) {
+      for (int32_t c = c0; c <= c1; ++c) eval(c);
+      return Status::Ok();
+    }
+    // Omega decreases with x: the run's minimum is at the largest x, its maximum at the smallest.
+    int32_t cmax = c0, cmin = c0;
+    for (int32_t c = c0 + 1; c <= c1; ++c) {
+      if (x[c] > x[cmax]) cmax = c;
+      if (x[c] < x[cmin]) cmin = c;
+    }
+    eval(cmax);
+    if (cmin != cmax) eval(cmin);
+    if (acc.syn.k > 0) {
+      // Candidates whose Omega may reach the kept thresholds: Omega <= t  <=>  x >= exp(2 (K - corr - t/scale)).
+      const double corr = cm_.bias.empty() ? 0.0 : detail::bias_individual(cm_.bias.data(), dd);
+      const double sc = cm_.opt->scale;
+      double xs = acc.syn.full() ? std::exp(2.0 * (Kd - corr - acc.syn.threshold() / sc)) * (1 - 1e-9) : 0.0;
+      double xr = acc.red.full() ? std::exp(2.0 * (Kd - corr - acc.red.threshold() / sc)) * (1 + 1e-9) : HUGE_VAL;
+      for (int32_t c = c0; c <= c1; ++c) {
+        if ((x[c] >= xs || x[c] <= xr) && c != cmax && c != cmin) {
+          eval(c);
+          if (acc.syn.full()) xs = std::exp(2.0 * (Kd - corr - acc.syn.threshold() / sc)) * (1 - 1e-9);
+          if (acc.red.full()) xr = std::exp(2.0 * (Kd - corr - acc.red.threshold() / sc)) * (1 + 1e-9);
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  const Item& it_;
+  Common& cm_;
+  const int32_t U_, L_;
+  const double* Cu_;
+  std::vector<double> Linv_, P_, K_, B_, R_, lb2_, x_, inv_, diag_, invdiag_, lndiag_;
+  std::vector<char> valid_;
+  int32_t path_[1024];
+};
+
+// ------------------------------------------------------------------------------------------------
+Status prepare(Item& it, const OInfoOptions& opt, int64_t b) {
+  const Units& un = *it.units;
+  it.U = un.count;
+  it.label = b >= 0 ? " (covariance #" + std::to_string(b) + ")" : "";
+  if (un.count < 1 || static_cast<int32_t>(un.offsets.size()) != un.count + 1)
+    return Status::Error(Code::INVALID_ARGUMENT, "units: need at least one unit and count + 1 offsets");
+  if (it.mind < 2 || it.maxd < it.mind || it.maxd > un.count)
+    return Status::Error(Code::INVALID_ARGUMENT, "sizes: need 2 <= min_size <= max_size <= units (" + std::to_string(un.count) +
+                                                     "), got min_size " + std::to_string(it.mind) + ", max_size " + std::to_string(it.maxd));
+  if (it.maxd > 1000) return Status::Error(Code::INVALID_ARGUMENT, "max_size: must be <= 1000");
+  std::vector<char> seen(static_cast<size_t>(it.D), 0);
+  std::vector<int32_t> sizes;
+  it.maxunit = 0;
+  for (int32_t u = 0; u < un.count; ++u) {
+    int32_t a = un.offsets[u], e = un.offsets[u + 1];
+    if (e <= a) return Status::Error(Code::INVALID_ARGUMENT, "units: unit " + std::to_string(u) + " is empty");
+    for (int32_t i = a; i < e; ++i) {
+      int32_t v = un.members[i];
+      if (v < 0 || v >= it.D)
+        return Status::Error(Code::INVALID_ARGUMENT, "units: variable " + std::to_string(v) + " of unit " + std::to_string(u) +
+                                                         " is out of range [0, " + std::to_string(it.D) + ")");
+      if (seen[v]) return Status::Error(Code::INVALID_ARGUMENT, "units: variable " + std::to_string(v) + " appears twice");
+      seen[v] = 1;
+    }
+    sizes.push_back(e - a);
+    it.maxunit = std::max(it.maxunit, e - a);
+  }
+  std::sort(sizes.rbegin(), sizes.rend());
+  it.maxvars = 0;
+  for (int32_t i = 0; i < it.maxd; ++i) it.maxvars += sizes[i];
+  // Diagonal, per-unit constants.
+  const double* C = it.C;
+  it.lnCunit.assign(static_cast<size_t>(un.count), 0.0);
+  for (int32_t u = 0; u < un.count; ++u) {
+    const int32_t* V = un.members.data() + un.offsets[u];
+    const int32_t k = un.offsets[u + 1] - un.offsets[u];
+    for (int32_t a = 0; a < k; ++a) {
+      double c = C[static_cast<int64_t>(V[a]) * it.D + V[a]];
+      if (!(c > 0) || !std::isfinite(c))
+        return Status::Error(Code::INVALID_DATA, "covariance" + it.label + ": variable " + std::to_string(V[a]) + " (unit " +
+                                                     std::to_string(u) + ") has variance " + std::to_string(c) +
+                                                     " (constant or invalid column)");
+    }
+    if (!opt.grouped) {
+      double s = 0;
+      for (int32_t a = 0; a < k; ++a) s += std::log(C[static_cast<int64_t>(V[a]) * it.D + V[a]]);
+      it.lnCunit[u] = s;
+    } else {
+      std::vector<double> L(static_cast<size_t>(k) * k, 0.0);
+      double ld = 0;
+      for (int32_t a = 0; a < k; ++a)
+        for (int32_t bb = 0; bb <= a; ++bb) {
+          double s = C[static_cast<int64_t>(V[a]) * it.D + V[bb]];
+          for (int32_t c = 0; c < bb; ++c) s -= L[a * k + c] * L[bb * k + c];
+          if (a == bb) {
+            if (!(s > kPivotTol * C[static_cast<int64_t>(V[a]) * it.D + V[a]]))
+              return Status::Error(Code::INVALID_DATA, "singular covariance" + it.label + " within unit " + std::to_string(u));
+            L[a * k + a] = std::sqrt(s);
+            ld += std::log(s);
+          } else {
+            L[a * k + bb] = s / L[bb * k + bb];
+          }
+        }
+      it.lnCunit[u] = ld;
+    }
+  }
+  it.fast = !opt.grouped && it.maxunit == 1;
+  if (it.fast) {
+    const int32_t U = un.count;
+    it.Cu.resize(static_cast<size_t>(U) * U);
+    for (int32_t a = 0; a < U; ++a)
+      for (int32_t c = 0; c < U; ++c) it.Cu[static_cast<size_t>(a) * U + c] = C[static_cast<int64_t>(un.members[a]) * it.D + un.members[c]];
+  }
+  it.nodes = detail::lattice_nodes(it.U, it.maxd);
+  if (it.nodes == detail::kSaturated) return Status::Error(Code::INVALID_ARGUMENT, "sizes: too many multiplets (overflow)");
+  return Status::Ok();
+}
+
+Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector<OInfoResult>& results,
+                  const Control& ctl, bool force_general = false) {
+  if (!(opt.scale > 0) || !std::isfinite(opt.scale))
+    return Status::Error(Code::INVALID_ARGUMENT, "scale: must be a positive finite number");
+  if (opt.top_k < 0) return Status::Error(Code::INVALID_ARGUMENT, "top_k: must be >= 0");
+  if (opt.stream_path && items.size() != 1)
+    return Status::Error(Code::INVALID_ARGUMENT, "stream_path: only with batch 1");
+  Common cm;
+  cm.opt = &opt;
+  int32_t maxvars = 0;
+  uint64_t total = 0;
+  for (size_t b = 0; b < items.size(); ++b) {
+    Status s = prepare(items[b], opt, items.size() > 1 ? static_cast<int64_t>(b) : -1);
+    if (!s.ok()) return s;
+    if (force_general) items[b].fast = false;
+    maxvars = std::max(maxvars, items[b].maxvars);
+    uint64_t m = 0;
+    multiplet_count(items[b].U, items[b].mind, items[b].maxd, &m);
+    total += m;
+  }
+  if (opt.bias_samples > 0) {
+    if (opt.bias_samples <= maxvars)
+      return Status::Error(Code::INVALID_ARGUMENT, "bias correction: needs more samples (" + std::to_string(opt.bias_samples) +
+                                                       ") than variables in a multiplet (" + std::to_string(maxvars) + ")");
+    cm.bias = detail::bias_table(opt.bias_samples, maxvars);
+  }
+  if (opt.stream_path) {
+    cm.stream = std::fopen(opt.stream_path, "wb");
+    if (!cm.stream) return Status::Error(Code::IO, std::string("could not open ") + opt.stream_path + " for writing");
+  }
+  ctl.set_total(static_cast<double>(total));
+  const int nt = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+  // Chunks: balanced preorder rank ranges of each item.
+  struct Task {
+    int32_t item;
+    uint64_t r0, r1;
+  };
+  std::vector<Task> tasks;
+  for (size_t b = 0; b < items.size(); ++b) {
+    const uint64_t T = items[b].nodes;
+    const uint64_t per = items[b].fast ? 256 : 32;
+    uint64_t nch = std::max<uint64_t>(1, std::min<uint64_t>(T / per, static_cast<uint64_t>(nt) * (items[b].fast ? 64 : 8)));
+    for (uint64_t i = 0; i < nch; ++i) {
+      uint64_t r0 = static_cast<uint64_t>(static_cast<unsigned __int128>(T) * i / nch);
+      uint64_t r1 = static_cast<uint64_t>(static_cast<unsigned __int128>(T) * (i + 1) / nch);
+      if (r1 > r0) tasks.push_back({static_cast<int32_t>(b), r0, r1});
+    }
+  }
+  std::vector<Acc> global(items.size());
+  for (size_t b = 0; b < items.size(); ++b) global[b].init(items[b].maxd, opt.top_k);
+  std::mutex mu;
+  Status first = Status::Ok();
+  std::atomic<bool> stop{false};
+#pragma omp parallel num_threads(nt)
+  {
+    StreamBuf sb;
+    sb.cm = &cm;
+    Acc acc;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t t = 0; t < static_cast<int64_t>(tasks.size()); ++t) {
+      if (stop.load(std::memory_order_relaxed)) continue;
+      if (ctl.cancelled()) {
+        std::lock_guard<std::mutex> g(mu);
+        if (first.ok()) first = Status::Error(Code::CANCELLED, "cancelled");
+        stop = true;
+        continue;
+      }
+      const Task& task = tasks[t];
+      const Item& it = items[task.item];
+      acc.init(it.maxd, opt.top_k);
+      Status s;
+      if (it.fast) {
+        FastWalker w(it, cm);
+        s = w.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
+      } else {
+        GeneralWalker w(it, cm);
+        s = w.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
+      }
+      std::lock_guard<std::mutex> g(mu);
+      if (!s.ok()) {
+        if (first.ok() || first.code == Code::CANCELLED) first = s;
+        stop = true;
+        continue;
+      }
+      global[task.item].merge(acc);
+      uint64_t n = 0;
+      for (uint64_t c : acc.count) n += c;
+      ctl.add_done(static_cast<double>(n));
+    }
+    sb.flush();
+  }
+  if (cm.stream) {
+    bool bad = std::fclose(cm.stream) != 0;
+    if (bad && first.ok()) first = Status::Error(Code::IO, std::string("could not write ") + opt.stream_path);
+  }
+  if (!first.ok()) return first;
+  // Results: ranks -> members.
+  results.assign(items.size(), OInfoResult());
+  for (size_t b = 0; b < items.size(); ++b) {
+    const Item& it = items[b];
+    const Acc& a = global[b];
+    OInfoResult& r = results[b];
+    std::vector<int32_t> path(static_cast<size_t>(it.maxd));
+    auto mk = [&](const Cand& c) {
+      Multiplet m;
+      m.value = c.value;
+      if (c.valid()) {
+        int32_t depth = detail::lattice_unrank(c.rank, it.U, it.maxd, path.data());
+        m.members.assign(path.begin(), path.begin() + depth);
+      }
+      return m;
+    };
+    Cand omin, omax;
+    for (int32_t s = it.mind; s <= it.maxd; ++s) {
+      SizeExtremes e;
+      e.size = s;
+      e.count = a.count[s];
+      e.min = mk(a.mn[s]);
+      e.max = mk(a.mx[s]);
+      r.count += a.count[s];
+      if (detail::less_min(a.mn[s], omin)) omin = a.mn[s];
+      if (detail::greater_max(a.mx[s], omax)) omax = a.mx[s];
+      r.by_size.push_back(std::move(e));
+    }
+    r.min = mk(omin);
+    r.max = mk(omax);
+    for (const Cand& c : a.syn.sorted()) r.top_synergy.push_back(mk(c));
+    for (const Cand& c : a.red.sorted()) r.top_redundancy.push_back(mk(c));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// Internal entry for tests and benchmarks: the general (block) walker even in variables mode.
+Status oinfo_multiplets_general(const double* cov, int64_t batch, int64_t D, const Units& units,
+                                const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl) {
+  std::vector<Item> items(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) {
+    items[b].C = cov + b * D * D;
+    items[b].D = D;
+    items[b].units = &units;
+    items[b].mind = opt.min_size;
+    items[b].maxd = opt.max_size;
+  }
+  return run_engine(items, opt, results, ctl, true);
+}
+
+Status oinfo_multiplets(Backend backend, const double* cov, int64_t batch, int64_t D, const Units& units,
+                        const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl) {
+  if (backend == Backend::CUDA) return oinfo_multiplets_cuda(cov, batch, D, units, opt, results, ctl);
+  if (batch < 1 || D < 1) return Status::Error(Code::INVALID_ARGUMENT, "batch and D must be >= 1");
+  std::vector<Item> items(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) {
+    items[b].C = cov + b * D * D;
+    items[b].D = D;
+    items[b].units = &units;
+    items[b].mind = opt.min_size;
+    items[b].maxd = opt.max_size;
+  }
+  return run_engine(items, opt, results, ctl);
+}
+
+Status measure_checkpoints(Backend backend, const float* Z, int64_t batch, int64_t N, int64_t H,
+                           const MeasureOptions& opt, std::vector<MeasureResult>& results, const Control& ctl) {
+  if (backend == Backend::CUDA) return measure_checkpoints_cuda(Z, batch, N, H, opt, results, ctl);
+  if (batch < 1 || N < 3 || H < 1)
+    return Status::Error(Code::INVALID_ARGUMENT, "measure: need batch >= 1, rows >= 3, columns >= 1");
+  if (opt.bins < 2) return Status::Error(Code::INVALID_ARGUMENT, "bins: must be >= 2 (got " + std::to_string(opt.bins) + ")");
+  results.assign(static_cast<size_t>(batch), MeasureResult());
+  std::vector<std::vector<double>> covs(static_cast<size_t>(batch));
+  std::vector<Units> units(static_cast<size_t>(batch));
+  std::vector<Item> items;
+  std::vector<int64_t> item_of(static_cast<size_t>(batch), -1);
+  for (int64_t b = 0; b < batch; ++b) {
+    if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
+    const float* X = Z + b * N * H;
+    MeasureResult& res = results[b];
+    for (int64_t i = 0; i < N * H; ++i)
+      if (!std::isfinite(X[i]))
+        return Status::Error(Code::INVALID_DATA, "checkpoint " + std::to_string(b) + ": non-finite activation at row " +
+                                                     std::to_string(i / H) + ", column " + std::to_string(i % H));
+    std::vector<uint8_t> alive(static_cast<size_t>(H), 0);
+    std::vector<int32_t> alive_idx;
+    for (int64_t h = 0; h < H; ++h) {
+      const float v0 = X[h];
+      for (int64_t t = 1; t < N; ++t)
+        if (X[t * H + h] != v0) {
+          alive[h] = 1;
+          break;
+        }
+      if (alive[h]) alive_idx.push_back(static_cast<int32_t>(h));
+    }
+    const int64_t A = static_cast<int64_t>(alive_idx.size());
+    res.dead = static_cast<int32_t>(H - A);
+    res.labels.assign(static_cast<size_t>(H), -1);
+    const int32_t bins = static_cast<int32_t>(std::min<int64_t>(opt.bins, A));
+    if (bins < 2) continue;  // nothing to measure: count 0
+    Status s = ward_cluster(X, N, H, alive.data(), bins, res.labels.data(), ctl);
+    if (!s.ok()) return s;
+    // Copula covariance of the alive columns (compact).
+    std::vector<float> Xa(static_cast<size_t>(N * A));
+    for (int64_t t = 0; t < N; ++t)
+      for (int64_t j = 0; j < A; ++j) Xa[t * A + j] = X[t * H + alive_idx[j]];
+    covs[b].resize(static_cast<size_t>(A * A));
+    s = copula_covariance(Xa.data(), N, A, opt.ties, opt.seed, covs[b].data(), ctl);
+    if (!s.ok()) return s;
+    Units& un = units[b];
+    un.count = bins;
+    un.offsets.assign(static_cast<size_t>(bins) + 1, 0);
+    for (int64_t j = 0; j < A; ++j) un.offsets[res.labels[alive_idx[j]] + 1]++;
+    for (int32_t u = 0; u < bins; ++u) un.offsets[u + 1] += un.offsets[u];
+    un.members.resize(static_cast<size_t>(A));
+    std::vector<int32_t> fill(un.offsets.begin(), un.offsets.end() - 1);
+    for (int64_t j = 0; j < A; ++j) un.members[fill[res.labels[alive_idx[j]]]++] = static_cast<int32_t>(j);
+    Item it;
+    it.C = covs[b].data();
+    it.D = A;
+    it.units = &units[b];
+    it.mind = 2;
+    it.maxd = bins;
+    item_of[b] = static_cast<int64_t>(items.size());
+    items.push_back(std::move(it));
+  }
+  if (items.empty()) return Status::Ok();
+  OInfoOptions oo;
+  oo.top_k = opt.top_k;
+  oo.scale = opt.scale;
+  oo.bias_samples = opt.bias_samples;
+  oo.threads = opt.threads;
+  std::vector<OInfoResult> out;
+  Status s = run_engine(items, oo, out, ctl);
+  if (!s.ok()) {
+    if (batch > 1 && s.code == Code::INVALID_DATA) s.message = "checkpoint batch: " + s.message;
+    return s;
+  }
+  for (int64_t b = 0; b < batch; ++b)
+    if (item_of[b] >= 0) results[b].oinfo = std::move(out[item_of[b]]);
+  return Status::Ok();
+}
+
+}  // namespace grokinfo

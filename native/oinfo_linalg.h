@@ -1,0 +1,42 @@
+// Dense float64 kernels used by the copula, Ward clustering and the O-information engine (CPU).
+// Written with GCC/Clang vector extensions so they vectorise without -ffast-math.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+namespace grokinfo::linalg {
+
+typedef double v4d __attribute__((vector_size(32)));
+
+inline v4d load4(const double* p) {
+  v4d v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void store4(double* p, v4d v) { std::memcpy(p, &v, sizeof(v)); }
+inline double hsum(v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+
+// sum_{i<n} a[i] b[i]
+inline double dot(const double* a, const double* b, int64_t n) {
+  v4d s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    s0 += load4(a + i) * load4(b + i);
+    s1 += load4(a + i + 4) * load4(b + i + 4);
+  }
+  for (; i + 4 <= n; i += 4) s0 += load4(a + i) * load4(b + i);
+  double s = hsum(s0 + s1);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// y[i] += a * x[i]
+inline void axpy(double a, const double* x, double* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+// out (D x D, row-major, full symmetric) = alpha * A^T A, A is N x lda row-major (samples x columns)
+// with lda a multiple of 8 and columns D..lda-1 zero. Parallel (OpenMP) over column blocks.
+void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads);
+
+}  // namespace grokinfo::linalg
