@@ -35,7 +35,9 @@ export function alphaInit(cfg: RunConfig, alpha: number): RunConfig {
   };
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends object ? (NonNullable<T[K]> extends unknown[] ? T[K] : DeepPartial<NonNullable<T[K]>>) : T[K];
+};
 export type PartialRunConfig = DeepPartial<RunConfig>;
 
 /** Fills a partial configuration from paper defaults and validates it. */
