@@ -35,36 +35,42 @@ static inline float hsum8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// acc[r][0..1] = sum_k ap[k][r] * b[k][0..15] for r < MR.
-template <int MR>
-static inline void nn_tile(const float* ap, const float* b, int64_t K, __m256 (&acc)[kMR][2]) {
+// One register tile: acc[r][0..1] = sum_k ap[k][r] * b[k][0..15] for r < MR, then the epilogue:
+// MODE 0: + bias, ReLU (forward); MODE 1: masked by h > 0 (backward). The accumulators are locals of
+// this one function so that they stay in registers.
+template <int MR, int MODE>
+static void nn_kernel(const float* ap, const float* b, int64_t K, const float* bias, bool relu,
+                      const float* h, float* c) {
+  __m256 acc[MR][2];
+#pragma GCC unroll 8
   for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < K; k++) {
     const __m256 b0 = _mm256_loadu_ps(b + k * kPanel), b1 = _mm256_loadu_ps(b + k * kPanel + 8);
     const float* a = ap + k * kMR;
+#pragma GCC unroll 8
     for (int r = 0; r < MR; r++) {
       const __m256 av = _mm256_broadcast_ss(a + r);
       acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
     }
   }
-}
-
-template <int MR>
-static void nn_fwd(const float* ap, const float* b, int64_t K, const float* bias, bool relu, float* c) {
-  __m256 acc[kMR][2];
-  nn_tile<MR>(ap, b, K, acc);
   const __m256 z = _mm256_setzero_ps();
+#pragma GCC unroll 8
   for (int r = 0; r < MR; r++) {
     __m256 v0 = acc[r][0], v1 = acc[r][1];
-    if (bias) {
-      const __m256 bv = _mm256_broadcast_ss(bias + r);
-      v0 = _mm256_add_ps(v0, bv);
-      v1 = _mm256_add_ps(v1, bv);
-    }
-    if (relu) {
-      v0 = _mm256_max_ps(v0, z);
-      v1 = _mm256_max_ps(v1, z);
+    if constexpr (MODE == 0) {
+      if (bias) {
+        const __m256 bv = _mm256_broadcast_ss(bias + r);
+        v0 = _mm256_add_ps(v0, bv);
+        v1 = _mm256_add_ps(v1, bv);
+      }
+      if (relu) {
+        v0 = _mm256_max_ps(v0, z);
+        v1 = _mm256_max_ps(v1, z);
+      }
+    } else {
+      v0 = _mm256_and_ps(v0, _mm256_cmp_ps(_mm256_loadu_ps(h + r * kPanel), z, _CMP_GT_OQ));
+      v1 = _mm256_and_ps(v1, _mm256_cmp_ps(_mm256_loadu_ps(h + r * kPanel + 8), z, _CMP_GT_OQ));
     }
     _mm256_storeu_ps(c + r * kPanel, v0);
     _mm256_storeu_ps(c + r * kPanel + 8, v1);
@@ -72,16 +78,13 @@ static void nn_fwd(const float* ap, const float* b, int64_t K, const float* bias
 }
 
 template <int MR>
+static void nn_fwd(const float* ap, const float* b, int64_t K, const float* bias, bool relu, float* c) {
+  nn_kernel<MR, 0>(ap, b, K, bias, relu, nullptr, c);
+}
+
+template <int MR>
 static void nn_masked(const float* ap, const float* b, int64_t K, const float* h, float* c) {
-  __m256 acc[kMR][2];
-  nn_tile<MR>(ap, b, K, acc);
-  const __m256 z = _mm256_setzero_ps();
-  for (int r = 0; r < MR; r++) {
-    const __m256 m0 = _mm256_cmp_ps(_mm256_loadu_ps(h + r * kPanel), z, _CMP_GT_OQ);
-    const __m256 m1 = _mm256_cmp_ps(_mm256_loadu_ps(h + r * kPanel + 8), z, _CMP_GT_OQ);
-    _mm256_storeu_ps(c + r * kPanel, _mm256_and_ps(acc[r][0], m0));
-    _mm256_storeu_ps(c + r * kPanel + 8, _mm256_and_ps(acc[r][1], m1));
-  }
+  nn_kernel<MR, 1>(ap, b, K, nullptr, false, h, c);
 }
 
 #else  // portable fallback
@@ -247,64 +250,150 @@ void row_sums(const float* X, int64_t R, int64_t P, float* out, int64_t r0, int6
   }
 }
 
-void gather_relu(const float* W, int64_t ld, const float* b, int64_t Hn, const int32_t* ia,
+void transpose_pad(const float* W, int64_t rows, int64_t cols, int64_t ld, float* WT, int64_t ldt) {
+  constexpr int64_t B = 32;
+  for (int64_t c0 = 0; c0 < cols; c0 += B)
+    for (int64_t k0 = 0; k0 < rows; k0 += B)
+      for (int64_t c = c0; c < std::min(cols, c0 + B); c++)
+        for (int64_t k = k0; k < std::min(rows, k0 + B); k++) WT[c * ldt + k] = W[k * ld + c];
+  for (int64_t c = 0; c < cols; c++)
+    for (int64_t k = rows; k < ldt; k++) WT[c * ldt + k] = 0.0f;
+}
+
+void untranspose(const float* WT, int64_t ldt, int64_t rows, float* W, int64_t ld, int64_t c0, int64_t c1) {
+  constexpr int64_t B = 32;
+  for (int64_t k0 = 0; k0 < rows; k0 += B)
+    for (int64_t cb = c0; cb < c1; cb += B)
+      for (int64_t k = k0; k < std::min(rows, k0 + B); k++)
+        for (int64_t c = cb; c < std::min(c1, cb + B); c++) W[k * ld + c] = WT[c * ldt + k];
+}
+
+#ifdef GROKINFO_AVX2
+// In-register transpose of 8 rows of 8 floats.
+static inline void transpose8(__m256 (&r)[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+#endif
+
+void gather_relu(const float* WT, int64_t ldt, const float* b, int64_t Hn, const int32_t* ia,
                  const int32_t* ib, float* H, int64_t p0, int64_t p1) {
   for (int64_t j = p0; j < p1; j++) {
     const int32_t* a = ia + j * kPanel;
     const int32_t* bb = ib + j * kPanel;
     float* h = H + j * Hn * kPanel;
 #ifdef GROKINFO_AVX2
-    const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
-    const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 8));
-    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bb));
-    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bb + 8));
     const __m256 z = _mm256_setzero_ps();
-    for (int64_t k = 0; k < Hn; k++) {
-      const float* w = W + k * ld;
-      __m256 v0 = _mm256_add_ps(_mm256_i32gather_ps(w, a0, 4), _mm256_i32gather_ps(w, b0, 4));
-      __m256 v1 = _mm256_add_ps(_mm256_i32gather_ps(w, a1, 4), _mm256_i32gather_ps(w, b1, 4));
+    for (int64_t k0 = 0; k0 < Hn; k0 += 8) {
+      const int kn = static_cast<int>(std::min<int64_t>(8, Hn - k0));
+      __m256 bias = z;
       if (b) {
-        const __m256 bv = _mm256_broadcast_ss(b + k);
-        v0 = _mm256_add_ps(v0, bv);
-        v1 = _mm256_add_ps(v1, bv);
+        if (kn == 8) bias = _mm256_loadu_ps(b + k0);
+        else {
+          alignas(32) float t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          for (int q = 0; q < kn; q++) t[q] = b[k0 + q];
+          bias = _mm256_load_ps(t);
+        }
       }
-      _mm256_storeu_ps(h + k * kPanel, _mm256_max_ps(v0, z));
-      _mm256_storeu_ps(h + k * kPanel + 8, _mm256_max_ps(v1, z));
+      for (int half = 0; half < 2; half++) {
+        __m256 r[8];
+        for (int i = 0; i < 8; i++) {
+          const int s = half * 8 + i;
+          r[i] = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(WT + a[s] * ldt + k0), _mm256_loadu_ps(WT + bb[s] * ldt + k0)), bias);
+          r[i] = _mm256_max_ps(r[i], z);
+        }
+        transpose8(r);
+        for (int q = 0; q < kn; q++) _mm256_storeu_ps(h + (k0 + q) * kPanel + half * 8, r[q]);
+      }
     }
 #else
-    for (int64_t k = 0; k < Hn; k++) {
-      const float* w = W + k * ld;
+    for (int64_t k = 0; k < Hn; k++)
       for (int i = 0; i < kPanel; i++) {
-        float v = w[a[i]] + w[bb[i]];
+        float v = WT[a[i] * ldt + k] + WT[bb[i] * ldt + k];
         if (b) v += b[k];
         h[k * kPanel + i] = v > 0.0f ? v : 0.0f;
       }
-    }
 #endif
   }
 }
 
 void scatter_rows(const float* dZ, int64_t Hn, int64_t N, const int32_t* ia, const int32_t* ib,
-                  int64_t ld, float* dW, float* db, int64_t k0, int64_t k1) {
+                  int64_t rowsT, float* dWT, int64_t ldt, float* db, int64_t kb0, int64_t kb1) {
   const int64_t P = panels(N);
-  for (int64_t k = k0; k < k1; k++) {
-    float* row = dW + k * ld;
-    std::memset(row, 0, sizeof(float) * ld);
-    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  const int64_t k0 = kb0 * 8, k1 = std::min(Hn, kb1 * 8);
+  if (k0 >= k1) return;
+  for (int64_t c = 0; c < rowsT; c++) std::memset(dWT + c * ldt + k0, 0, sizeof(float) * (kb1 - kb0) * 8);
+#ifdef GROKINFO_AVX2
+  // Panels outer (dZ is read once, in order), blocks of 8 rows inner; each dWT element still sums
+  // its samples in sample order.
+  constexpr int kMaxBlocks = 64;
+  __m256 dbv[kMaxBlocks];
+  for (int64_t kbs = kb0; kbs < kb1; kbs += kMaxBlocks) {
+    const int64_t kbe = std::min(kb1, kbs + kMaxBlocks);
+    for (int64_t q = 0; q < kbe - kbs; q++) dbv[q] = _mm256_setzero_ps();
     for (int64_t j = 0; j < P; j++) {
-      const float* z = dZ + (j * Hn + k) * kPanel;
-      const int32_t* a = ia + j * kPanel;
-      const int32_t* b = ib + j * kPanel;
       const int lim = static_cast<int>(std::min<int64_t>(kPanel, N - j * kPanel));
-      for (int i = 0; i < lim; i++) {
-        const float v = z[i];
-        row[a[i]] += v;
-        row[b[i]] += v;
+      for (int64_t kb = kbs; kb < kbe; kb++) {
+        const int64_t kk = kb * 8;
+        const int kn = static_cast<int>(std::min<int64_t>(8, Hn - kk));
+        __m256 acc = dbv[kb - kbs];
+        for (int half = 0; half < 2; half++) {
+          if (half * 8 >= lim) break;
+          __m256 r[8];
+          for (int q = 0; q < 8; q++)
+            r[q] = q < kn ? _mm256_loadu_ps(dZ + (j * Hn + kk + q) * kPanel + half * 8) : _mm256_setzero_ps();
+          transpose8(r);
+          const int n = std::min(8, lim - half * 8);
+          for (int i = 0; i < n; i++) {
+            const int s = static_cast<int>(j * kPanel) + half * 8 + i;
+            float* wa = dWT + ia[s] * ldt + kk;
+            float* wb = dWT + ib[s] * ldt + kk;
+            _mm256_storeu_ps(wa, _mm256_add_ps(_mm256_loadu_ps(wa), r[i]));
+            _mm256_storeu_ps(wb, _mm256_add_ps(_mm256_loadu_ps(wb), r[i]));
+            acc = _mm256_add_ps(acc, r[i]);
+          }
+        }
+        dbv[kb - kbs] = acc;
       }
-      for (int l = 0; l < 8; l++) lane[l] += z[l] + z[l + 8];
     }
-    if (db) db[k] = ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+    if (db)
+      for (int64_t kb = kbs; kb < kbe; kb++) {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, dbv[kb - kbs]);
+        for (int q = 0; q < 8 && kb * 8 + q < Hn; q++) db[kb * 8 + q] = t[q];
+      }
   }
+#else
+  for (int64_t n = 0; n < N; n++) {
+    const int64_t j = n / kPanel, i = n % kPanel;
+    for (int64_t k = k0; k < k1; k++) {
+      const float v = dZ[(j * Hn + k) * kPanel + i];
+      dWT[ia[n] * ldt + k] += v;
+      dWT[ib[n] * ldt + k] += v;
+    }
+  }
+  if (db)
+    for (int64_t kb = kb0; kb < kb1; kb++) {
+      float t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (int64_t n = 0; n < N; n++)
+        for (int q = 0; q < 8 && kb * 8 + q < Hn; q++) t[q] += dZ[((n / kPanel) * Hn + kb * 8 + q) * kPanel + n % kPanel];
+      for (int q = 0; q < 8 && kb * 8 + q < Hn; q++) db[kb * 8 + q] = t[q];
+    }
+#endif
 }
 
 #ifdef GROKINFO_AVX2

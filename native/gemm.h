@@ -43,16 +43,23 @@ void gemm_dot(const float* X, int64_t M, const float* Y, int64_t N, int64_t P, f
 // Row sums over samples of X (S16, R rows, P panels) for rows [r0, r1): out[r] = sum.
 void row_sums(const float* X, int64_t R, int64_t P, float* out, int64_t r0, int64_t r1);
 
-// Layer 0 forward (a gather): for panels [p0, p1): H[j][k][i] = ReLU(W[k*ld + ia[n]] + W[k*ld + ib[n]]
-// + b[k]) for n = 16j+i; W is hidden x ld row-major (ld = 2*vocab), ia/ib hold the column indices
-// (a and vocab+b) padded to whole panels, b may be null.
-void gather_relu(const float* W, int64_t ld, const float* b, int64_t Hn, const int32_t* ia,
+// Layer 0 works on the transposed first-layer matrix WT (2*vocab rows of ldt >= round_up(Hn, 8)
+// floats: WT[c*ldt + k] = W[k*ld + c], zero padded), so that a token's column is one contiguous row.
+inline int64_t padded8(int64_t n) { return (n + 7) / 8 * 8; }
+void transpose_pad(const float* W, int64_t rows, int64_t cols, int64_t ld, float* WT, int64_t ldt);
+// WT rows [c0, c1) -> W (rows x ld, columns c0..c1): W[k*ld + c] = WT[c*ldt + k].
+void untranspose(const float* WT, int64_t ldt, int64_t rows, float* W, int64_t ld, int64_t c0, int64_t c1);
+
+// Layer 0 forward (a gather): for panels [p0, p1): H[j][k][i] = ReLU(WT[ia[n]][k] + WT[ib[n]][k] + b[k])
+// for n = 16j+i; ia/ib hold the rows of WT (a and vocab+b) padded to whole panels; b may be null.
+void gather_relu(const float* WT, int64_t ldt, const float* b, int64_t Hn, const int32_t* ia,
                  const int32_t* ib, float* H, int64_t p0, int64_t p1);
 
-// Layer 0 backward (a scatter-add): for rows k in [k0, k1): dW[k*ld + c] = sum of dZ[k] over the
-// samples whose column ia or ib is c (samples in order), db[k] = sum of dZ[k] (db may be null).
+// Layer 0 backward (a scatter-add) for the blocks of 8 rows [kb0, kb1) of dZ (Hn rows, S16):
+// dWT[c][k] = sum of dZ[k] over the samples (in order) whose row ia or ib is c, for c < rowsT;
+// db[k] = sum of dZ[k] (db may be null).
 void scatter_rows(const float* dZ, int64_t Hn, int64_t N, const int32_t* ia, const int32_t* ib,
-                  int64_t ld, float* dW, float* db, int64_t k0, int64_t k1);
+                  int64_t rowsT, float* dWT, int64_t ldt, float* db, int64_t kb0, int64_t kb1);
 
 // Softmax cross-entropy on S16 logits L (C classes) for panels [p0, p1), N real samples:
 // loss[n] = logsumexp(L[:, n]) - L[y[n], n], correct[n] = (first argmax == y[n]). When grad, L is

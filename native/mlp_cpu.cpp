@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "adamw.h"
@@ -28,6 +29,23 @@ namespace grokinfo {
 namespace {
 
 using gemm::kPanel;
+
+// 64-byte aligned storage for the kernels' buffers (unaligned 32-byte rows split cache lines).
+template <class T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <class U>
+  Aligned64(const Aligned64<U>&) {}
+  T* allocate(size_t n) {
+    void* p = ::operator new(n * sizeof(T), std::align_val_t(64));
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  template <class U>
+  bool operator==(const Aligned64<U>&) const { return true; }
+};
+using FloatBuf = std::vector<float, Aligned64<float>>;
 
 struct Split {
   int64_t n = 0, P = 0;
@@ -63,10 +81,12 @@ struct ModelState {
 
 // Scratch of one forward/backward pass, sized for the larger split.
 struct Workspace {
-  std::vector<std::vector<float>> act;  // per hidden layer, S16
-  std::vector<float> logits;            // S16, out rows
-  std::vector<std::vector<float>> packed;  // per layer: packed A (W or W^T)
-  std::vector<float> grad;
+  std::vector<FloatBuf> act;            // per hidden layer, S16
+  FloatBuf logits;                      // S16, out rows
+  std::vector<FloatBuf> packed;         // per layer: packed A (W or W^T)
+  FloatBuf grad;
+  FloatBuf w0t;                         // W0 transposed (2*vocab x padded8(hidden[0]))
+  FloatBuf dw0t;                        // its gradient, same layout
   std::vector<double> loss;
   std::vector<uint8_t> correct;
 };
@@ -260,6 +280,8 @@ class CpuTrainer final : public Trainer {
       ws.packed[l].resize(std::max(gemm::packed_a_floats(o, in), gemm::packed_a_floats(in, o)));
     }
     ws.grad.resize(nparams_);
+    ws.w0t.resize(2 * arch_.vocab * gemm::padded8(arch_.hidden[0]));
+    ws.dw0t.resize(ws.w0t.size());
     ws.loss.resize(P * kPanel);
     ws.correct.resize(P * kPanel);
   }
@@ -269,10 +291,11 @@ class CpuTrainer final : public Trainer {
   // Forward of layers [0, upto) (upto = L+1: through the output and the loss).
   void forward(const float* p, const Split& sp, Workspace& ws, bool par, int upto, bool grad) {
     ensure(ws);
-    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab);
+    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab), ldt = gemm::padded8(arch_.hidden[0]);
     const float* b0 = b_off_[0] >= 0 ? p + b_off_[0] : nullptr;
+    gemm::transpose_pad(p + w_off_[0], arch_.hidden[0], ld, ld, ws.w0t.data(), ldt);
     run_range(sp.P, par, [&](int64_t j0, int64_t j1) {
-      gemm::gather_relu(p + w_off_[0], ld, b0, arch_.hidden[0], sp.ia.data(), sp.ib.data(), ws.act[0].data(), j0, j1);
+      gemm::gather_relu(ws.w0t.data(), ldt, b0, arch_.hidden[0], sp.ia.data(), sp.ib.data(), ws.act[0].data(), j0, j1);
     });
     for (int l = 1; l < upto && l <= L_; l++) {
       const int64_t o = width(l), in = arch_.hidden[l - 1];
@@ -321,11 +344,14 @@ class CpuTrainer final : public Trainer {
         gemm::gemm_masked(ws.packed[l].data(), in, o, dZ, H, H, P, t0, t1);
       });
     }
-    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab);
+    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab), ldt = gemm::padded8(arch_.hidden[0]);
     float* db0 = b_off_[0] >= 0 ? g + b_off_[0] : nullptr;
-    run_range(arch_.hidden[0], par, [&](int64_t k0, int64_t k1) {
+    run_range(ldt / 8, par, [&](int64_t kb0, int64_t kb1) {
       gemm::scatter_rows(ws.act[0].data(), arch_.hidden[0], train_.n, train_.ia.data(), train_.ib.data(), ld,
-                         g + w_off_[0], db0, k0, k1);
+                         ws.dw0t.data(), ldt, db0, kb0, kb1);
+    });
+    run_range(ld, par, [&](int64_t c0, int64_t c1) {
+      gemm::untranspose(ws.dw0t.data(), ldt, arch_.hidden[0], g + w_off_[0], ld, c0, c1);
     });
   }
 

@@ -1,0 +1,144 @@
+/**
+ * The modular-arithmetic task (METHOD.md §1): every pair (a, b) in Z_p x Z_p, label (a op b) mod p,
+ * split once into train and test by a seeded shuffle that depends only on the split seed.
+ *
+ * Ops: add, sub, mul, div (a * b^-1, pairs with b = 0 excluded), x2xyy2 (a^2 + ab + b^2).
+ * Validation: p is an integer in [2, 4096]; `div` needs p prime (otherwise b^-1 does not exist for
+ * every b != 0), the other ops accept any p (the paper uses the prime 97). trainFraction is in (0, 1)
+ * and must leave at least one example on each side.
+ */
+import { invalidArgument } from './errors.js';
+import type { Op, TaskConfig } from './types.js';
+
+export const OPS: readonly Op[] = ['add', 'sub', 'mul', 'div', 'x2xyy2'];
+export const MAX_P = 4096;
+
+export interface Task {
+  config: TaskConfig;
+  trainA: Int32Array;
+  trainB: Int32Array;
+  trainY: Int32Array;
+  testA: Int32Array;
+  testB: Int32Array;
+  testY: Int32Array;
+}
+
+export function isPrime(n: number): boolean {
+  if (!Number.isInteger(n) || n < 2) return false;
+  if (n % 2 === 0) return n === 2;
+  for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
+  return true;
+}
+
+function modPow(b: number, e: number, p: number): number {
+  let r = 1;
+  b %= p;
+  while (e > 0) {
+    if (e & 1) r = (r * b) % p;
+    b = (b * b) % p;
+    e = Math.floor(e / 2);
+  }
+  return r;
+}
+
+/** (a op b) mod p for 0 <= a, b < p (b != 0 for div, p prime). */
+export function applyOp(op: Op, a: number, b: number, p: number): number {
+  switch (op) {
+    case 'add':
+      return (a + b) % p;
+    case 'sub':
+      return (((a - b) % p) + p) % p;
+    case 'mul':
+      return (a * b) % p;
+    case 'div':
+      return (a * modPow(b, p - 2, p)) % p;
+    case 'x2xyy2':
+      return (a * a + a * b + b * b) % p;
+  }
+}
+
+/**
+ * A seeded generator for the split: splitmix64 of the seed initialises xoshiro128**. The same seed
+ * gives the same split on every platform.
+ */
+export function splitRng(seed: number): () => number {
+  let x = BigInt.asUintN(64, BigInt(seed));
+  const mask = (1n << 64n) - 1n;
+  const next64 = () => {
+    x = (x + 0x9e3779b97f4a7c15n) & mask;
+    let z = x;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & mask;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & mask;
+    return z ^ (z >> 31n);
+  };
+  const a = next64(),
+    b = next64();
+  const s = new Uint32Array([Number(a & 0xffffffffn), Number(a >> 32n), Number(b & 0xffffffffn), Number(b >> 32n)]);
+  if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;
+  const rotl = (v: number, k: number) => ((v << k) | (v >>> (32 - k))) >>> 0;
+  const next32 = () => {
+    const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1] << 9) >>> 0;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return result;
+  };
+  // 53-bit uniform double in [0, 1)
+  return () => ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992;
+}
+
+export function validateTaskConfig(c: Partial<TaskConfig>): TaskConfig {
+  if (!c || typeof c !== 'object') throw invalidArgument('task', 'an object {op, p, trainFraction, splitSeed}', c);
+  const op = c.op;
+  if (!OPS.includes(op as Op)) throw invalidArgument('--op', `one of ${OPS.join(', ')}`, op);
+  const p = c.p;
+  if (typeof p !== 'number' || !Number.isInteger(p) || p < 2 || p > MAX_P)
+    throw invalidArgument('--p', `an integer in [2, ${MAX_P}]`, p);
+  if (op === 'div' && !isPrime(p)) throw invalidArgument('--p', "a prime number for op 'div' (b^-1 mod p must exist)", p);
+  const f = c.trainFraction;
+  if (typeof f !== 'number' || !(f > 0 && f < 1)) throw invalidArgument('--train-fraction', 'a number in (0, 1)', f);
+  const seed = c.splitSeed ?? 0;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0)
+    throw invalidArgument('--split-seed', 'an integer in [0, 2^53)', seed);
+  const total = op === 'div' ? p * (p - 1) : p * p;
+  const nTrain = Math.round(f * total);
+  if (nTrain < 1 || nTrain > total - 1)
+    throw invalidArgument('--train-fraction', `a fraction leaving at least one training and one test example of ${total}`, f);
+  return { op: op as Op, p, trainFraction: f, splitSeed: seed };
+}
+
+/** All pairs, shuffled by the split seed; the first round(trainFraction * total) are the training set. */
+export function makeTask(config: Partial<TaskConfig>): Task {
+  const c = validateTaskConfig(config);
+  const { op, p } = c;
+  const pairs: number[] = [];
+  for (let a = 0; a < p; a++) for (let b = op === 'div' ? 1 : 0; b < p; b++) pairs.push(a * p + b);
+  const rand = splitRng(c.splitSeed);
+  for (let i = pairs.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = pairs[i];
+    pairs[i] = pairs[j];
+    pairs[j] = t;
+  }
+  const nTrain = Math.round(c.trainFraction * pairs.length);
+  const fill = (from: number, to: number) => {
+    const n = to - from;
+    const A = new Int32Array(n),
+      B = new Int32Array(n),
+      Y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = pairs[from + i];
+      A[i] = Math.floor(v / p);
+      B[i] = v % p;
+      Y[i] = applyOp(op, A[i], B[i], p);
+    }
+    return [A, B, Y] as const;
+  };
+  const [trainA, trainB, trainY] = fill(0, nTrain);
+  const [testA, testB, testY] = fill(nTrain, pairs.length);
+  return { config: c, trainA, trainB, trainY, testA, testB, testY };
+}

@@ -1,0 +1,356 @@
+/**
+ * The training engine, typed: many MLPs of one shape trained together, full batch, on one split of
+ * the modular-arithmetic task (METHOD.md §1). A thin wrapper over the native Trainer
+ * (bindings/train.cpp -> native/mlp.h): every argument is validated here first, with coded errors
+ * naming the argument and the allowed range.
+ *
+ *   const t = await Trainer.create({ backend: 'auto', arch, task: makeTask({...}), models: [{ seed: 0 }] });
+ *   await t.step(100, { signal, onProgress });   const [m] = await t.evaluate();
+ */
+import { GrokinfoError, invalidArgument } from './errors.js';
+import { loadNative, resolveBackend, withNativeJob, type BackendName } from './native.js';
+import type { OptimizerName } from './types.js';
+
+export interface ArchConfig {
+  /** Tokens per operand (p); layer 0 sees one_hot(a) ++ one_hot(b), 2*vocab inputs. */
+  vocab: number;
+  /** Widths of the ReLU hidden layers (1 to 16 layers). */
+  hidden: number[];
+  /** Classes (p). */
+  out: number;
+  biasFirst: boolean;
+  biasHidden: boolean;
+  biasOut: boolean;
+}
+
+export interface ModelSpec {
+  /** Initialisation seed (the same initial parameters on every backend and in any batch). */
+  seed: number;
+  optimizer: OptimizerName;
+  lr: number;
+  /** AdamW: decoupled, on every parameter (biases included); Adam and SGD: L2 (g += wd * p). */
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Init scale of the weight matrices (not the biases unless omnigrokBiases). */
+  alpha: number;
+  /** Zero the output weight matrix after scaling (the target norm is recorded before). */
+  zeroOutput: boolean;
+  /** Rescale the weight matrices to the initial target norm after every optimiser step. */
+  constantNorm: boolean;
+  /** Omnigrok variant: biases are scaled, counted in the norm and rescaled too. */
+  omnigrokBiases: boolean;
+}
+
+/** The paper's defaults (METHOD.md §1) for anything a model spec leaves out. */
+export const DEFAULT_MODEL: ModelSpec = {
+  seed: 0,
+  optimizer: 'adamw',
+  lr: 0.03,
+  weightDecay: 1.0,
+  beta1: 0.9,
+  beta2: 0.98,
+  eps: 1e-8,
+  alpha: 1,
+  zeroOutput: false,
+  constantNorm: false,
+  omnigrokBiases: false,
+};
+
+export const DEFAULT_ARCH_FLAGS = { biasFirst: true, biasHidden: true, biasOut: false };
+
+/** The split a trainer trains on (what makeTask returns; only these arrays are used). */
+export interface TaskArrays {
+  trainA: Int32Array;
+  trainB: Int32Array;
+  trainY: Int32Array;
+  testA: Int32Array;
+  testB: Int32Array;
+  testY: Int32Array;
+}
+
+export interface TrainerOptions {
+  backend?: BackendName;
+  arch: Partial<ArchConfig> & { vocab: number; hidden: number[] };
+  task: TaskArrays;
+  models: Partial<ModelSpec>[];
+}
+
+export interface EvalResult {
+  trainLoss: number;
+  trainAcc: number;
+  testLoss: number;
+  testAcc: number;
+  /** sqrt(sum of squares of all weight matrices). */
+  weightNorm: number;
+  /** Non-finite loss or parameters: the model is frozen from then on. */
+  failed: boolean;
+  failure: string | null;
+}
+
+export interface ParamInfo {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+/** Options of a measurement of hidden activations (METHOD.md §2). */
+export interface TrainerMeasureOptions {
+  bins?: number;
+  ties?: 'average' | 'random' | 'ordinal';
+  seed?: number;
+  units?: 'bits' | 'nats';
+  /** Ince et al. bias correction for the number of training samples. */
+  biasCorrect?: boolean;
+  topK?: number;
+  threads?: number;
+}
+
+export const MAX_WIDTH = 65536;
+export const MAX_LAYERS = 16;
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** Validates an architecture (fills the bias flags' defaults) or throws INVALID_ARGUMENT naming the field. */
+export function validateArch(a: Partial<ArchConfig>): ArchConfig {
+  if (!a || typeof a !== 'object') throw invalidArgument('arch', 'an object {vocab, hidden, out, biasFirst, biasHidden, biasOut}', a);
+  if (!isInt(a.vocab) || a.vocab < 2 || a.vocab > MAX_WIDTH) throw invalidArgument('arch.vocab', `an integer in [2, ${MAX_WIDTH}]`, a.vocab);
+  const out = a.out ?? a.vocab;
+  if (!isInt(out) || out < 2 || out > MAX_WIDTH) throw invalidArgument('arch.out', `an integer in [2, ${MAX_WIDTH}]`, a.out);
+  if (!Array.isArray(a.hidden) || a.hidden.length < 1 || a.hidden.length > MAX_LAYERS)
+    throw invalidArgument('arch.hidden', `an array of 1 to ${MAX_LAYERS} layer widths`, a.hidden);
+  a.hidden.forEach((w, i) => {
+    if (!isInt(w) || w < 1 || w > MAX_WIDTH) throw invalidArgument(`arch.hidden[${i}]`, `an integer in [1, ${MAX_WIDTH}]`, w);
+  });
+  const flag = (k: 'biasFirst' | 'biasHidden' | 'biasOut') => {
+    const v = a[k] ?? DEFAULT_ARCH_FLAGS[k];
+    if (typeof v !== 'boolean') throw invalidArgument(`arch.${k}`, 'a boolean', v);
+    return v;
+  };
+  return { vocab: a.vocab, hidden: [...a.hidden], out, biasFirst: flag('biasFirst'), biasHidden: flag('biasHidden'), biasOut: flag('biasOut') };
+}
+
+/** Validates one model's hyper-parameters (fills defaults) or throws INVALID_ARGUMENT naming `models[i].field`. */
+export function validateModel(m: Partial<ModelSpec>, i = 0): ModelSpec {
+  if (!m || typeof m !== 'object') throw invalidArgument(`models[${i}]`, 'an object', m);
+  const s: ModelSpec = { ...DEFAULT_MODEL, ...Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) };
+  const f = (k: string) => `models[${i}].${k}`;
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  if (!isInt(s.seed) || s.seed < 0 || !Number.isSafeInteger(s.seed)) throw invalidArgument(f('seed'), 'an integer in [0, 2^53)', s.seed);
+  if (!['adamw', 'adam', 'sgd'].includes(s.optimizer)) throw invalidArgument(f('optimizer'), "one of 'adamw', 'adam', 'sgd'", s.optimizer);
+  if (!finite(s.lr) || s.lr <= 0) throw invalidArgument(f('lr'), 'a finite number > 0', s.lr);
+  if (!finite(s.weightDecay) || s.weightDecay < 0) throw invalidArgument(f('weightDecay'), 'a finite number >= 0', s.weightDecay);
+  if (!finite(s.beta1) || s.beta1 < 0 || s.beta1 >= 1) throw invalidArgument(f('beta1'), 'a number in [0, 1)', s.beta1);
+  if (!finite(s.beta2) || s.beta2 < 0 || s.beta2 >= 1) throw invalidArgument(f('beta2'), 'a number in [0, 1)', s.beta2);
+  if (!finite(s.eps) || s.eps <= 0) throw invalidArgument(f('eps'), 'a finite number > 0', s.eps);
+  if (!finite(s.alpha) || s.alpha <= 0) throw invalidArgument(f('alpha'), 'a finite number > 0', s.alpha);
+  for (const k of ['zeroOutput', 'constantNorm', 'omnigrokBiases'] as const)
+    if (typeof s[k] !== 'boolean') throw invalidArgument(f(k), 'a boolean', s[k]);
+  return s;
+}
+
+function validateTaskArrays(t: TaskArrays, arch: ArchConfig): void {
+  if (!t || typeof t !== 'object') throw invalidArgument('task', 'an object with trainA, trainB, trainY, testA, testB, testY (Int32Array)', t);
+  for (const k of ['trainA', 'trainB', 'trainY', 'testA', 'testB', 'testY'] as const)
+    if (!(t[k] instanceof Int32Array)) throw invalidArgument(`task.${k}`, 'an Int32Array', typeof t[k]);
+  for (const side of ['train', 'test'] as const) {
+    const A = t[`${side}A`],
+      B = t[`${side}B`],
+      Y = t[`${side}Y`];
+    if (A.length !== B.length || A.length !== Y.length)
+      throw invalidArgument(`task.${side}`, `${side}A, ${side}B and ${side}Y of one length`, [A.length, B.length, Y.length]);
+    for (let i = 0; i < A.length; i++) {
+      if (A[i] < 0 || A[i] >= arch.vocab || B[i] < 0 || B[i] >= arch.vocab)
+        throw new GrokinfoError('INVALID_DATA', `task.${side} row ${i}: token outside [0, vocab=${arch.vocab})`);
+      if (Y[i] < 0 || Y[i] >= arch.out) throw new GrokinfoError('INVALID_DATA', `task.${side} row ${i}: label outside [0, out=${arch.out})`);
+    }
+  }
+  if (t.trainA.length === 0) throw invalidArgument('task.trainA', 'at least one training example', 0);
+}
+
+/** Parameter tensors of one model in the flat layout of native/mlp.h (PyTorch Linear order). */
+export function paramLayout(arch: ArchConfig): ParamInfo[] {
+  const out: ParamInfo[] = [];
+  const L = arch.hidden.length;
+  let offset = 0;
+  let fanIn = 2 * arch.vocab;
+  for (let l = 0; l <= L; l++) {
+    const o = l < L ? arch.hidden[l] : arch.out;
+    out.push({ name: `layers.${l}.weight`, shape: [o, fanIn], offset, size: o * fanIn });
+    offset += o * fanIn;
+    const bias = l === 0 ? arch.biasFirst : l < L ? arch.biasHidden : arch.biasOut;
+    if (bias) {
+      out.push({ name: `layers.${l}.bias`, shape: [o], offset, size: o });
+      offset += o;
+    }
+    fanIn = o;
+  }
+  return out;
+}
+
+export function paramCount(arch: ArchConfig): number {
+  return paramLayout(arch).reduce((s, t) => s + t.size, 0);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type NativeTrainer = any;
+
+export class Trainer {
+  private busy = false;
+  private constructor(
+    private readonly native: NativeTrainer,
+    readonly backend: 'cpu' | 'cuda',
+    /** Why this backend (for 'auto': why CUDA was or was not used). */
+    readonly backendReason: string,
+    readonly arch: ArchConfig,
+    readonly specs: ModelSpec[],
+    readonly trainSize: number,
+  ) {}
+
+  /** Validates everything, resolves the backend and initialises every model. */
+  static async create(opts: TrainerOptions): Promise<Trainer> {
+    if (!opts || typeof opts !== 'object') throw invalidArgument('options', 'an object {backend, arch, task, models}', opts);
+    const arch = validateArch(opts.arch);
+    validateTaskArrays(opts.task, arch);
+    if (!Array.isArray(opts.models) || opts.models.length < 1 || opts.models.length > 100000)
+      throw invalidArgument('models', 'an array of 1 to 100000 model specs', Array.isArray(opts.models) ? opts.models.length : opts.models);
+    const specs = opts.models.map((m, i) => validateModel(m, i));
+    const bytes = specs.length * paramCount(arch) * 4 * 3;
+    if (bytes > 48 * 2 ** 30)
+      throw invalidArgument('models', `at most ${Math.floor((48 * 2 ** 30) / (paramCount(arch) * 12))} models of this size (parameters and optimiser state)`, specs.length);
+    const choice = resolveBackend(opts.backend ?? 'auto');
+    const t = opts.task;
+    const native = new (loadNative().Trainer)({
+      backend: choice.backend,
+      arch,
+      data: { trainA: t.trainA, trainB: t.trainB, trainY: t.trainY, testA: t.testA, testB: t.testB, testY: t.testY },
+      models: specs,
+    });
+    return new Trainer(native, choice.backend, choice.reason, arch, specs, t.trainA.length);
+  }
+
+  get models(): number {
+    return this.specs.length;
+  }
+  get paramCount(): number {
+    return this.native.paramCount as number;
+  }
+  get stepsDone(): number {
+    return this.native.stepsDone as number;
+  }
+
+  /** Parameter tensors of one model (names, shapes, offsets into getParams()). */
+  paramNames(): ParamInfo[] {
+    return paramLayout(this.arch);
+  }
+
+  private async exclusive<T>(what: string, run: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new GrokinfoError('INVALID_ARGUMENT', `${what}: the trainer is busy with another operation (await it first)`);
+    this.busy = true;
+    try {
+      return await run();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private checkModel(model: number): void {
+    if (!isInt(model) || model < 0 || model >= this.models) throw invalidArgument('model', `an integer in [0, ${this.models - 1}]`, model);
+  }
+  private checkLayer(layer: number): void {
+    const L = this.arch.hidden.length;
+    if (!isInt(layer) || layer < 0 || layer >= L) throw invalidArgument('layer', `an integer in [0, ${L - 1}]`, layer);
+  }
+
+  /** n full-batch optimiser steps of every model that has not failed. Progress counts steps. */
+  async step(n: number, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
+    if (!isInt(n) || n < 0 || n > 2 ** 31 - 1) throw invalidArgument('steps', 'an integer in [0, 2^31)', n);
+    await this.exclusive('step', () => withNativeJob(opts.signal, opts.onProgress, (control) => this.native.step(n, control) as Promise<void>));
+  }
+
+  /** Loss and accuracy on the training and test sets, and the weight norm, of every model. */
+  async evaluate(): Promise<EvalResult[]> {
+    return this.exclusive('evaluate', () => this.native.evaluate() as Promise<EvalResult[]>);
+  }
+
+  /** Post-ReLU activations of hidden layer `layer` on the training set: trainSize x width, row-major. */
+  hidden(model: number, layer = 0): Float32Array {
+    this.checkModel(model);
+    this.checkLayer(layer);
+    this.idle('hidden');
+    return this.native.hidden(model, layer) as Float32Array;
+  }
+
+  /** A copy of one model's flat parameters (layout: paramNames()). */
+  getParams(model: number): Float32Array {
+    this.checkModel(model);
+    this.idle('getParams');
+    return this.native.getParams(model) as Float32Array;
+  }
+
+  setParams(model: number, params: Float32Array): void {
+    this.checkModel(model);
+    if (!(params instanceof Float32Array) || params.length !== this.paramCount)
+      throw invalidArgument('params', `a Float32Array of ${this.paramCount} values`, params instanceof Float32Array ? params.length : typeof params);
+    this.idle('setParams');
+    this.native.setParams(model, params);
+  }
+
+  /** The gradient of the current mean training loss (flat layout), without stepping (tests, checks). */
+  gradients(model: number): Float32Array {
+    this.checkModel(model);
+    this.idle('gradients');
+    return this.native.gradients(model) as Float32Array;
+  }
+
+  /**
+   * Ablation mask on hidden layer 0: neurons with keep[j] == 0 have their W0 row (and b0 entry when
+   * maskBias) zeroed now and after every optimiser step. null clears the mask.
+   */
+  setMask(model: number, keep: Uint8Array | ArrayLike<number | boolean> | null, maskBias = false): void {
+    this.checkModel(model);
+    if (typeof maskBias !== 'boolean') throw invalidArgument('maskBias', 'a boolean', maskBias);
+    const H = this.arch.hidden[0];
+    let k: Uint8Array | null = null;
+    if (keep !== null && keep !== undefined) {
+      if (keep.length !== H) throw invalidArgument('keep', `one entry per neuron of hidden layer 0 (${H})`, keep.length);
+      k = new Uint8Array(H);
+      for (let i = 0; i < H; i++) k[i] = keep[i] ? 1 : 0;
+    }
+    this.idle('setMask');
+    this.native.setMask(model, k, maskBias);
+  }
+
+  /**
+   * Measures the O-information of hidden layer `layer` of `models` on the training set (METHOD.md §2).
+   * The activations are copied before this returns, so the trainer may step while it runs.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  measure(models: number[], layer: number, opts: TrainerMeasureOptions = {}, signal?: AbortSignal): Promise<any[]> {
+    if (!Array.isArray(models) || models.length === 0) throw invalidArgument('models', 'a non-empty array of model indices', models);
+    models.forEach((m) => this.checkModel(m));
+    this.checkLayer(layer);
+    const units = opts.units ?? 'bits';
+    if (units !== 'bits' && units !== 'nats') throw invalidArgument('units', "'bits' or 'nats'", units);
+    const native = {
+      bins: opts.bins ?? 10,
+      ties: opts.ties ?? 'average',
+      seed: opts.seed ?? 0,
+      scale: units === 'bits' ? 1 / Math.LN2 : 1,
+      biasSamples: opts.biasCorrect ? this.trainSize : 0,
+      topK: opts.topK ?? 0,
+      threads: opts.threads ?? 0,
+    };
+    this.idle('measure');
+    return withNativeJob(signal, undefined, (control) => this.native.measure(models, layer, native, control));
+  }
+
+  /** Releases nothing yet (the native trainer is freed by the garbage collector); kept for symmetry. */
+  dispose(): void {}
+
+  private idle(what: string): void {
+    if (this.busy) throw new GrokinfoError('INVALID_ARGUMENT', `${what}: the trainer is busy with another operation (await it first)`);
+  }
+}
