@@ -376,10 +376,9 @@ class FastWalker {
     Linv_.assign(static_cast<size_t>(L_) * L_, 0.0);
     P_.assign(lv * L_, 0.0);
     K_.assign(lv, 0.0);
-    B_.assign(lv * L_ * U_, 0.0);
+    B_.assign(static_cast<size_t>(L_) * U_, 0.0);
     R_.assign(lv * L_ * U_, 0.0);
     lb2_.assign(lv * U_, 0.0);
-    valid_.assign(lv, 0);
     x_.assign(static_cast<size_t>(U_), 0.0);
     inv_.assign(static_cast<size_t>(U_), 0.0);
     diag_.resize(static_cast<size_t>(U_));
@@ -389,12 +388,12 @@ class FastWalker {
       diag_[c] = Cu_[static_cast<size_t>(c) * U_ + c];
       invdiag_[c] = 1.0 / diag_[c];
       lndiag_[c] = std::log(diag_[c]);
+      lb2_[c] = diag_[c];  // level 0: the root's children are single units
     }
   }
 
   Status run(uint64_t r0, uint64_t cnt, Acc& acc, StreamBuf* sb) {
     int32_t depth = detail::lattice_unrank(r0, U_, L_, path_);
-    std::fill(valid_.begin(), valid_.end(), 0);
     for (int32_t d = 0; d + 1 < depth; ++d) {
       Status s = visit(d, path_[d], 0, nullptr, nullptr, true);
       if (!s.ok()) return s;
@@ -424,32 +423,36 @@ class FastWalker {
   }
 
  private:
-  double* Bd(int32_t d) { return B_.data() + static_cast<size_t>(d) * L_ * U_; }
   double* Rd(int32_t d) { return R_.data() + static_cast<size_t>(d) * L_ * U_; }
   double* Pd(int32_t d) { return P_.data() + static_cast<size_t>(d) * L_; }
+  double* lb2d(int32_t d) { return lb2_.data() + static_cast<size_t>(d) * U_; }
 
-  // Children c >= c0 of the node at depth d (units path_[0..d)): B = Linv C_{S,c}, R = B^T Linv,
-  // lb2 = C_cc - |B_c|^2, vectorised across c.
-  void batch(int32_t d, int32_t c0) {
-    const int32_t m = U_ - c0;
-    double* B = Bd(d);
-    double* R = Rd(d);
-    double* lb2 = lb2_.data() + static_cast<size_t>(d) * U_;
-    for (int32_t c = c0; c < U_; ++c) lb2[c] = diag_[c];
-    for (int32_t i = 0; i < d; ++i) {
-      double* Bi = B + static_cast<size_t>(i) * U_ + c0;
-      std::fill_n(Bi, m, 0.0);
-      const double* li = Linv_.data() + static_cast<size_t>(i) * L_;
-      for (int32_t j = 0; j <= i; ++j) linalg::axpy(li[j], Cu_ + static_cast<size_t>(path_[j]) * U_ + c0, Bi, m);
-      for (int32_t c = 0; c < m; ++c) lb2[c0 + c] -= Bi[c] * Bi[c];
-    }
+  // The level-(d+1) quantities of the children c' > c of the node just stored at depth d + 1:
+  // B row d (B[i][c'] = (Linv C_{S,c'})_i depends only on path[0..i], so rows are shared by levels),
+  // R_{d+1} = R_d + Linv[d]^T B[d] (R = B^T Linv), lb2_{d+1} = lb2_d - B[d]^2; O(d (U - c)).
+  void children(int32_t d, int32_t c) {
+    const int32_t c0 = c + 1, m = U_ - c0;
+    if (m <= 0) return;
+    const double* li = Linv_.data() + static_cast<size_t>(d) * L_;
+    double* Bd = B_.data() + static_cast<size_t>(d) * U_ + c0;
+    std::fill_n(Bd, m, 0.0);
+    for (int32_t j = 0; j <= d; ++j) linalg::axpy(li[j], Cu_ + static_cast<size_t>(path_[j]) * U_ + c0, Bd, m);
+    const double* R0 = Rd(d);
+    double* R1 = Rd(d + 1);
     for (int32_t j = 0; j < d; ++j) {
-      double* Rj = R + static_cast<size_t>(j) * U_ + c0;
-      std::fill_n(Rj, m, 0.0);
-      for (int32_t i = j; i < d; ++i)
-        linalg::axpy(Linv_[static_cast<size_t>(i) * L_ + j], B + static_cast<size_t>(i) * U_ + c0, Rj, m);
+      const double* a = R0 + static_cast<size_t>(j) * U_ + c0;
+      double* o = R1 + static_cast<size_t>(j) * U_ + c0;
+      const double l = li[j];
+      for (int32_t t = 0; t < m; ++t) o[t] = a[t] + l * Bd[t];
     }
-    valid_[d] = 1;
+    {
+      double* o = R1 + static_cast<size_t>(d) * U_ + c0;
+      const double l = li[d];
+      for (int32_t t = 0; t < m; ++t) o[t] = l * Bd[t];
+    }
+    const double* l0 = lb2d(d) + c0;
+    double* l1 = lb2d(d + 1) + c0;
+    for (int32_t t = 0; t < m; ++t) l1[t] = l0[t] - Bd[t] * Bd[t];
   }
 
   double value_from_x(double Kd, double x, int32_t d, int32_t c, int32_t size) {
@@ -459,7 +462,7 @@ class FastWalker {
     } else {  // the running product left the normal range: sum the logs instead
       const double* P = Pd(d);
       const double* R = Rd(d);
-      const double l2 = lb2_[static_cast<size_t>(d) * U_ + c];
+      const double l2 = lb2d(d)[c];
       lnx = std::log(l2) - lndiag_[c];
       for (int32_t j = 0; j < d; ++j) {
         double r = R[static_cast<size_t>(j) * U_ + c];
@@ -472,12 +475,9 @@ class FastWalker {
 
   // Node at depth d + 1 ending with unit c; `store` writes its state for its children.
   Status visit(int32_t d, int32_t c, uint64_t rank, Acc* acc, StreamBuf* sb, bool store) {
-    if (!valid_[d]) batch(d, c);
-    const double l2 = lb2_[static_cast<size_t>(d) * U_ + c];
-    if (!(l2 > kPivotTol * diag_[c]) || !std::isfinite(l2)) {
-      path_[d] = c;
-      return singular(it_, path_, d + 1);
-    }
+    const double l2 = lb2d(d)[c];
+    path_[d] = c;
+    if (!(l2 > kPivotTol * diag_[c]) || !std::isfinite(l2)) return singular(it_, path_, d + 1);
     const double inv = 1.0 / l2;
     const double* P = Pd(d);
     const double* R = Rd(d);
@@ -496,7 +496,7 @@ class FastWalker {
       row[d] = il;
       Pn[d] = inv;
       K_[dd] = K_[d] - std::log(l2) + 0.5 * lndiag_[c];
-      valid_[dd] = 0;
+      children(d, c);
     } else {
       for (int32_t j = 0; j < d; ++j) {
         double r = R[static_cast<size_t>(j) * U_ + c];
@@ -504,7 +504,6 @@ class FastWalker {
       }
     }
     if (acc && dd >= it_.mind) {
-      path_[d] = c;
       double v = value_from_x(K_[d], x, d, c, dd);
       acc->count[dd]++;
       acc->add(dd, v, rank);
@@ -515,9 +514,8 @@ class FastWalker {
 
   // Leaf siblings c0..c1 (depth d + 1 == maxd), ranks rank0 + (c - c0).
   Status leaf_run(int32_t d, int32_t c0, int32_t c1, uint64_t rank0, Acc& acc, StreamBuf* sb) {
-    if (!valid_[d]) batch(d, c0);
     const int32_t dd = d + 1;
-    const double* lb2 = lb2_.data() + static_cast<size_t>(d) * U_;
+    const double* lb2 = lb2d(d);
     for (int32_t c = c0; c <= c1; ++c)
       if (!(lb2[c] > kPivotTol * diag_[c]) || !std::isfinite(lb2[c])) {
         path_[d] = c;
@@ -547,7 +545,7 @@ class FastWalker {
     };
     bool abnormal = false;
     for (int32_t c = c0; c <= c1; ++c) abnormal |= !(x[c] >= DBL_MIN && x[c] <= DBL_MAX);
-    if (sb || abnormal || cm_.opt->scale <= 0) {
+    if (sb || abnormal) {
       for (int32_t c = c0; c <= c1; ++c) eval(c);
       return Status::Ok();
     }
@@ -560,16 +558,17 @@ class FastWalker {
     eval(cmax);
     if (cmin != cmax) eval(cmin);
     if (acc.syn.k > 0) {
-      // Candidates whose Omega may reach the kept thresholds: Omega <= t  <=>  x >= exp(2 (K - corr - t/scale)).
+      // Candidates that may enter the kept top-k: Omega <= t  <=>  x >= exp(2 (K - corr - t/scale)).
       const double corr = cm_.bias.empty() ? 0.0 : detail::bias_individual(cm_.bias.data(), dd);
       const double sc = cm_.opt->scale;
-      double xs = acc.syn.full() ? std::exp(2.0 * (Kd - corr - acc.syn.threshold() / sc)) * (1 - 1e-9) : 0.0;
-      double xr = acc.red.full() ? std::exp(2.0 * (Kd - corr - acc.red.threshold() / sc)) * (1 + 1e-9) : HUGE_VAL;
+      auto xs_of = [&]() { return acc.syn.full() ? std::exp(2.0 * (Kd - corr - acc.syn.threshold() / sc)) * (1 - 1e-9) : 0.0; };
+      auto xr_of = [&]() { return acc.red.full() ? std::exp(2.0 * (Kd - corr - acc.red.threshold() / sc)) * (1 + 1e-9) : HUGE_VAL; };
+      double xs = xs_of(), xr = xr_of();
       for (int32_t c = c0; c <= c1; ++c) {
         if ((x[c] >= xs || x[c] <= xr) && c != cmax && c != cmin) {
           eval(c);
-          if (acc.syn.full()) xs = std::exp(2.0 * (Kd - corr - acc.syn.threshold() / sc)) * (1 - 1e-9);
-          if (acc.red.full()) xr = std::exp(2.0 * (Kd - corr - acc.red.threshold() / sc)) * (1 + 1e-9);
+          xs = xs_of();
+          xr = xr_of();
         }
       }
     }
@@ -581,7 +580,6 @@ class FastWalker {
   const int32_t U_, L_;
   const double* Cu_;
   std::vector<double> Linv_, P_, K_, B_, R_, lb2_, x_, inv_, diag_, invdiag_, lndiag_;
-  std::vector<char> valid_;
   int32_t path_[1024];
 };
 

@@ -1,0 +1,199 @@
+/**
+ * Matrix files: CSV (header optional, auto-detected) and NumPy .npy (2-D float32/float64, C order).
+ * A Matrix is row-major samples x variables.
+ */
+import { readFileSync } from 'node:fs';
+import { GrokinfoError } from './errors.js';
+import { writeFileAtomic } from './fsutil.js';
+
+export interface Matrix {
+  data: Float32Array | Float64Array;
+  rows: number;
+  cols: number;
+}
+
+export interface NamedMatrix extends Matrix {
+  /** Column names from a CSV header (absent when the file has none). */
+  columnNames?: string[];
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const SPECIAL = new Map<string, number>([
+  ['nan', NaN],
+  ['+nan', NaN],
+  ['-nan', NaN],
+  ['inf', Infinity],
+  ['+inf', Infinity],
+  ['-inf', -Infinity],
+  ['infinity', Infinity],
+  ['+infinity', Infinity],
+  ['-infinity', -Infinity],
+]);
+
+/** Parses one CSV field as a number; undefined when it is not one (NaN/Inf spellings are numbers). */
+function parseField(s: string): number | undefined {
+  const t = s.trim();
+  if (NUMBER.test(t)) return Number(t);
+  const sp = SPECIAL.get(t.toLowerCase());
+  return sp;
+}
+
+function splitLine(line: string, sep: string): string[] {
+  if (!line.includes('"')) return line.split(sep);
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === sep) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/**
+ * Parses CSV text into a float64 matrix. The separator is ',' (or tab / ';' when the first line has
+ * those and no comma). The first line is a header when any of its fields is not a number. Ragged
+ * rows and non-numeric fields are INVALID_DATA naming the line and column; blank lines are skipped.
+ */
+export function parseCsv(text: string, source = 'CSV'): NamedMatrix {
+  const lines = text.split(/\r?\n/);
+  let first = lines.findIndex((l) => l.trim() !== '');
+  if (first < 0) throw new GrokinfoError('INVALID_DATA', `${source}: no data`);
+  const l0 = lines[first];
+  const sep = l0.includes(',') ? ',' : l0.includes('\t') ? '\t' : l0.includes(';') ? ';' : ',';
+  const head = splitLine(l0, sep);
+  let columnNames: string[] | undefined;
+  if (head.some((f) => parseField(f) === undefined)) {
+    columnNames = head.map((f) => f.trim());
+    first++;
+  }
+  const cols = head.length;
+  const values: number[] = [];
+  let rows = 0;
+  for (let i = first; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === '') continue;
+    const fields = splitLine(line, sep);
+    if (fields.length !== cols)
+      throw new GrokinfoError(
+        'INVALID_DATA',
+        `${source}: line ${i + 1} (data row ${rows}) has ${fields.length} fields, expected ${cols} (ragged CSV)`,
+        { line: i + 1, row: rows },
+      );
+    for (let c = 0; c < cols; c++) {
+      const v = parseField(fields[c]);
+      if (v === undefined) {
+        const name = columnNames ? ` (${columnNames[c]})` : '';
+        throw new GrokinfoError(
+          'INVALID_DATA',
+          `${source}: line ${i + 1} (data row ${rows}), column ${c}${name}: ${JSON.stringify(fields[c])} is not a number`,
+          { line: i + 1, row: rows, column: c },
+        );
+      }
+      values.push(v);
+    }
+    rows++;
+  }
+  if (rows === 0) throw new GrokinfoError('INVALID_DATA', `${source}: a header but no data rows`);
+  return { data: Float64Array.from(values), rows, cols, ...(columnNames ? { columnNames } : {}) };
+}
+
+/** Formats a matrix as CSV (with a header when names are given); numbers in shortest round-trip form. */
+export function formatCsv(m: Matrix, columnNames?: string[]): string {
+  const out: string[] = [];
+  if (columnNames) out.push(columnNames.join(','));
+  for (let r = 0; r < m.rows; r++) {
+    const row: string[] = [];
+    for (let c = 0; c < m.cols; c++) row.push(String(m.data[r * m.cols + c]));
+    out.push(row.join(','));
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Parses a NumPy .npy buffer: 2-D, little-endian float32 ('<f4') or float64 ('<f8'), C order. */
+export function parseNpy(buf: Uint8Array, source = '.npy'): Matrix {
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+  if (buf.length < 10 || magic.some((b, i) => buf[i] !== b))
+    throw new GrokinfoError('INVALID_DATA', `${source}: not a .npy file (bad magic)`);
+  const major = buf[6];
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let headerLen: number;
+  let offset: number;
+  if (major === 1) {
+    headerLen = dv.getUint16(8, true);
+    offset = 10;
+  } else if (major === 2 || major === 3) {
+    headerLen = dv.getUint32(8, true);
+    offset = 12;
+  } else throw new GrokinfoError('INVALID_DATA', `${source}: unsupported .npy version ${major}`);
+  const header = new TextDecoder('latin1').decode(buf.subarray(offset, offset + headerLen));
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || !fortran || shapeText === undefined)
+    throw new GrokinfoError('INVALID_DATA', `${source}: malformed .npy header ${JSON.stringify(header.trim())}`);
+  if (fortran === 'True') throw new GrokinfoError('INVALID_DATA', `${source}: Fortran-order arrays are not supported (save with C order)`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
+  if (shape.length !== 2) throw new GrokinfoError('INVALID_DATA', `${source}: expected a 2-D array, got shape (${shapeText})`);
+  const [rows, cols] = shape;
+  let bytes: number;
+  if (descr === '<f4' || descr === '=f4') bytes = 4;
+  else if (descr === '<f8' || descr === '=f8') bytes = 8;
+  else throw new GrokinfoError('INVALID_DATA', `${source}: dtype ${descr} is not supported (float32 or float64, little-endian)`);
+  const start = offset + headerLen;
+  const n = rows * cols;
+  if (buf.length - start < n * bytes)
+    throw new GrokinfoError('INVALID_DATA', `${source}: truncated data (${buf.length - start} bytes for ${rows}x${cols} ${descr})`);
+  const copy = buf.slice(start, start + n * bytes);
+  const data = bytes === 4 ? new Float32Array(copy.buffer, copy.byteOffset, n) : new Float64Array(copy.buffer, copy.byteOffset, n);
+  return { data, rows, cols };
+}
+
+/** Serialises a matrix as .npy version 1.0 (float32 or float64 following the array type, C order). */
+export function formatNpy(m: Matrix): Uint8Array {
+  const descr = m.data instanceof Float32Array ? '<f4' : '<f8';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const hb = new TextEncoder().encode(header);
+  const body = new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+  const out = new Uint8Array(10 + hb.length + body.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, hb.length, true);
+  out.set(hb, 10);
+  out.set(body, 10 + hb.length);
+  return out;
+}
+
+/** Reads a .npy or CSV file (by extension: .npy is NumPy, anything else CSV). */
+export function readMatrixFile(path: string): NamedMatrix {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new GrokinfoError('IO', `could not read ${path}: ${(e as Error).message}`);
+  }
+  if (path.toLowerCase().endsWith('.npy')) return parseNpy(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  return parseCsv(buf.toString('utf8'), path);
+}
+
+/** Writes a matrix atomically as .npy or CSV (by extension). */
+export async function writeMatrixFile(path: string, m: Matrix, columnNames?: string[]): Promise<void> {
+  if (path.toLowerCase().endsWith('.npy')) await writeFileAtomic(path, formatNpy(m));
+  else await writeFileAtomic(path, formatCsv(m, columnNames));
+}
