@@ -25,6 +25,9 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
+#include <map>
+#include <thread>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -45,6 +48,7 @@ using u64 = unsigned long long;
 constexpr int kBinomCols = 33;  // binomial table: C(n, s) for s in [0, 32]
 constexpr int kMaxVarK = 32;    // largest multiplet size of the variables kernel
 constexpr u64 kNoRank = ~0ull;
+constexpr double kPivotTol = 1e-13;  // as oinfo_cpu.cpp: a Schur pivot below this fraction of the variance is singular
 
 // ------------------------------------------------------------------------------------------------
 // Variables kernel
@@ -140,8 +144,9 @@ __global__ void __launch_bounds__(128) var_kernel(VarParams p) {
             s2 += acc * acc;
           }
         }
-        const double d2 = __ldg(Crow + vt) - s2;
-        if (!(d2 > 0.0)) bad = true;
+        const double cvv = __ldg(Crow + vt);
+        const double d2 = cvv - s2;
+        if (!(d2 > kPivotTol * cvv) || !isfinite(d2)) bad = true;
         const double dinv = rsqrt(d2);
         lnd2[t] = log(d2);
 #pragma unroll
@@ -235,6 +240,7 @@ struct UnitParams {
   const double* C;        // batch x Dc x Dc, units contiguous: unit u = [uoff[u], uoff[u+1])
   int64_t Dc;
   const int32_t* uoff;    // batch x (U + 1)
+  const int32_t* cidx;    // batch: which covariance of C (null: the batch index itself)
   int U, min_size, max_size;
   int grouped;
   const int32_t* tasks;   // ntasks x 3: (batch, i, j); j < 0: the singleton {i}
@@ -298,7 +304,8 @@ __device__ bool extend_panel(const UnitParams& p, const double* C, double* Li, c
     bool bad = false;
     for (int c = 0; c < m; ++c) {
       const double piv = sh.Sm[c * 33 + c];
-      if (!(piv > 0.0)) { bad = true; break; }
+      const double var = C[static_cast<int64_t>(v0 + c) * Dc + v0 + c];
+      if (!(piv > kPivotTol * var) || !isfinite(piv)) { bad = true; break; }
       const double dc = sqrt(piv);
       __syncwarp();
       if (lane > c && lane < m) sh.Sm[lane * 33 + c] /= dc;
@@ -396,7 +403,7 @@ __global__ void __launch_bounds__(kUnitThreads) unit_kernel(UnitParams p) {
     const int task = s_task;
     if (task >= p.ntasks) return;
     const int b = p.tasks[3 * task], ui = p.tasks[3 * task + 1], uj = p.tasks[3 * task + 2];
-    const double* C = p.C + static_cast<int64_t>(b) * p.Dc * p.Dc;
+    const double* C = p.C + static_cast<int64_t>(p.cidx ? p.cidx[b] : b) * p.Dc * p.Dc;
     const int32_t* uoff = p.uoff + static_cast<int64_t>(b) * (U + 1);
     // depth-indexed state (identical in every thread)
     int nv[kMaxDepth + 1];
@@ -504,8 +511,16 @@ Multiplet make_multiplet(const detail::Cand& c, int32_t U, int32_t maxd) {
 
 std::string members_text(const std::vector<int32_t>& m) {
   std::string s = "[";
-  for (size_t i = 0; i < m.size(); ++i) s += (i ? "," : "") + std::to_string(m[i]);
+  for (size_t i = 0; i < m.size(); ++i) s += (i ? ", " : "") + std::to_string(m[i]);
   return s + "]";
+}
+
+// Same wording as oinfo_cpu.cpp.
+Status singular_error(int64_t b, const std::vector<int32_t>& members) {
+  const std::string label = b >= 0 ? " (covariance #" + std::to_string(b) + ")" : "";
+  return Status::Error(Code::INVALID_DATA, "singular covariance" + label +
+                                               ": non-positive pivot in the multiplet of units " + members_text(members) +
+                                               " (duplicate, constant or collinear variables)");
 }
 
 // Host accumulation of one batch item's result.
@@ -679,9 +694,7 @@ Status run_variables(const double* cov, int64_t batch, int64_t D, const Units& u
     GK_CUDA(cudaStreamSynchronize(s));
     if (err != kNoRank) {
       Multiplet m = make_multiplet({0.0, err}, U, maxd);
-      return Status::Error(Code::INVALID_DATA, "covariance " + std::to_string(b) +
-                                                   ": the sub-covariance of multiplet " + members_text(m.members) +
-                                                   " is not positive definite");
+      return singular_error(batch > 1 ? static_cast<int64_t>(b) : -1, m.members);
     }
     // per-size extremes
     OInfoResult& res = results[static_cast<size_t>(b)];
@@ -772,7 +785,7 @@ Status run_variables(const double* cov, int64_t batch, int64_t D, const Units& u
 // Returns per-node values (host) in `table` (batch x 2^U).
 Status run_units_device(const double* d_C, int64_t batch, int64_t Dc, const std::vector<int32_t>& uoff, int U,
                         const OInfoOptions& opt, bool grouped, cudaStream_t s, std::vector<double>& table,
-                        u64* err_out) {
+                        u64* err_out, const std::vector<int32_t>* cidx = nullptr) {
   DeviceInfo di;
   GK_TRY(device_info(&di));
   if (U > kMaxUnitsTable)
@@ -819,8 +832,9 @@ Status run_units_device(const double* d_C, int64_t batch, int64_t Dc, const std:
   const int grid = std::max(1, std::min(ntasks, di.sms * per_sm));
 
   DeviceBuffer<double> d_scratch, d_panels, d_out;
-  DeviceBuffer<int32_t> d_uoff, d_tasks;
+  DeviceBuffer<int32_t> d_uoff, d_tasks, d_cidx;
   DeviceBuffer<unsigned int> d_next;
+  if (cidx) GK_TRY(d_cidx.upload(cidx->data(), cidx->size(), s, "covariance index"));
   DeviceBuffer<u64> d_err;
   const u64 nodes = 1ull << U;
   GK_TRY(d_scratch.alloc(static_cast<size_t>(grid) * slot, "factor scratch"));
@@ -836,7 +850,7 @@ Status run_units_device(const double* d_C, int64_t batch, int64_t Dc, const std:
   // poison: every node the walk reaches must be written (checked by NaN on the host)
   GK_CUDA(cudaMemsetAsync(d_out.get(), 0xff, sizeof(double) * batch * nodes, s));
   UnitParams up{};
-  up.C = d_C; up.Dc = Dc; up.uoff = d_uoff.get(); up.U = U; up.min_size = opt.min_size; up.max_size = opt.max_size;
+  up.C = d_C; up.Dc = Dc; up.uoff = d_uoff.get(); up.cidx = cidx ? d_cidx.get() : nullptr; up.U = U; up.min_size = opt.min_size; up.max_size = opt.max_size;
   up.grouped = grouped ? 1 : 0; up.tasks = d_tasks.get(); up.ntasks = ntasks; up.next_task = d_next.get();
   up.scratch = d_scratch.get(); up.ld = ld; up.slot = slot; up.nmaxp = nmaxp;
   up.gpanels = panels_in_smem ? nullptr : d_panels.get();
@@ -931,8 +945,7 @@ Status run_units_host(const double* cov, int64_t batch, int64_t D, const Units& 
     std::vector<int32_t> mem;
     for (int u = 0; u < U; ++u)
       if ((e & 0xffffffffull) >> u & 1) mem.push_back(u);
-    return Status::Error(Code::INVALID_DATA, "covariance " + std::to_string(e >> 32) + ": the sub-covariance of units " +
-                                                 members_text(mem) + " is not positive definite");
+    return singular_error(batch > 1 ? static_cast<int64_t>(e >> 32) : -1, mem);
   }
   std::vector<double> bias;
   if (opt.bias_samples > 0) bias = detail::bias_table(opt.bias_samples, static_cast<int32_t>(Dc));
@@ -945,38 +958,584 @@ Status run_units_host(const double* cov, int64_t batch, int64_t D, const Units& 
   return Status::Ok();
 }
 
+// ------------------------------------------------------------------------------------------------
+// measure_checkpoints: device kernels
+// ------------------------------------------------------------------------------------------------
+// Per column: alive (not constant) and the first non-finite value (row-major index, per item).
+__global__ void scan_columns_kernel(const float* Z, int64_t N, int64_t H, uint8_t* alive, u64* bad) {
+  const int b = blockIdx.y;
+  const int64_t h = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (h >= H) return;
+  const float* X = Z + static_cast<int64_t>(b) * N * H;
+  const float v0 = X[h];
+  bool al = false;
+  for (int64_t t = 0; t < N; ++t) {
+    const float v = X[t * H + h];
+    if (!isfinite(v)) {
+      atomicMin(bad + b, static_cast<u64>(t * H + h));
+      break;
+    }
+    al |= v != v0;
+  }
+  alive[static_cast<int64_t>(b) * H + h] = al ? 1 : 0;
+}
+
+// out[b][i][j] = alpha * sum_t X[b][t][col(i)] X[b][t][col(j)] for i, j < ncols[b] (float64 accumulate).
+// col(i) = cols[b*ldcols + i], or i when cols is null. 64 x 64 tiles, 16 rows per stage, 4 x 4 per thread.
+template <typename T>
+__global__ void __launch_bounds__(256) gram_kernel(const T* X, int64_t ldx, int64_t sX, const int32_t* cols,
+                                                   int64_t ldcols, const int32_t* ncols, int64_t N, double alpha,
+                                                   double* out, int64_t ldo, int64_t sO) {
+  __shared__ double As[16][64 + 1];
+  __shared__ double Bs[16][64 + 1];
+  const int b = blockIdx.z;
+  const int n = ncols[b];
+  const int i0 = blockIdx.y * 64, j0 = blockIdx.x * 64;
+  if (i0 >= n || j0 >= n) return;
+  const T* Xb = X + b * sX;
+  const int32_t* cb = cols ? cols + b * ldcols : nullptr;
+  const int t = threadIdx.x, tx = t & 15, ty = t >> 4;
+  double acc[4][4] = {};
+  for (int64_t k0 = 0; k0 < N; k0 += 16) {
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      const int i = t & 63, k = (t >> 6) + 4 * r;
+      const int64_t gk = k0 + k;
+      const int gi = i0 + i, gj = j0 + i;
+      double a = 0, c = 0;
+      if (gk < N) {
+        if (gi < n) a = static_cast<double>(Xb[gk * ldx + (cb ? cb[gi] : gi)]);
+        if (gj < n) c = static_cast<double>(Xb[gk * ldx + (cb ? cb[gj] : gj)]);
+      }
+      As[k][i] = a;
+      Bs[k][i] = c;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < 16; ++kk) {
+      double a[4], c[4];
+#pragma unroll
+      for (int q = 0; q < 4; ++q) { a[q] = As[kk][ty * 4 + q]; c[q] = Bs[kk][tx * 4 + q]; }
+#pragma unroll
+      for (int x = 0; x < 4; ++x)
+#pragma unroll
+        for (int y = 0; y < 4; ++y) acc[x][y] = fma(a[x], c[y], acc[x][y]);
+    }
+    __syncthreads();
+  }
+  double* o = out + b * sO;
+#pragma unroll
+  for (int x = 0; x < 4; ++x) {
+    const int gi = i0 + ty * 4 + x;
+    if (gi >= n) continue;
+#pragma unroll
+    for (int y = 0; y < 4; ++y) {
+      const int gj = j0 + tx * 4 + y;
+      if (gj < n) o[static_cast<int64_t>(gi) * ldo + gj] = alpha * acc[x][y];
+    }
+  }
+}
+
+__device__ __forceinline__ u64 splitmix64_dev(u64 x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+constexpr int kCopulaThreads = 512;
+constexpr int kMaxEpt = 16;  // elements per thread: N <= 8192
+
+// One block per (item, alive column j): ranks with the tie policy (bitonic sort of (value, tie key, row)),
+// normal scores score[h] (h = twice the 0-based mid-rank), demeaned, written to G[b][row][dest[j]].
+__global__ void __launch_bounds__(kCopulaThreads) copula_kernel(const float* Z, int64_t N, int64_t H, const int32_t* alive_idx,
+                                                                const int32_t* dest, int64_t ldidx, const int32_t* nalive,
+                                                                int ties, u64 seed, const double* score, int npad,
+                                                                double* G, int64_t ldg, int64_t sG) {
+  extern __shared__ unsigned char sm_raw[];
+  u64* key = reinterpret_cast<u64*>(sm_raw);
+  int* row = reinterpret_cast<int*>(key + npad);
+  int* sa = row + npad;
+  int* sb = sa + npad;
+  __shared__ double red[32];
+  const int b = blockIdx.y, j = blockIdx.x;
+  if (j >= nalive[b]) return;
+  const int col = alive_idx[b * ldidx + j];
+  const float* X = Z + static_cast<int64_t>(b) * N * H;
+  const int tid = threadIdx.x, nt = blockDim.x;
+  for (int p = tid; p < npad; p += nt) {
+    if (p < N) {
+      float v = X[static_cast<int64_t>(p) * H + col];
+      if (v == 0.0f) v = 0.0f;  // -0 ties with +0
+      unsigned int u = __float_as_uint(v);
+      u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+      unsigned int tb = 0;
+      if (ties == 1) tb = static_cast<unsigned int>(
+                         splitmix64_dev(seed ^ splitmix64_dev(static_cast<u64>(j) * 0x100000001B3ULL + static_cast<u64>(p))) >> 32);
+      key[p] = (static_cast<u64>(u) << 32) | tb;
+      row[p] = p;
+    } else {
+      key[p] = ~0ull;
+      row[p] = 0x7fffffff;
+    }
+  }
+  __syncthreads();
+  // bitonic sort ascending on (key, row)
+  for (int k = 2; k <= npad; k <<= 1) {
+    for (int jj = k >> 1; jj > 0; jj >>= 1) {
+      for (int i = tid; i < npad; i += nt) {
+        const int ixj = i ^ jj;
+        if (ixj > i) {
+          const u64 ka = key[i], kb = key[ixj];
+          const int ra = row[i], rb = row[ixj];
+          const bool gt = ka > kb || (ka == kb && ra > rb);
+          const bool up = (i & k) == 0;
+          if (up == gt) {
+            key[i] = kb; key[ixj] = ka;
+            row[i] = rb; row[ixj] = ra;
+          }
+        }
+      }
+      __syncthreads();
+    }
+  }
+  const int ept = npad / nt;
+  int h[kMaxEpt];
+  if (ties == 0) {
+    // run starts (inclusive max-scan) and run ends (inclusive suffix min-scan) over equal values
+    for (int p = tid; p < npad; p += nt) {
+      const unsigned int v = static_cast<unsigned int>(key[p] >> 32);
+      const bool first = p == 0 || (p < N && v != static_cast<unsigned int>(key[p - 1] >> 32));
+      const bool last = p < N && (p == N - 1 || v != static_cast<unsigned int>(key[p + 1] >> 32));
+      sa[p] = (p < N && first) ? p : 0;
+      sb[p] = (p < N && last) ? p : 0x7fffffff;
+    }
+    __syncthreads();
+    for (int off = 1; off < npad; off <<= 1) {
+      int va[kMaxEpt], vb[kMaxEpt];
+#pragma unroll
+      for (int q = 0; q < kMaxEpt; ++q) {
+        if (q < ept) {
+          const int p = tid + q * nt;
+          va[q] = p >= off ? sa[p - off] : 0;
+          vb[q] = p + off < npad ? sb[p + off] : 0x7fffffff;
+        }
+      }
+      __syncthreads();
+#pragma unroll
+      for (int q = 0; q < kMaxEpt; ++q) {
+        if (q < ept) {
+          const int p = tid + q * nt;
+          sa[p] = max(sa[p], va[q]);
+          sb[p] = min(sb[p], vb[q]);
+        }
+      }
+      __syncthreads();
+    }
+#pragma unroll
+    for (int q = 0; q < kMaxEpt; ++q)
+      if (q < ept) {
+        const int p = tid + q * nt;
+        h[q] = p < N ? sa[p] + sb[p] : 0;
+      }
+  } else {
+#pragma unroll
+    for (int q = 0; q < kMaxEpt; ++q)
+      if (q < ept) h[q] = 2 * (tid + q * nt);
+  }
+  double sum = 0;
+  double g[kMaxEpt];
+#pragma unroll
+  for (int q = 0; q < kMaxEpt; ++q) {
+    if (q < ept) {
+      const int p = tid + q * nt;
+      g[q] = p < N ? score[h[q]] : 0.0;
+      sum += g[q];
+    }
+  }
+  sum = cu::block_sum(sum, red);
+  const double mean = sum / static_cast<double>(N);
+  const int dcol = dest[b * ldidx + j];
+  double* Gb = G + static_cast<int64_t>(b) * sG;
+#pragma unroll
+  for (int q = 0; q < kMaxEpt; ++q) {
+    if (q < ept) {
+      const int p = tid + q * nt;
+      if (p < N) Gb[static_cast<int64_t>(row[p]) * ldg + dcol] = g[q] - mean;
+    }
+  }
+}
+
+// Ward (NN-chain, Lance-Williams on squared distances) from a Gram matrix: the algorithm and the cut
+// of clustering.cpp, so the merges agree up to the rounding of the Gram matrix.
+void ward_from_gram(const double* Gm, int64_t n, int32_t k, std::vector<int32_t>& label_of_pos) {
+  label_of_pos.assign(static_cast<size_t>(n), 0);
+  if (n == 1) return;
+  std::vector<double> Dm(static_cast<size_t>(n * n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      Dm[i * n + j] = i == j ? 0.0 : std::max(0.0, Gm[i * n + i] + Gm[j * n + j] - 2.0 * Gm[i * n + j]);
+  struct Merge { int32_t a, b; double dist; };
+  std::vector<int64_t> size(static_cast<size_t>(n), 1);
+  std::vector<int32_t> chain;
+  std::vector<Merge> merges;
+  for (int64_t step = 0; step < n - 1; ++step) {
+    if (chain.empty()) {
+      for (int32_t i = 0; i < n; ++i)
+        if (size[i] > 0) { chain.push_back(i); break; }
+    }
+    int32_t x, y;
+    for (;;) {
+      x = chain.back();
+      double best;
+      if (chain.size() > 1) { y = chain[chain.size() - 2]; best = Dm[x * n + y]; }
+      else { y = -1; best = HUGE_VAL; }
+      const double* rowp = Dm.data() + static_cast<int64_t>(x) * n;
+      for (int32_t i = 0; i < n; ++i) {
+        if (size[i] == 0 || i == x) continue;
+        if (rowp[i] < best) { best = rowp[i]; y = i; }
+      }
+      if (chain.size() > 1 && y == chain[chain.size() - 2]) break;
+      chain.push_back(y);
+    }
+    chain.pop_back();
+    chain.pop_back();
+    if (x > y) std::swap(x, y);
+    const double dxy = Dm[x * n + y];
+    merges.push_back({x, y, dxy});
+    const double sx = static_cast<double>(size[x]), sy = static_cast<double>(size[y]);
+    for (int32_t i = 0; i < n; ++i) {
+      if (size[i] == 0 || i == x || i == y) continue;
+      const double si = static_cast<double>(size[i]);
+      const double t = sx + sy + si;
+      const double v = ((sx + si) * Dm[x * n + i] + (sy + si) * Dm[y * n + i] - si * dxy) / t;
+      Dm[y * n + i] = v;
+      Dm[i * n + y] = v;
+    }
+    size[y] += size[x];
+    size[x] = 0;
+  }
+  std::vector<int32_t> order(merges.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return merges[a].dist < merges[b].dist; });
+  std::vector<int32_t> parent(static_cast<size_t>(n));
+  std::iota(parent.begin(), parent.end(), 0);
+  auto root = [&](int32_t v) {
+    while (parent[v] != v) { parent[v] = parent[parent[v]]; v = parent[v]; }
+    return v;
+  };
+  std::vector<char> keep(merges.size(), 0);
+  for (int64_t i = 0; i < n - k; ++i) keep[order[i]] = 1;
+  for (size_t m = 0; m < merges.size(); ++m)
+    if (keep[m]) {
+      const int32_t ra = root(merges[m].a), rb = root(merges[m].b);
+      if (ra != rb) parent[ra] = rb;
+    }
+  std::vector<int32_t> id(static_cast<size_t>(n), -1);
+  int32_t next = 0;
+  for (int32_t j = 0; j < n; ++j) {
+    const int32_t r = root(j);
+    if (id[r] < 0) id[r] = next++;
+    label_of_pos[j] = id[r];
+  }
+}
+
+// Runs f(i) for i in [0, n) on up to hardware_concurrency threads.
+template <class F>
+void parallel_for(int64_t n, F&& f) {
+  const int64_t T = std::max<int64_t>(1, std::min<int64_t>(n, std::thread::hardware_concurrency()));
+  if (T <= 1) {
+    for (int64_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  std::vector<std::thread> pool;
+  for (int64_t t = 0; t < T; ++t)
+    pool.emplace_back([&] {
+      for (int64_t i; (i = next.fetch_add(1)) < n;) f(i);
+    });
+  for (auto& th : pool) th.join();
+}
+
+Status measure_group(const float* Zg, bool z_on_device, int64_t b0, int64_t nb, int64_t batch, int64_t N, int64_t H,
+                     const MeasureOptions& opt, std::vector<MeasureResult>& results, const Control& ctl, cudaStream_t s,
+                     const DeviceBuffer<double>& d_score, int smem_optin) {
+  // device copy of this group's activations
+  DeviceBuffer<float> d_Zown;
+  const float* dZ = Zg;
+  if (!z_on_device) {
+    GK_TRY(d_Zown.upload(Zg, static_cast<size_t>(nb * N * H), s, "activations"));
+    dZ = d_Zown.get();
+  }
+  DeviceBuffer<uint8_t> d_alive;
+  DeviceBuffer<u64> d_bad;
+  GK_TRY(d_alive.alloc(static_cast<size_t>(nb * H), "alive flags"));
+  GK_TRY(d_bad.alloc(static_cast<size_t>(nb), "non-finite positions"));
+  GK_CUDA(cudaMemsetAsync(d_bad.get(), 0xff, sizeof(u64) * nb, s));
+  scan_columns_kernel<<<dim3(cu::div_up(H, 128), static_cast<unsigned>(nb)), 128, 0, s>>>(dZ, N, H, d_alive.get(), d_bad.get());
+  GK_LAUNCH("scan_columns_kernel");
+  std::vector<uint8_t> alive(static_cast<size_t>(nb * H));
+  std::vector<u64> bad(static_cast<size_t>(nb));
+  GK_CUDA(cudaMemcpyAsync(alive.data(), d_alive.get(), alive.size(), cudaMemcpyDeviceToHost, s));
+  GK_CUDA(cudaMemcpyAsync(bad.data(), d_bad.get(), sizeof(u64) * nb, cudaMemcpyDeviceToHost, s));
+  GK_CUDA(cudaStreamSynchronize(s));
+  for (int64_t i = 0; i < nb; ++i)
+    if (bad[i] != kNoRank)
+      return Status::Error(Code::INVALID_DATA, "checkpoint " + std::to_string(b0 + i) + ": non-finite activation at row " +
+                                                   std::to_string(bad[i] / H) + ", column " + std::to_string(bad[i] % H));
+  // alive columns
+  std::vector<std::vector<int32_t>> aidx(static_cast<size_t>(nb));
+  int32_t amax = 0;
+  std::vector<int32_t> sel;  // items measured (bins >= 2)
+  for (int64_t i = 0; i < nb; ++i) {
+    MeasureResult& r = results[b0 + i];
+    r = MeasureResult();
+    r.labels.assign(static_cast<size_t>(H), -1);
+    for (int64_t h = 0; h < H; ++h)
+      if (alive[i * H + h]) aidx[i].push_back(static_cast<int32_t>(h));
+    const int32_t A = static_cast<int32_t>(aidx[i].size());
+    r.dead = static_cast<int32_t>(H - A);
+    if (std::min<int64_t>(opt.bins, A) >= 2) {
+      sel.push_back(static_cast<int32_t>(i));
+      amax = std::max(amax, A);
+    }
+  }
+  if (sel.empty()) return Status::Ok();
+  const int64_t ns = static_cast<int64_t>(sel.size());
+  std::vector<int32_t> hidx(static_cast<size_t>(ns * amax), 0), hn(static_cast<size_t>(ns));
+  for (int64_t q = 0; q < ns; ++q) {
+    const auto& a = aidx[sel[q]];
+    hn[q] = static_cast<int32_t>(a.size());
+    std::copy(a.begin(), a.end(), hidx.begin() + q * amax);
+  }
+  // the selected items' activations, contiguous (gather on the device)
+  DeviceBuffer<float> d_Zsel;
+  const float* dZs = dZ;
+  if (ns != nb) {
+    GK_TRY(d_Zsel.alloc(static_cast<size_t>(ns * N * H), "activations"));
+    for (int64_t q = 0; q < ns; ++q)
+      GK_CUDA(cudaMemcpyAsync(d_Zsel.get() + q * N * H, dZ + static_cast<int64_t>(sel[q]) * N * H, sizeof(float) * N * H,
+                              cudaMemcpyDeviceToDevice, s));
+    dZs = d_Zsel.get();
+  }
+  DeviceBuffer<int32_t> d_idx, d_n, d_dest;
+  GK_TRY(d_idx.upload(hidx.data(), hidx.size(), s, "alive columns"));
+  GK_TRY(d_n.upload(hn.data(), hn.size(), s, "alive counts"));
+  // Gram matrices of the alive columns -> host -> Ward
+  DeviceBuffer<double> d_gram;
+  const int64_t sq = static_cast<int64_t>(amax) * amax;
+  GK_TRY(d_gram.alloc(static_cast<size_t>(ns * sq), "Gram matrices"));
+  const dim3 ggrid(cu::div_up(amax, 64), cu::div_up(amax, 64), static_cast<unsigned>(ns));
+  gram_kernel<float><<<ggrid, 256, 0, s>>>(dZs, H, N * H, d_idx.get(), amax, d_n.get(), N, 1.0, d_gram.get(), amax, sq);
+  GK_LAUNCH("gram_kernel<float>");
+  std::vector<double> gram(static_cast<size_t>(ns * sq));
+  GK_CUDA(cudaMemcpyAsync(gram.data(), d_gram.get(), sizeof(double) * gram.size(), cudaMemcpyDeviceToHost, s));
+  GK_CUDA(cudaStreamSynchronize(s));
+  if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
+  std::vector<std::vector<int32_t>> lab(static_cast<size_t>(ns));
+  parallel_for(ns, [&](int64_t q) {
+    const int64_t A = hn[q];
+    std::vector<double> g(static_cast<size_t>(A * A));
+    for (int64_t i = 0; i < A; ++i)
+      for (int64_t j = 0; j < A; ++j) g[i * A + j] = gram[q * sq + i * amax + j];
+    ward_from_gram(g.data(), A, static_cast<int32_t>(std::min<int64_t>(opt.bins, A)), lab[q]);
+  });
+  // bins -> units (contiguous positions: bin, then alive position)
+  std::vector<int32_t> hdest(static_cast<size_t>(ns * amax), 0);
+  std::map<int32_t, std::vector<int32_t>> by_bins;  // bins -> indices q
+  std::vector<std::vector<int32_t>> offs(static_cast<size_t>(ns));
+  for (int64_t q = 0; q < ns; ++q) {
+    const int32_t A = hn[q];
+    const int32_t bins = static_cast<int32_t>(std::min<int64_t>(opt.bins, A));
+    MeasureResult& r = results[b0 + sel[q]];
+    for (int32_t j = 0; j < A; ++j) r.labels[aidx[sel[q]][j]] = lab[q][j];
+    std::vector<int32_t>& off = offs[q];
+    off.assign(static_cast<size_t>(bins) + 1, 0);
+    for (int32_t j = 0; j < A; ++j) off[lab[q][j] + 1]++;
+    for (int32_t u = 0; u < bins; ++u) off[u + 1] += off[u];
+    std::vector<int32_t> fill(off.begin(), off.end() - 1);
+    for (int32_t j = 0; j < A; ++j) hdest[q * amax + j] = fill[lab[q][j]]++;
+    by_bins[bins].push_back(static_cast<int32_t>(q));
+  }
+  GK_TRY(d_dest.upload(hdest.data(), hdest.size(), s, "unit positions"));
+  // copula scores G (N x amax per item), then covariances
+  int npad = 1;
+  while (npad < N) npad <<= 1;
+  npad = std::max(npad, kCopulaThreads);
+  if (npad > kCopulaThreads * kMaxEpt)
+    return Status::Error(Code::BACKEND_UNAVAILABLE, "backend 'cuda': measuring more than " +
+                                                        std::to_string(kCopulaThreads * kMaxEpt) +
+                                                        " samples is not supported on the GPU; use backend 'cpu'");
+  const size_t csm = static_cast<size_t>(npad) * (sizeof(u64) + 3 * sizeof(int));
+  if (csm > static_cast<size_t>(smem_optin) - 1024)
+    return Status::Error(Code::BACKEND_UNAVAILABLE, "backend 'cuda': too many samples for the copula kernel");
+  GK_CUDA(cudaFuncSetAttribute(copula_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(csm)));
+  DeviceBuffer<double> d_G, d_cov;
+  const int64_t sG = N * amax;
+  GK_TRY(d_G.alloc(static_cast<size_t>(ns * sG), "normal scores"));
+  copula_kernel<<<dim3(amax, static_cast<unsigned>(ns)), kCopulaThreads, csm, s>>>(
+      dZs, N, H, d_idx.get(), d_dest.get(), amax, d_n.get(), static_cast<int>(opt.ties), opt.seed, d_score.get(), npad,
+      d_G.get(), amax, sG);
+  GK_LAUNCH("copula_kernel");
+  GK_TRY(d_cov.alloc(static_cast<size_t>(ns * sq), "covariances"));
+  gram_kernel<double><<<ggrid, 256, 0, s>>>(d_G.get(), amax, sG, nullptr, 0, d_n.get(), N,
+                                            1.0 / static_cast<double>(N - 1), d_cov.get(), amax, sq);
+  GK_LAUNCH("gram_kernel<double>");
+  if (ctl.cancelled()) { cudaStreamSynchronize(s); return Status::Error(Code::CANCELLED, "cancelled"); }
+  // multiplets, one launch per distinct bin count
+  OInfoOptions oo;
+  oo.min_size = 2;
+  oo.top_k = opt.top_k;
+  oo.scale = opt.scale;
+  oo.bias_samples = opt.bias_samples;
+  std::vector<double> bias;
+  if (opt.bias_samples > 0) {
+    if (opt.bias_samples <= amax)
+      return Status::Error(Code::INVALID_ARGUMENT, "bias correction: needs more samples (" + std::to_string(opt.bias_samples) +
+                                                       ") than variables in a multiplet (" + std::to_string(amax) + ")");
+    bias = detail::bias_table(opt.bias_samples, amax);
+  }
+  for (const auto& kv : by_bins) {
+    const int32_t U = kv.first;
+    oo.max_size = U;
+    std::vector<int32_t> uoff, cidx;
+    for (int32_t q : kv.second) {
+      uoff.insert(uoff.end(), offs[q].begin(), offs[q].end());
+      cidx.push_back(q);
+    }
+    std::vector<double> table;
+    u64 err = kNoRank;
+    GK_TRY(run_units_device(d_cov.get(), static_cast<int64_t>(cidx.size()), amax, uoff, U, oo, false, s, table, &err,
+                            &cidx));
+    if (err != kNoRank) {
+      const u64 e = err - 1;
+      std::vector<int32_t> mem;
+      for (int u = 0; u < U; ++u)
+        if ((e & 0xffffffffull) >> u & 1) mem.push_back(u);
+      Status st = singular_error(batch > 1 ? static_cast<int64_t>(b0 + sel[cidx[e >> 32]]) : -1, mem);
+      if (batch > 1) st.message = "checkpoint batch: " + st.message;
+      return st;
+    }
+    for (size_t t = 0; t < cidx.size(); ++t) {
+      const int32_t q = cidx[t];
+      GK_TRY(reduce_table(table.data() + t * (1ull << U), offs[q].data(), U, oo, false, bias,
+                          results[b0 + sel[q]].oinfo));
+      ctl.add_done(static_cast<double>(results[b0 + sel[q]].oinfo.count));
+    }
+  }
+  return Status::Ok();
+}
+
+// The checks of oinfo_cpu.cpp (prepare/run_engine), with the same messages.
+Status validate(const double* cov, int64_t batch, int64_t D, const Units& un, const OInfoOptions& opt, bool* singles,
+                int32_t* maxvars) {
+  if (batch < 1 || D < 1) return Status::Error(Code::INVALID_ARGUMENT, "batch and D must be >= 1");
+  if (!(opt.scale > 0) || !std::isfinite(opt.scale))
+    return Status::Error(Code::INVALID_ARGUMENT, "scale: must be a positive finite number");
+  if (opt.top_k < 0) return Status::Error(Code::INVALID_ARGUMENT, "top_k: must be >= 0");
+  if (un.count < 1 || static_cast<int32_t>(un.offsets.size()) != un.count + 1)
+    return Status::Error(Code::INVALID_ARGUMENT, "units: need at least one unit and count + 1 offsets");
+  if (opt.min_size < 2 || opt.max_size < opt.min_size || opt.max_size > un.count)
+    return Status::Error(Code::INVALID_ARGUMENT, "sizes: need 2 <= min_size <= max_size <= units (" +
+                                                     std::to_string(un.count) + "), got min_size " +
+                                                     std::to_string(opt.min_size) + ", max_size " + std::to_string(opt.max_size));
+  if (opt.max_size > 1000) return Status::Error(Code::INVALID_ARGUMENT, "max_size: must be <= 1000");
+  std::vector<char> seen(static_cast<size_t>(D), 0);
+  std::vector<int32_t> sizes;
+  *singles = true;
+  for (int32_t u = 0; u < un.count; ++u) {
+    const int32_t a = un.offsets[u], e = un.offsets[u + 1];
+    if (e <= a) return Status::Error(Code::INVALID_ARGUMENT, "units: unit " + std::to_string(u) + " is empty");
+    if (e - a != 1) *singles = false;
+    for (int32_t i = a; i < e; ++i) {
+      const int32_t v = un.members[i];
+      if (v < 0 || v >= D)
+        return Status::Error(Code::INVALID_ARGUMENT, "units: variable " + std::to_string(v) + " of unit " +
+                                                         std::to_string(u) + " is out of range [0, " + std::to_string(D) + ")");
+      if (seen[v]) return Status::Error(Code::INVALID_ARGUMENT, "units: variable " + std::to_string(v) + " appears twice");
+      seen[v] = 1;
+    }
+    sizes.push_back(e - a);
+  }
+  std::sort(sizes.rbegin(), sizes.rend());
+  *maxvars = 0;
+  for (int32_t i = 0; i < opt.max_size; ++i) *maxvars += sizes[i];
+  for (int64_t b = 0; b < batch; ++b) {
+    const double* C = cov + b * D * D;
+    const std::string label = batch > 1 ? " (covariance #" + std::to_string(b) + ")" : "";
+    for (int32_t u = 0; u < un.count; ++u)
+      for (int32_t i = un.offsets[u]; i < un.offsets[u + 1]; ++i) {
+        const int32_t v = un.members[i];
+        const double c = C[static_cast<int64_t>(v) * D + v];
+        if (!(c > 0) || !std::isfinite(c))
+          return Status::Error(Code::INVALID_DATA, "covariance" + label + ": variable " + std::to_string(v) + " (unit " +
+                                                       std::to_string(u) + ") has variance " + std::to_string(c) +
+                                                       " (constant or invalid column)");
+      }
+  }
+  if (detail::lattice_nodes(un.count, opt.max_size) == detail::kSaturated)
+    return Status::Error(Code::INVALID_ARGUMENT, "sizes: too many multiplets (overflow)");
+  if (opt.bias_samples > 0 && opt.bias_samples <= *maxvars)
+    return Status::Error(Code::INVALID_ARGUMENT, "bias correction: needs more samples (" + std::to_string(opt.bias_samples) +
+                                                     ") than variables in a multiplet (" + std::to_string(*maxvars) + ")");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status oinfo_multiplets_cuda(const double* cov, int64_t batch, int64_t D, const Units& units,
                              const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl) {
   if (opt.stream_path)
     return Status::Error(Code::BACKEND_UNAVAILABLE, "backend 'cuda' does not stream multiplets; use backend 'cpu'");
-  if (units.count < 1 || static_cast<int32_t>(units.offsets.size()) != units.count + 1)
-    return Status::Error(Code::INVALID_ARGUMENT, "units: offsets must hold count + 1 entries");
-  if (opt.min_size < 1 || opt.max_size < opt.min_size || opt.max_size > units.count)
-    return Status::Error(Code::INVALID_ARGUMENT, "minSize/maxSize: need 1 <= minSize <= maxSize <= units");
   bool singles = true;
-  for (int u = 0; u < units.count; ++u) {
-    const int32_t a = units.offsets[u], z = units.offsets[u + 1];
-    if (z <= a) return Status::Error(Code::INVALID_ARGUMENT, "units: unit " + std::to_string(u) + " is empty");
-    if (z - a != 1) singles = false;
-    for (int32_t t = a; t < z; ++t)
-      if (units.members[t] < 0 || units.members[t] >= D)
-        return Status::Error(Code::INVALID_ARGUMENT, "units: variable index out of range in unit " + std::to_string(u));
-  }
-  ctl.set_total(0);
+  int32_t maxvars = 0;
+  GK_TRY(validate(cov, batch, D, units, opt, &singles, &maxvars));
   uint64_t total = 0;
-  if (!multiplet_count(units.count, opt.min_size, opt.max_size, &total))
-    return Status::Error(Code::INVALID_ARGUMENT, "too many multiplets");
+  multiplet_count(units.count, opt.min_size, opt.max_size, &total);
   ctl.set_total(static_cast<double>(total) * static_cast<double>(batch));
-  // one unit of one variable: grouped and individual formulas coincide
-  if (singles && opt.min_size >= 2) return run_variables(cov, batch, D, units, opt, results, ctl);
+  // units of one variable: the grouped and individual formulas coincide
+  if (singles) return run_variables(cov, batch, D, units, opt, results, ctl);
   return run_units_host(cov, batch, D, units, opt, results, ctl);
 }
 
 Status measure_checkpoints_cuda(const float* Z, int64_t batch, int64_t N, int64_t H, const MeasureOptions& opt,
                                 std::vector<MeasureResult>& results, const Control& ctl) {
-  return Status::Error(Code::BACKEND_UNAVAILABLE, "not yet");
+  if (batch < 1 || N < 3 || H < 1)
+    return Status::Error(Code::INVALID_ARGUMENT, "measure: need batch >= 1, rows >= 3, columns >= 1");
+  if (opt.bins < 2) return Status::Error(Code::INVALID_ARGUMENT, "bins: must be >= 2 (got " + std::to_string(opt.bins) + ")");
+  if (!(opt.scale > 0) || !std::isfinite(opt.scale))
+    return Status::Error(Code::INVALID_ARGUMENT, "scale: must be a positive finite number");
+  if (opt.top_k < 0) return Status::Error(Code::INVALID_ARGUMENT, "top_k: must be >= 0");
+  if (opt.bins > kMaxUnitsTable)
+    return Status::Error(Code::BACKEND_UNAVAILABLE, "backend 'cuda': at most " + std::to_string(kMaxUnitsTable) +
+                                                        " bins are supported on the GPU; use backend 'cpu'");
+  DeviceInfo di;
+  GK_TRY(device_info(&di));
+  cudaPointerAttributes attr{};
+  bool on_device = false;
+  cudaError_t e = cudaPointerGetAttributes(&attr, Z);
+  if (e == cudaSuccess) on_device = attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged;
+  else cudaGetLastError();
+  uint64_t per = 0;
+  multiplet_count(opt.bins, 2, opt.bins, &per);
+  ctl.set_total(static_cast<double>(per) * static_cast<double>(batch));
+  cu::Stream stream;
+  GK_TRY(stream.create());
+  // normal scores by twice the mid-rank, from the CPU's ndtri (identical values on both backends)
+  std::vector<double> score(static_cast<size_t>(2 * N - 1));
+  for (int64_t h = 0; h < 2 * N - 1; ++h)
+    score[h] = ndtri(static_cast<double>(h + 2) / static_cast<double>(2 * (N + 1)));
+  DeviceBuffer<double> d_score;
+  GK_TRY(d_score.upload(score.data(), score.size(), stream.get(), "normal scores"));
+  results.assign(static_cast<size_t>(batch), MeasureResult());
+  constexpr int64_t kGroup = 32;  // checkpoints per device pass (bounds the scratch memory)
+  for (int64_t b0 = 0; b0 < batch; b0 += kGroup) {
+    if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
+    const int64_t nb = std::min(kGroup, batch - b0);
+    GK_TRY(measure_group(Z + b0 * N * H, on_device, b0, nb, batch, N, H, opt, results, ctl, stream.get(), d_score,
+                         di.smem_optin));
+  }
+  return Status::Ok();
 }
 
 }  // namespace grokinfo

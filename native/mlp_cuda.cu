@@ -1,0 +1,956 @@
+// Training engine on CUDA (contract: native/mlp.h; the CPU reference is mlp_cpu.cpp). M models of one
+// shape train together; every kernel is batched over models (blockIdx.z or a model-major grid).
+//
+// Per step (one CUDA graph, replayed; the step's optimiser scalars come from a table indexed by a
+// device-side step counter, so the graph never changes):
+//   gather0      H0[n][j] = ReLU(W0T[a_n][j] + W0T[p+b_n][j] + b0[j])      (layer 0 is a gather)
+//   sgemm NT     H_l = ReLU(H_{l-1} W_l^T + b_l), logits = H_L W_out^T (+ b_out)
+//   softmax_xent loss per row (double), dlogits = (softmax - onehot)/N in place
+//   loss_check   per-model loss sum; non-finite -> model failed at this step (frozen from then on)
+//   sgemm TN     dW_l partials over 512-row slices, then slice_reduce (fixed order: deterministic)
+//   colsum       db_l partials, slice_reduce
+//   sgemm NN     dH_{l-1} = (dZ_l W_l) masked by H_{l-1} > 0, in place over H_{l-1}
+//   scatter0     dW0T[r][j] = sum over the training rows whose a (r < p) or p+b (r >= p) is r, in row
+//                order (CSR lists built on the host): deterministic, no atomics
+//   optim        AdamW / Adam / SGD (PyTorch single-tensor semantics, adamw.h), ablation mask
+//   norm         per-model weight norm (double); constant-norm factor
+//   rescale      constant-norm rescale + non-finite parameter check
+//   finish       failure flags, step counter
+// Parameters live on the device in the PyTorch layout of mlp.h except W0, stored transposed (2p x h0)
+// so the gather reads rows; get/set_params convert. Results do not depend on how many models train
+// together (no reduction order depends on M).
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "adamw.h"
+#include "cuda_api.h"
+#include "cuda_util.cuh"
+#include "mlp_init.h"
+
+namespace grokinfo {
+
+namespace {
+
+using cu::DeviceBuffer;
+
+constexpr int kSlice = 512;  // rows per split-K slice of the weight-gradient reductions
+constexpr int kChunk = 256;  // steps per optimiser-table upload
+
+// ------------------------------------------------------------------------------------------------
+// Batched SGEMM: C(i, j) = sum_k A(i, k) B(k, j) over a k range, fp32 accumulate.
+//   A(i, k) = A_KC ? A[i*lda + k] : A[k*lda + i]
+//   B(k, j) = B_NC ? B[k*ldb + j] : B[j*ldb + k]
+// z = blockIdx.z: batch = z / nslice, slice = z % nslice; slice s covers k in [s*kslice, ...).
+// Epilogues: 0 plain store (into C + z*sC: split-K partials), 1 bias + optional ReLU (forward),
+// 2 masked by C's old value > 0 (backward through a ReLU, in place).
+// ------------------------------------------------------------------------------------------------
+constexpr int BM = 64, BN = 64, BK = 16, GT = 256;
+
+struct GemmArgs {
+  int M, N, K;
+  const float* A; int64_t lda, sA;
+  const float* B; int64_t ldb, sB;
+  float* C; int64_t ldc, sC;
+  const float* bias; int64_t sBias;  // epilogue 1
+  int relu;
+  int nslice, kslice;
+  const int* skip;                   // per batch: nonzero -> skip (failed models); may be null
+};
+
+template <bool A_KC, bool B_NC, int EPI>
+__global__ void __launch_bounds__(GT) sgemm_kernel(GemmArgs g) {
+  __shared__ float As[BK][BM + 4];
+  __shared__ float Bs[BK][BN + 4];
+  const int z = blockIdx.z;
+  const int batch = z / g.nslice, slice = z % g.nslice;
+  if (g.skip && g.skip[batch]) return;
+  const float* A = g.A + batch * g.sA;
+  const float* B = g.B + batch * g.sB;
+  const int k0 = slice * g.kslice;
+  const int k1 = min(g.K, k0 + g.kslice);
+  const int i0 = blockIdx.y * BM, j0 = blockIdx.x * BN;
+  const int t = threadIdx.x, tx = t & 15, ty = t >> 4;
+  float acc[4][4];
+#pragma unroll
+  for (int a = 0; a < 4; ++a)
+#pragma unroll
+    for (int b = 0; b < 4; ++b) acc[a][b] = 0.f;
+
+  for (int kb = k0; kb < k1; kb += BK) {
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      int i, k;
+      if (A_KC) { k = t & 15; i = (t >> 4) + 16 * r; }
+      else { i = t & 63; k = (t >> 6) + 4 * r; }
+      const int gi = i0 + i, gk = kb + k;
+      float v = 0.f;
+      if (gi < g.M && gk < k1) v = A_KC ? A[static_cast<int64_t>(gi) * g.lda + gk] : A[static_cast<int64_t>(gk) * g.lda + gi];
+      As[k][i] = v;
+    }
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      int j, k;
+      if (B_NC) { j = t & 63; k = (t >> 6) + 4 * r; }
+      else { k = t & 15; j = (t >> 4) + 16 * r; }
+      const int gj = j0 + j, gk = kb + k;
+      float v = 0.f;
+      if (gj < g.N && gk < k1) v = B_NC ? B[static_cast<int64_t>(gk) * g.ldb + gj] : B[static_cast<int64_t>(gj) * g.ldb + gk];
+      Bs[k][j] = v;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < BK; ++kk) {
+      float a[4], b[4];
+#pragma unroll
+      for (int q = 0; q < 4; ++q) { a[q] = As[kk][ty * 4 + q]; b[q] = Bs[kk][tx * 4 + q]; }
+#pragma unroll
+      for (int x = 0; x < 4; ++x)
+#pragma unroll
+        for (int y = 0; y < 4; ++y) acc[x][y] = fmaf(a[x], b[y], acc[x][y]);
+    }
+    __syncthreads();
+  }
+  float* C = g.C + (EPI == 0 ? static_cast<int64_t>(z) : static_cast<int64_t>(batch)) * g.sC;
+#pragma unroll
+  for (int x = 0; x < 4; ++x) {
+    const int gi = i0 + ty * 4 + x;
+    if (gi >= g.M) continue;
+#pragma unroll
+    for (int y = 0; y < 4; ++y) {
+      const int gj = j0 + tx * 4 + y;
+      if (gj >= g.N) continue;
+      float v = acc[x][y];
+      float* c = C + static_cast<int64_t>(gi) * g.ldc + gj;
+      if (EPI == 1) {
+        if (g.bias) v += g.bias[batch * g.sBias + gj];
+        if (g.relu) v = fmaxf(v, 0.f);
+      } else if (EPI == 2) {
+        v = *c > 0.f ? v : 0.f;
+      }
+      *c = v;
+    }
+  }
+}
+
+template <bool A_KC, bool B_NC, int EPI>
+Status gemm(const GemmArgs& g, int batches, cudaStream_t s) {
+  dim3 grid(cu::div_up(g.N, BN), cu::div_up(g.M, BM), batches * g.nslice);
+  if (grid.y > 65535 || grid.z > 65535) return Status::Error(Code::BACKEND_UNAVAILABLE, "sgemm: grid too large");
+  sgemm_kernel<A_KC, B_NC, EPI><<<grid, GT, 0, s>>>(g);
+  GK_LAUNCH("sgemm launch");
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------------------------------------
+// Elementwise / reduction kernels
+// ------------------------------------------------------------------------------------------------
+// H[m][n][j] = ReLU(W0T[ia[n]][j] + W0T[ib[n]][j] + b0[j])
+__global__ void gather0_kernel(const float* P, int64_t np, int64_t w0, int64_t b0, int h0, const int* ia,
+                               const int* ib, int n, float* H, int64_t sH) {
+  const int m = blockIdx.z;
+  const int row = blockIdx.y;
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= h0 || row >= n) return;
+  const float* p = P + m * np;
+  const float* W = p + w0;
+  float v = W[static_cast<int64_t>(ia[row]) * h0 + j] + W[static_cast<int64_t>(ib[row]) * h0 + j];
+  if (b0 >= 0) v += p[b0 + j];
+  H[m * sH + static_cast<int64_t>(row) * h0 + j] = fmaxf(v, 0.f);
+}
+
+// Warp per row: loss (double), correct, and (grad) dlogits = (softmax - onehot) * scale in place.
+__global__ void softmax_xent_kernel(float* L, int64_t sL, int O, const int* y, int n, int grad, float scale,
+                                   double* loss, uint8_t* correct, int64_t sR) {
+  const int m = blockIdx.y;
+  const int lane = threadIdx.x & 31;
+  const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (row >= n) return;
+  float* l = L + m * sL + static_cast<int64_t>(row) * O;
+  float mx = -INFINITY;
+  int arg = 0x7fffffff;
+  for (int c = lane; c < O; c += 32) {
+    const float v = l[c];
+    if (v > mx) { mx = v; arg = c; }
+  }
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const float om = __shfl_xor_sync(0xffffffffu, mx, o);
+    const int oa = __shfl_xor_sync(0xffffffffu, arg, o);
+    if (om > mx || (om == mx && oa < arg)) { mx = om; arg = oa; }
+  }
+  const int yr = y[row];
+  const float ly = l[yr];
+  __syncwarp();  // every lane has read the label's logit before any lane overwrites it
+  float sum = 0.f;
+  for (int c = lane; c < O; c += 32) {
+    const float e = expf(l[c] - mx);
+    if (grad) l[c] = e;
+    sum += e;
+  }
+  sum = cu::warp_sumf(sum);
+  if (grad) {
+    const float f = scale / sum;
+    for (int c = lane; c < O; c += 32) l[c] *= f;
+    __syncwarp();
+    if (lane == 0) l[yr] -= scale;
+  }
+  if (lane == 0) {
+    loss[m * sR + row] = log(static_cast<double>(sum)) + static_cast<double>(mx) - static_cast<double>(ly);
+    if (correct) correct[m * sR + row] = arg == yr;
+  }
+}
+
+// Block per model: sum of row losses (fixed tree) and correct counts.
+__global__ void row_reduce_kernel(const double* loss, const uint8_t* correct, int64_t sR, int n, double* out_loss,
+                                  double* out_correct) {
+  __shared__ double red[32];
+  const int m = blockIdx.x;
+  double s = 0, c = 0;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    s += loss[m * sR + i];
+    if (correct) c += correct[m * sR + i];
+  }
+  s = cu::block_sum(s, red);
+  c = cu::block_sum(c, red);
+  if (threadIdx.x == 0) {
+    out_loss[m] = s;
+    if (out_correct) out_correct[m] = c;
+  }
+}
+
+// Training-loss check of the step: non-finite -> failed (code 1) at step `*stepno + 1`.
+__global__ void loss_check_kernel(const double* loss_sum, int M, int* failed, long long* fail_step,
+                                  const long long* stepno) {
+  const int m = blockIdx.x * blockDim.x + threadIdx.x;
+  if (m >= M) return;
+  if (failed[m] == 0 && !isfinite(loss_sum[m])) {
+    failed[m] = 1;
+    fail_step[m] = *stepno + 1;
+  }
+}
+
+// Partial column sums: part[(m*S + s)*O + o] = sum over rows of slice s of X[m][row][o].
+__global__ void colsum_kernel(const float* X, int64_t sX, int n, int O, float* part, int S) {
+  const int z = blockIdx.z, m = z / S, s = z % S;
+  const int o = blockIdx.x * blockDim.x + threadIdx.x;
+  if (o >= O) return;
+  const int r0 = s * kSlice, r1 = min(n, r0 + kSlice);
+  const float* x = X + m * sX;
+  float acc = 0.f;
+  for (int r = r0; r < r1; ++r) acc += x[static_cast<int64_t>(r) * O + o];
+  part[static_cast<int64_t>(z) * O + o] = acc;
+}
+
+// dst[m*np + off + i] = sum_{s} part[(m*S + s)*len + i]  (fixed order)
+__global__ void slice_reduce_kernel(const float* part, int S, int64_t len, float* dst, int64_t np, int64_t off, int M) {
+  const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= len * M) return;
+  const int64_t m = idx / len, i = idx % len;
+  float acc = 0.f;
+  for (int s = 0; s < S; ++s) acc += part[(m * S + s) * len + i];
+  dst[m * np + off + i] = acc;
+}
+
+// dW0T[r][j] = sum over the list rows[rptr[r] .. rptr[r+1]) of dZ0[row][j]
+__global__ void scatter0_kernel(const float* dZ, int64_t sZ, int h0, const int* rptr, const int* rows, float* G,
+                                int64_t np, int64_t w0) {
+  const int m = blockIdx.z, r = blockIdx.y;
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= h0) return;
+  const float* z = dZ + m * sZ;
+  float acc = 0.f;
+  for (int q = rptr[r]; q < rptr[r + 1]; ++q) acc += z[static_cast<int64_t>(rows[q]) * h0 + j];
+  G[m * np + w0 + static_cast<int64_t>(r) * h0 + j] = acc;
+}
+
+struct OptimDev {
+  int kind;  // 0 AdamW, 1 Adam, 2 SGD
+  float lr, wd, decay, beta1, beta2, omb1, omb2, step_size, bc2_sqrt, eps;
+};
+
+struct LayoutDev {
+  int64_t np;
+  int64_t w0, b0;  // offsets (b0 < 0: none)
+  int h0, in0;     // W0T is in0 x h0
+};
+
+// One optimiser update of every live model, then the ablation mask.
+__global__ void optim_kernel(float* P, float* Mv, float* Vv, const float* G, int M, LayoutDev lay,
+                             const OptimDev* table, const int* rel, const int* failed, const uint8_t* keep,
+                             const int* has_mask) {
+  const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= lay.np * M) return;
+  const int m = static_cast<int>(idx / lay.np);
+  const int64_t i = idx - static_cast<int64_t>(m) * lay.np;
+  if (failed[m]) return;
+  const OptimDev s = table[static_cast<int64_t>(*rel) * M + m];
+  float p = P[idx];
+  float g = G[idx];
+  if (s.kind == 2) {
+    const float gi = s.wd != 0.0f ? g + s.wd * p : g;
+    p = p - s.lr * gi;
+  } else {
+    if (s.kind == 0) p = p * s.decay;
+    else if (s.wd != 0.0f) g = g + s.wd * p;
+    const float w = s.omb1;
+    const float mo = Mv[idx];
+    const float mi = w < 0.5f ? mo + w * (g - mo) : g - (g - mo) * (1.0f - w);
+    const float vi = Vv[idx] * s.beta2 + s.omb2 * g * g;
+    const float denom = sqrtf(vi) / s.bc2_sqrt + s.eps;
+    p = p + (-s.step_size) * (mi / denom);
+    Mv[idx] = mi;
+    Vv[idx] = vi;
+  }
+  const int hm = has_mask[m];
+  if (hm) {
+    if (i >= lay.w0 && i < lay.w0 + static_cast<int64_t>(lay.in0) * lay.h0) {
+      const int j = static_cast<int>((i - lay.w0) % lay.h0);
+      if (!keep[static_cast<int64_t>(m) * lay.h0 + j]) p = 0.f;
+    } else if (hm == 2 && lay.b0 >= 0 && i >= lay.b0 && i < lay.b0 + lay.h0) {
+      if (!keep[static_cast<int64_t>(m) * lay.h0 + (i - lay.b0)]) p = 0.f;
+    }
+  }
+  P[idx] = p;
+}
+
+// Applies one model's mask now (set_mask / set_params).
+__global__ void mask_kernel(float* p, LayoutDev lay, const uint8_t* keep, int mask_bias) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= lay.np) return;
+  if (i >= lay.w0 && i < lay.w0 + static_cast<int64_t>(lay.in0) * lay.h0) {
+    if (!keep[(i - lay.w0) % lay.h0]) p[i] = 0.f;
+  } else if (mask_bias && lay.b0 >= 0 && i >= lay.b0 && i < lay.b0 + lay.h0) {
+    if (!keep[i - lay.b0]) p[i] = 0.f;
+  }
+}
+
+struct Region { int64_t off, size; int bias; };
+constexpr int kMaxRegions = 40;
+struct Regions { int n; Region r[kMaxRegions]; };
+
+// Block per model: sqrt(sum of squares) of the weight matrices (and biases when per-model flag), double.
+// mode 0: weights only (evaluate); mode 1: constant-norm factor for live constant-norm models.
+__global__ void norm_kernel(const float* P, int64_t np, Regions regs, const uint8_t* with_bias, int mode,
+                            double* norm, const double* target, const uint8_t* const_norm, float* factor,
+                            int* failed, long long* fail_step, const long long* stepno) {
+  __shared__ double red[32];
+  const int m = blockIdx.x;
+  if (mode == 1 && (failed[m] || !const_norm[m])) {
+    if (threadIdx.x == 0) factor[m] = 1.0f;
+    return;
+  }
+  const float* p = P + m * np;
+  const bool wb = mode == 1 && with_bias[m];
+  double s = 0;
+  for (int q = 0; q < regs.n; ++q) {
+    if (regs.r[q].bias && !wb) continue;
+    const float* x = p + regs.r[q].off;
+    for (int64_t i = threadIdx.x; i < regs.r[q].size; i += blockDim.x) s += static_cast<double>(x[i]) * x[i];
+  }
+  s = cu::block_sum(s, red);
+  if (threadIdx.x == 0) {
+    const double nrm = sqrt(s);
+    if (norm) norm[m] = nrm;
+    if (mode == 1) {
+      const double f = target[m] / nrm;
+      if (isfinite(f)) {
+        factor[m] = static_cast<float>(f);
+      } else {
+        factor[m] = 1.0f;
+        failed[m] = 2;
+        fail_step[m] = *stepno + 1;
+      }
+    }
+  }
+}
+
+// Constant-norm rescale (weights, biases when flagged) and the non-finite parameter check.
+__global__ void rescale_kernel(float* P, int M, int64_t np, Regions regs,
+                               const uint8_t* with_bias, const uint8_t* const_norm, const float* factor,
+                               const int* failed, int* nonfinite) {
+  const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= np * M) return;
+  const int m = static_cast<int>(idx / np);
+  if (failed[m]) return;
+  const int64_t i = idx - static_cast<int64_t>(m) * np;
+  float p = P[idx];
+  if (const_norm[m]) {
+    bool scale = false;
+    for (int q = 0; q < regs.n; ++q)
+      if (i >= regs.r[q].off && i < regs.r[q].off + regs.r[q].size) { scale = !regs.r[q].bias || with_bias[m]; break; }
+    if (scale) { p *= factor[m]; P[idx] = p; }
+  }
+  if (!isfinite(p)) nonfinite[m] = 1;
+}
+
+// End of step (one block): non-finite parameters -> failed (code 3); advance the step counters.
+__global__ void finish_kernel(int M, int* failed, long long* fail_step, int* nonfinite, int* rel, long long* stepno) {
+  const long long sn = *stepno;
+  for (int m = threadIdx.x; m < M; m += blockDim.x) {
+    if (failed[m] == 0 && nonfinite[m]) {
+      failed[m] = 3;
+      fail_step[m] = sn + 1;
+    }
+    nonfinite[m] = 0;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    *rel += 1;
+    *stepno = sn + 1;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Host trainer
+// ------------------------------------------------------------------------------------------------
+struct DevSplit {
+  int n = 0;
+  DeviceBuffer<int> ia, ib, y;
+};
+
+struct DeviceActivations final : ActivationBatch {
+  ~DeviceActivations() override {
+    if (data) cudaFree(data);
+  }
+};
+
+class CudaTrainer final : public Trainer {
+ public:
+  CudaTrainer(const ArchSpec& arch, const std::vector<ModelHyper>& hyper)
+      : arch_(arch), hyper_(hyper), L_(static_cast<int>(arch.hidden.size())) {}
+  ~CudaTrainer() override {
+    if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
+  }
+
+  Status init(const TaskData& data, const std::vector<float>& initial) {
+    GK_TRY(cu::require_device());
+    GK_TRY(stream_.create());
+    cudaStream_t s = stream_.get();
+    layout_ = mlp_param_layout(arch_);
+    np_ = mlp_param_count(arch_);
+    M_ = static_cast<int>(hyper_.size());
+    w_off_.assign(L_ + 1, -1);
+    b_off_.assign(L_ + 1, -1);
+    for (const ParamTensor& t : layout_) (t.bias ? b_off_ : w_off_)[t.layer] = t.offset;
+    regs_.n = 0;
+    for (const ParamTensor& t : layout_) {
+      if (regs_.n >= kMaxRegions) return Status::Error(Code::INVALID_ARGUMENT, "too many layers for the CUDA backend");
+      regs_.r[regs_.n++] = {t.offset, t.size(), t.bias ? 1 : 0};
+    }
+    lay_.np = np_;
+    lay_.w0 = w_off_[0];
+    lay_.b0 = b_off_[0];
+    lay_.h0 = arch_.hidden[0];
+    lay_.in0 = 2 * arch_.vocab;
+    // splits
+    GK_TRY(upload_split(data.train_a, data.train_b, data.train_y, train_));
+    GK_TRY(upload_split(data.test_a, data.test_b, data.test_y, test_));
+    nmax_ = std::max(train_.n, test_.n);
+    if (nmax_ > 65535 || lay_.in0 > 65535)
+      return Status::Error(Code::BACKEND_UNAVAILABLE,
+                           "backend 'cuda': at most 65535 rows per split and 2*vocab <= 65535; use backend 'cpu'");
+    nslice_ = cu::div_up(train_.n, kSlice);
+    // CSR lists for the layer-0 scatter: input column r -> training rows in order
+    {
+      const int in0 = lay_.in0;
+      std::vector<int> cnt(in0 + 1, 0), rows;
+      for (int n = 0; n < train_.n; ++n) { cnt[data.train_a[n] + 1]++; cnt[arch_.vocab + data.train_b[n] + 1]++; }
+      for (int r = 0; r < in0; ++r) cnt[r + 1] += cnt[r];
+      rows.assign(cnt[in0], 0);
+      std::vector<int> fill(cnt.begin(), cnt.end() - 1);
+      for (int n = 0; n < train_.n; ++n) {
+        rows[fill[data.train_a[n]]++] = n;
+        rows[fill[arch_.vocab + data.train_b[n]]++] = n;
+      }
+      GK_TRY(rptr_.upload(cnt.data(), cnt.size(), s, "scatter lists"));
+      GK_TRY(rows_.upload(rows.data(), std::max<size_t>(rows.size(), 1), s, "scatter lists"));
+    }
+    // parameters (W0 transposed) and optimiser state
+    std::vector<float> internal(initial.size());
+    for (int m = 0; m < M_; ++m) to_internal(initial.data() + static_cast<int64_t>(m) * np_, internal.data() + static_cast<int64_t>(m) * np_);
+    const size_t tot = static_cast<size_t>(np_) * M_;
+    GK_TRY(P_.upload(internal.data(), tot, s, "parameters"));
+    GK_TRY(G_.alloc(tot, "gradients"));
+    GK_TRY(Mv_.alloc(tot, "Adam first moments"));
+    GK_TRY(Vv_.alloc(tot, "Adam second moments"));
+    GK_CUDA(cudaMemsetAsync(Mv_.get(), 0, tot * sizeof(float), s));
+    GK_CUDA(cudaMemsetAsync(Vv_.get(), 0, tot * sizeof(float), s));
+    GK_CUDA(cudaMemsetAsync(G_.get(), 0, tot * sizeof(float), s));
+    // activations
+    act_.resize(L_);
+    for (int l = 0; l < L_; ++l) GK_TRY(act_[l].alloc(static_cast<size_t>(M_) * nmax_ * arch_.hidden[l], "activations"));
+    GK_TRY(logits_.alloc(static_cast<size_t>(M_) * nmax_ * arch_.out, "logits"));
+    GK_TRY(rowloss_.alloc(static_cast<size_t>(M_) * nmax_, "row losses"));
+    GK_TRY(rowcorrect_.alloc(static_cast<size_t>(M_) * nmax_, "row accuracy"));
+    int64_t part_len = 0;
+    for (int l = 0; l <= L_; ++l) {
+      const int64_t o = width(l), in = l == 0 ? lay_.in0 : arch_.hidden[l - 1];
+      part_len = std::max(part_len, l == 0 ? o : o * in);
+      part_len = std::max(part_len, o);
+    }
+    GK_TRY(part_.alloc(static_cast<size_t>(M_) * nslice_ * part_len, "gradient partials"));
+    // per-model state
+    std::vector<double> target(M_);
+    std::vector<uint8_t> cn(M_), wb(M_);
+    std::vector<float> tmp(np_);
+    for (int m = 0; m < M_; ++m) {
+      target[m] = mlp_init_params(arch_, hyper_[m], tmp.data());
+      cn[m] = hyper_[m].constant_norm ? 1 : 0;
+      wb[m] = hyper_[m].omnigrok_biases ? 1 : 0;
+    }
+    GK_TRY(target_.upload(target.data(), M_, s, "target norms"));
+    GK_TRY(const_norm_.upload(cn.data(), M_, s, "flags"));
+    GK_TRY(with_bias_.upload(wb.data(), M_, s, "flags"));
+    GK_TRY(failed_.alloc(M_, "flags"));
+    GK_TRY(fail_step_.alloc(M_, "flags"));
+    GK_TRY(nonfinite_.alloc(M_, "flags"));
+    GK_TRY(has_mask_.alloc(M_, "flags"));
+    GK_TRY(keep_.alloc(static_cast<size_t>(M_) * lay_.h0, "masks"));
+    GK_TRY(factor_.alloc(M_, "factors"));
+    GK_TRY(norm_.alloc(M_, "norms"));
+    GK_TRY(loss_sum_.alloc(M_, "losses"));
+    GK_TRY(correct_sum_.alloc(M_, "accuracy"));
+    GK_TRY(rel_.alloc(1, "step counter"));
+    GK_TRY(stepno_.alloc(1, "step counter"));
+    GK_CUDA(cudaMemsetAsync(failed_.get(), 0, M_ * sizeof(int), s));
+    GK_CUDA(cudaMemsetAsync(fail_step_.get(), 0, M_ * sizeof(long long), s));
+    GK_CUDA(cudaMemsetAsync(nonfinite_.get(), 0, M_ * sizeof(int), s));
+    GK_CUDA(cudaMemsetAsync(has_mask_.get(), 0, M_ * sizeof(int), s));
+    GK_CUDA(cudaMemsetAsync(keep_.get(), 1, static_cast<size_t>(M_) * lay_.h0, s));
+    GK_CUDA(cudaMemsetAsync(rel_.get(), 0, sizeof(int), s));
+    GK_CUDA(cudaMemsetAsync(stepno_.get(), 0, sizeof(long long), s));
+    has_mask_host_.assign(M_, 0);
+    GK_CUDA(cudaStreamSynchronize(s));
+    const char* g = std::getenv("GROKINFO_CUDA_GRAPHS");
+    use_graphs_ = !(g && std::string(g) == "0");
+    return Status::Ok();
+  }
+
+  int32_t models() const override { return M_; }
+  int64_t param_count() const override { return np_; }
+  int64_t steps_done() const override { return steps_; }
+
+  Status step(int32_t nsteps, const Control& ctl) override {
+    if (nsteps < 0) return Status::Error(Code::INVALID_ARGUMENT, "steps must be >= 0");
+    ctl.set_total(nsteps);
+    cudaStream_t s = stream_.get();
+    std::vector<OptimDev> table;
+    GK_TRY(table_.alloc(static_cast<size_t>(kChunk) * M_, "optimiser table"));
+    if (use_graphs_) GK_TRY(ensure_graph());
+    for (int32_t done = 0; done < nsteps;) {
+      if (ctl.cancelled())
+        return Status::Error(Code::CANCELLED, "training cancelled after " + std::to_string(done) + " steps");
+      const int chunk = std::min(kChunk, nsteps - done);
+      table.resize(static_cast<size_t>(chunk) * M_);
+      for (int c = 0; c < chunk; ++c)
+        for (int m = 0; m < M_; ++m) {
+          const OptimStep o = optim_step(hyper_[m], steps_ + c + 1);
+          OptimDev& d = table[static_cast<size_t>(c) * M_ + m];
+          d.kind = o.kind == Optimizer::AdamW ? 0 : (o.kind == Optimizer::Adam ? 1 : 2);
+          d.lr = o.lr; d.wd = o.wd; d.decay = o.decay; d.beta1 = o.beta1; d.beta2 = o.beta2;
+          d.omb1 = o.one_minus_beta1; d.omb2 = o.one_minus_beta2; d.step_size = o.step_size;
+          d.bc2_sqrt = o.bc2_sqrt; d.eps = o.eps;
+        }
+      GK_CUDA(cudaMemcpyAsync(table_.get(), table.data(), table.size() * sizeof(OptimDev), cudaMemcpyHostToDevice, s));
+      GK_CUDA(cudaMemsetAsync(rel_.get(), 0, sizeof(int), s));
+      const long long sn = steps_;
+      GK_CUDA(cudaMemcpyAsync(stepno_.get(), &sn, sizeof(long long), cudaMemcpyHostToDevice, s));
+      for (int c = 0; c < chunk; ++c) {
+        if (use_graphs_) {
+          GK_TRY(ensure_graph());
+          GK_CUDA(cudaGraphLaunch(graph_exec_, s));
+        } else {
+          GK_TRY(enqueue_step());
+        }
+        if (ctl.cancelled()) {
+          GK_CUDA(cudaStreamSynchronize(s));
+          steps_ += c + 1;
+          ctl.add_done(c + 1);
+          return Status::Error(Code::CANCELLED,
+                               "training cancelled after " + std::to_string(done + c + 1) + " steps");
+        }
+      }
+      GK_CUDA(cudaStreamSynchronize(s));
+      steps_ += chunk;
+      done += chunk;
+      ctl.add_done(chunk);
+    }
+    return Status::Ok();
+  }
+
+  Status evaluate(std::vector<EvalResult>& out) override {
+    cudaStream_t s = stream_.get();
+    out.assign(M_, EvalResult());
+    std::vector<double> ls(M_), cs(M_), nrm(M_);
+    GK_TRY(forward(train_, 0, M_, L_ + 1, false));
+    GK_TRY(reduce_rows(train_.n, 0, M_));
+    GK_CUDA(cudaMemcpyAsync(ls.data(), loss_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
+    GK_CUDA(cudaMemcpyAsync(cs.data(), correct_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
+    GK_CUDA(cudaStreamSynchronize(s));
+    for (int m = 0; m < M_; ++m) {
+      out[m].train_loss = ls[m] / train_.n;
+      out[m].train_acc = cs[m] / train_.n;
+    }
+    if (test_.n > 0) {
+      GK_TRY(forward(test_, 0, M_, L_ + 1, false));
+      GK_TRY(reduce_rows(test_.n, 0, M_));
+      GK_CUDA(cudaMemcpyAsync(ls.data(), loss_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
+      GK_CUDA(cudaMemcpyAsync(cs.data(), correct_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
+      GK_CUDA(cudaStreamSynchronize(s));
+      for (int m = 0; m < M_; ++m) {
+        out[m].test_loss = ls[m] / test_.n;
+        out[m].test_acc = cs[m] / test_.n;
+      }
+    } else {
+      for (int m = 0; m < M_; ++m) out[m].test_loss = out[m].test_acc = std::nan("");
+    }
+    norm_kernel<<<M_, 256, 0, s>>>(P_.get(), np_, regs_, with_bias_.get(), 0, norm_.get(), nullptr, nullptr, nullptr,
+                                   nullptr, nullptr, nullptr);
+    GK_LAUNCH("norm_kernel");
+    std::vector<int> failed(M_);
+    std::vector<long long> fstep(M_);
+    GK_CUDA(cudaMemcpyAsync(nrm.data(), norm_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
+    GK_CUDA(cudaMemcpyAsync(failed.data(), failed_.get(), M_ * sizeof(int), cudaMemcpyDeviceToHost, s));
+    GK_CUDA(cudaMemcpyAsync(fstep.data(), fail_step_.get(), M_ * sizeof(long long), cudaMemcpyDeviceToHost, s));
+    GK_CUDA(cudaStreamSynchronize(s));
+    for (int m = 0; m < M_; ++m) {
+      out[m].weight_norm = nrm[m];
+      out[m].failed = failed[m] != 0;
+      if (failed[m]) {
+        static const char* why[] = {"", "non-finite training loss", "constant-norm rescale by a non-finite factor",
+                                    "non-finite parameters"};
+        out[m].failure = std::string(why[std::min(failed[m], 3)]) + " at step " + std::to_string(fstep[m]);
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status hidden(int32_t model, int32_t layer, float* out) override {
+    GK_TRY(check_model_layer(model, layer));
+    GK_TRY(forward(train_, model, 1, layer + 1, false));
+    GK_CUDA(cudaMemcpyAsync(out, act_[layer].get() + static_cast<int64_t>(model) * nmax_ * arch_.hidden[layer],
+                            sizeof(float) * train_.n * arch_.hidden[layer], cudaMemcpyDeviceToHost, stream_.get()));
+    GK_CUDA(cudaStreamSynchronize(stream_.get()));
+    return Status::Ok();
+  }
+
+  Status get_params(int32_t model, float* out) override {
+    if (model < 0 || model >= M_) return bad_model(model);
+    std::vector<float> tmp(np_);
+    GK_CUDA(cudaMemcpyAsync(tmp.data(), P_.get() + static_cast<int64_t>(model) * np_, sizeof(float) * np_,
+                            cudaMemcpyDeviceToHost, stream_.get()));
+    GK_CUDA(cudaStreamSynchronize(stream_.get()));
+    from_internal(tmp.data(), out);
+    return Status::Ok();
+  }
+
+  Status set_params(int32_t model, const float* in) override {
+    if (model < 0 || model >= M_) return bad_model(model);
+    if (!all_finite(in, np_)) return Status::Error(Code::INVALID_DATA, "setParams: parameters must be finite");
+    std::vector<float> tmp(np_);
+    to_internal(in, tmp.data());
+    float* p = P_.get() + static_cast<int64_t>(model) * np_;
+    GK_CUDA(cudaMemcpyAsync(p, tmp.data(), sizeof(float) * np_, cudaMemcpyHostToDevice, stream_.get()));
+    if (has_mask_host_[model]) {
+      mask_kernel<<<cu::div_up(np_, 256), 256, 0, stream_.get()>>>(p, lay_, keep_.get() + static_cast<int64_t>(model) * lay_.h0,
+                                                                  has_mask_host_[model] == 2);
+      GK_LAUNCH("mask_kernel");
+    }
+    GK_CUDA(cudaStreamSynchronize(stream_.get()));
+    return Status::Ok();
+  }
+
+  Status set_mask(int32_t model, const uint8_t* keep, bool mask_bias) override {
+    if (model < 0 || model >= M_) return bad_model(model);
+    cudaStream_t s = stream_.get();
+    uint8_t* k = keep_.get() + static_cast<int64_t>(model) * lay_.h0;
+    int hm = 0;
+    if (!keep) {
+      GK_CUDA(cudaMemsetAsync(k, 1, lay_.h0, s));
+    } else {
+      std::vector<uint8_t> kk(lay_.h0);
+      for (int j = 0; j < lay_.h0; ++j) kk[j] = keep[j] ? 1 : 0;
+      GK_CUDA(cudaMemcpyAsync(k, kk.data(), lay_.h0, cudaMemcpyHostToDevice, s));
+      hm = mask_bias ? 2 : 1;
+      mask_kernel<<<cu::div_up(np_, 256), 256, 0, s>>>(P_.get() + static_cast<int64_t>(model) * np_, lay_, k, mask_bias);
+      GK_LAUNCH("mask_kernel");
+    }
+    has_mask_host_[model] = hm;
+    GK_CUDA(cudaMemcpyAsync(has_mask_.get() + model, &has_mask_host_[model], sizeof(int), cudaMemcpyHostToDevice, s));
+    GK_CUDA(cudaStreamSynchronize(s));
+    return Status::Ok();
+  }
+
+  Status snapshot_hidden(const std::vector<int32_t>& models, int32_t layer,
+                         std::shared_ptr<ActivationBatch>* out) override {
+    for (int32_t m : models) GK_TRY(check_model_layer(m, layer));
+    auto b = std::make_shared<DeviceActivations>();
+    b->backend = Backend::CUDA;
+    b->batch = static_cast<int64_t>(models.size());
+    b->rows = train_.n;
+    b->width = arch_.hidden[layer];
+    const size_t per = static_cast<size_t>(b->rows) * b->width;
+    if (per * models.size() > 0) {
+      void* p = nullptr;
+      GK_CUDA(cudaMalloc(&p, sizeof(float) * per * models.size()));
+      b->data = static_cast<float*>(p);
+    }
+    for (size_t i = 0; i < models.size(); ++i) {
+      GK_TRY(forward(train_, models[i], 1, layer + 1, false));
+      GK_CUDA(cudaMemcpyAsync(b->data + i * per, act_[layer].get() + static_cast<int64_t>(models[i]) * nmax_ * b->width,
+                              sizeof(float) * per, cudaMemcpyDeviceToDevice, stream_.get()));
+    }
+    GK_CUDA(cudaStreamSynchronize(stream_.get()));
+    *out = b;
+    return Status::Ok();
+  }
+
+  Status gradients(int32_t model, float* out) override {
+    if (model < 0 || model >= M_) return bad_model(model);
+    GK_TRY(forward(train_, model, 1, L_ + 1, true));
+    GK_TRY(backward(model, 1));
+    std::vector<float> tmp(np_);
+    GK_CUDA(cudaMemcpyAsync(tmp.data(), G_.get() + static_cast<int64_t>(model) * np_, sizeof(float) * np_,
+                            cudaMemcpyDeviceToHost, stream_.get()));
+    GK_CUDA(cudaStreamSynchronize(stream_.get()));
+    from_internal(tmp.data(), out);
+    return Status::Ok();
+  }
+
+ private:
+  static Status bad_model(int32_t m) {
+    return Status::Error(Code::INVALID_ARGUMENT, "model index " + std::to_string(m) + " out of range");
+  }
+  Status check_model_layer(int32_t model, int32_t layer) const {
+    if (model < 0 || model >= M_) return bad_model(model);
+    if (layer < 0 || layer >= L_)
+      return Status::Error(Code::INVALID_ARGUMENT, "layer must be in [0, " + std::to_string(L_ - 1) + "]");
+    return Status::Ok();
+  }
+  int64_t width(int l) const { return l < L_ ? arch_.hidden[l] : arch_.out; }
+
+  void to_internal(const float* in, float* out) const {
+    std::memcpy(out, in, sizeof(float) * np_);
+    const int h0 = lay_.h0, in0 = lay_.in0;
+    for (int j = 0; j < h0; ++j)
+      for (int r = 0; r < in0; ++r) out[lay_.w0 + static_cast<int64_t>(r) * h0 + j] = in[lay_.w0 + static_cast<int64_t>(j) * in0 + r];
+  }
+  void from_internal(const float* in, float* out) const {
+    std::memcpy(out, in, sizeof(float) * np_);
+    const int h0 = lay_.h0, in0 = lay_.in0;
+    for (int j = 0; j < h0; ++j)
+      for (int r = 0; r < in0; ++r) out[lay_.w0 + static_cast<int64_t>(j) * in0 + r] = in[lay_.w0 + static_cast<int64_t>(r) * h0 + j];
+  }
+
+  Status upload_split(const std::vector<int32_t>& a, const std::vector<int32_t>& b, const std::vector<int32_t>& y,
+                      DevSplit& sp) {
+    sp.n = static_cast<int>(a.size());
+    std::vector<int> ia(std::max<size_t>(a.size(), 1), 0), ib(ia.size(), arch_.vocab), yy(ia.size(), 0);
+    for (size_t i = 0; i < a.size(); ++i) {
+      ia[i] = a[i];
+      ib[i] = arch_.vocab + b[i];
+      yy[i] = y[i];
+    }
+    GK_TRY(sp.ia.upload(ia.data(), ia.size(), stream_.get(), "tokens"));
+    GK_TRY(sp.ib.upload(ib.data(), ib.size(), stream_.get(), "tokens"));
+    GK_TRY(sp.y.upload(yy.data(), yy.size(), stream_.get(), "labels"));
+    return Status::Ok();
+  }
+
+  // Forward of models [m0, m0 + cnt) on a split, layers [0, upto); upto = L+1: logits and loss rows.
+  Status forward(const DevSplit& sp, int m0, int cnt, int upto, bool grad, const int* skip = nullptr) {
+    cudaStream_t s = stream_.get();
+    const int n = sp.n;
+    if (n == 0) return Status::Ok();
+    const int h0 = lay_.h0;
+    {
+      dim3 grid(cu::div_up(h0, 128), n, cnt);
+      if (n > 65535) return Status::Error(Code::BACKEND_UNAVAILABLE, "CUDA trainer: at most 65535 rows per split");
+      gather0_kernel<<<grid, 128, 0, s>>>(P_.get() + static_cast<int64_t>(m0) * np_, np_, lay_.w0, lay_.b0, h0,
+                                         sp.ia.get(), sp.ib.get(), n,
+                                         act_[0].get() + static_cast<int64_t>(m0) * nmax_ * h0,
+                                         static_cast<int64_t>(nmax_) * h0);
+      GK_LAUNCH("gather0_kernel");
+    }
+    for (int l = 1; l < upto && l <= L_; ++l) {
+      const int64_t o = width(l), in = arch_.hidden[l - 1];
+      GemmArgs g{};
+      g.M = n; g.N = static_cast<int>(o); g.K = static_cast<int>(in);
+      g.A = act_[l - 1].get() + static_cast<int64_t>(m0) * nmax_ * in; g.lda = in; g.sA = static_cast<int64_t>(nmax_) * in;
+      g.B = P_.get() + static_cast<int64_t>(m0) * np_ + w_off_[l]; g.ldb = in; g.sB = np_;
+      float* C = l < L_ ? act_[l].get() : logits_.get();
+      g.C = C + static_cast<int64_t>(m0) * nmax_ * o; g.ldc = o; g.sC = static_cast<int64_t>(nmax_) * o;
+      g.bias = b_off_[l] >= 0 ? P_.get() + static_cast<int64_t>(m0) * np_ + b_off_[l] : nullptr; g.sBias = np_;
+      g.relu = l < L_ ? 1 : 0;
+      g.nslice = 1; g.kslice = static_cast<int>(in);
+      g.skip = skip;
+      GK_TRY((gemm<true, false, 1>(g, cnt, s)));
+    }
+    if (upto > L_) {
+      const int O = arch_.out;
+      dim3 grid(cu::div_up(n, 8), cnt);
+      softmax_xent_kernel<<<grid, 256, 0, s>>>(logits_.get() + static_cast<int64_t>(m0) * nmax_ * O,
+                                               static_cast<int64_t>(nmax_) * O, O, sp.y.get(), n, grad ? 1 : 0,
+                                               1.0f / static_cast<float>(n),
+                                               rowloss_.get() + static_cast<int64_t>(m0) * nmax_,
+                                               rowcorrect_.get() + static_cast<int64_t>(m0) * nmax_, nmax_);
+      GK_LAUNCH("softmax_xent_kernel");
+    }
+    return Status::Ok();
+  }
+
+  Status reduce_rows(int n, int m0, int cnt) {
+    row_reduce_kernel<<<cnt, 256, 0, stream_.get()>>>(rowloss_.get() + static_cast<int64_t>(m0) * nmax_,
+                                                      rowcorrect_.get() + static_cast<int64_t>(m0) * nmax_, nmax_, n,
+                                                      loss_sum_.get() + m0, correct_sum_.get() + m0);
+    GK_LAUNCH("row_reduce_kernel");
+    return Status::Ok();
+  }
+
+  // Gradient of models [m0, m0 + cnt) into G_ (after forward(train, grad = true)).
+  Status backward(int m0, int cnt) {
+    cudaStream_t s = stream_.get();
+    const int n = train_.n, S = nslice_;
+    float* G = G_.get() + static_cast<int64_t>(m0) * np_;
+    const float* P = P_.get() + static_cast<int64_t>(m0) * np_;
+    for (int l = L_; l >= 1; --l) {
+      const int64_t o = width(l), in = arch_.hidden[l - 1];
+      const float* dZ = (l == L_ ? logits_.get() : act_[l].get()) + static_cast<int64_t>(m0) * nmax_ * o;
+      float* H = act_[l - 1].get() + static_cast<int64_t>(m0) * nmax_ * in;
+      // dW_l (o x in) = dZ^T H over row slices
+      GemmArgs g{};
+      g.M = static_cast<int>(o); g.N = static_cast<int>(in); g.K = n;
+      g.A = dZ; g.lda = o; g.sA = static_cast<int64_t>(nmax_) * o;
+      g.B = H; g.ldb = in; g.sB = static_cast<int64_t>(nmax_) * in;
+      g.C = part_.get(); g.ldc = in; g.sC = o * in;
+      g.nslice = S; g.kslice = kSlice;
+      GK_TRY((gemm<false, true, 0>(g, cnt, s)));
+      slice_reduce_kernel<<<cu::div_up(o * in * cnt, 256), 256, 0, s>>>(part_.get(), S, o * in, G, np_, w_off_[l], cnt);
+      GK_LAUNCH("slice_reduce_kernel");
+      if (b_off_[l] >= 0) {
+        colsum_kernel<<<dim3(cu::div_up(o, 128), 1, cnt * S), 128, 0, s>>>(dZ, static_cast<int64_t>(nmax_) * o, n,
+                                                                            static_cast<int>(o), part_.get(), S);
+        GK_LAUNCH("colsum_kernel");
+        slice_reduce_kernel<<<cu::div_up(o * cnt, 256), 256, 0, s>>>(part_.get(), S, o, G, np_, b_off_[l], cnt);
+        GK_LAUNCH("slice_reduce_kernel");
+      }
+      // dH_{l-1} (n x in) = dZ (n x o) W_l (o x in), masked by H > 0, in place
+      GemmArgs h{};
+      h.M = n; h.N = static_cast<int>(in); h.K = static_cast<int>(o);
+      h.A = dZ; h.lda = o; h.sA = static_cast<int64_t>(nmax_) * o;
+      h.B = P + w_off_[l]; h.ldb = in; h.sB = np_;
+      h.C = H; h.ldc = in; h.sC = static_cast<int64_t>(nmax_) * in;
+      h.nslice = 1; h.kslice = static_cast<int>(o);
+      GK_TRY((gemm<true, true, 2>(h, cnt, s)));
+    }
+    const int h0 = lay_.h0;
+    const float* dZ0 = act_[0].get() + static_cast<int64_t>(m0) * nmax_ * h0;
+    scatter0_kernel<<<dim3(cu::div_up(h0, 128), lay_.in0, cnt), 128, 0, s>>>(dZ0, static_cast<int64_t>(nmax_) * h0, h0,
+                                                                          rptr_.get(), rows_.get(), G, np_, lay_.w0);
+    GK_LAUNCH("scatter0_kernel");
+    if (lay_.b0 >= 0) {
+      colsum_kernel<<<dim3(cu::div_up(h0, 128), 1, cnt * S), 128, 0, s>>>(dZ0, static_cast<int64_t>(nmax_) * h0, n, h0,
+                                                                           part_.get(), S);
+      GK_LAUNCH("colsum_kernel");
+      slice_reduce_kernel<<<cu::div_up(static_cast<int64_t>(h0) * cnt, 256), 256, 0, s>>>(part_.get(), S, h0, G, np_,
+                                                                                          lay_.b0, cnt);
+      GK_LAUNCH("slice_reduce_kernel");
+    }
+    return Status::Ok();
+  }
+
+  // One training step of every model (stream-ordered; captured into the graph).
+  Status enqueue_step() {
+    cudaStream_t s = stream_.get();
+    GK_TRY(forward(train_, 0, M_, L_ + 1, true));
+    row_reduce_kernel<<<M_, 256, 0, s>>>(rowloss_.get(), nullptr, nmax_, train_.n, loss_sum_.get(), nullptr);
+    GK_LAUNCH("row_reduce_kernel");
+    loss_check_kernel<<<cu::div_up(M_, 128), 128, 0, s>>>(loss_sum_.get(), M_, failed_.get(), fail_step_.get(),
+                                                         stepno_.get());
+    GK_LAUNCH("loss_check_kernel");
+    GK_TRY(backward(0, M_));
+    const int64_t tot = np_ * M_;
+    optim_kernel<<<cu::div_up(tot, 256), 256, 0, s>>>(P_.get(), Mv_.get(), Vv_.get(), G_.get(), M_, lay_, table_.get(),
+                                                     rel_.get(), failed_.get(), keep_.get(), has_mask_.get());
+    GK_LAUNCH("optim_kernel");
+    norm_kernel<<<M_, 256, 0, s>>>(P_.get(), np_, regs_, with_bias_.get(), 1, nullptr, target_.get(),
+                                   const_norm_.get(), factor_.get(), failed_.get(), fail_step_.get(), stepno_.get());
+    GK_LAUNCH("norm_kernel");
+    rescale_kernel<<<cu::div_up(tot, 256), 256, 0, s>>>(P_.get(), M_, np_, regs_, with_bias_.get(),
+                                                       const_norm_.get(), factor_.get(), failed_.get(), nonfinite_.get());
+    GK_LAUNCH("rescale_kernel");
+    finish_kernel<<<1, 256, 0, s>>>(M_, failed_.get(), fail_step_.get(), nonfinite_.get(), rel_.get(),
+                                                     stepno_.get());
+    GK_LAUNCH("finish_kernel");
+    return Status::Ok();
+  }
+
+  Status ensure_graph() {
+    if (graph_exec_) return Status::Ok();
+    // the optimiser table must exist before capture (its pointer is baked in): allocate the largest
+    GK_TRY(table_.alloc(static_cast<size_t>(kChunk) * M_, "optimiser table"));
+    cudaStream_t s = stream_.get();
+    cudaGraph_t graph = nullptr;
+    GK_CUDA(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+    Status st = enqueue_step();
+    cudaError_t e = cudaStreamEndCapture(s, &graph);
+    if (!st.ok()) {
+      if (graph) cudaGraphDestroy(graph);
+      return st;
+    }
+    if (e != cudaSuccess) return cu::cuda_status(e, "cudaStreamEndCapture");
+    e = cudaGraphInstantiate(&graph_exec_, graph, 0);
+    cudaGraphDestroy(graph);
+    if (e != cudaSuccess) {
+      graph_exec_ = nullptr;
+      return cu::cuda_status(e, "cudaGraphInstantiate");
+    }
+    return Status::Ok();
+  }
+
+  ArchSpec arch_;
+  std::vector<ModelHyper> hyper_;
+  int L_;
+  std::vector<ParamTensor> layout_;
+  int64_t np_ = 0;
+  int M_ = 0;
+  std::vector<int64_t> w_off_, b_off_;
+  Regions regs_{};
+  LayoutDev lay_{};
+  DevSplit train_, test_;
+  int nmax_ = 0, nslice_ = 1;
+  cu::Stream stream_;
+  DeviceBuffer<int> rptr_, rows_;
+  DeviceBuffer<float> P_, G_, Mv_, Vv_, logits_, part_, factor_;
+  std::vector<DeviceBuffer<float>> act_;
+  DeviceBuffer<double> rowloss_, target_, norm_, loss_sum_, correct_sum_;
+  DeviceBuffer<uint8_t> rowcorrect_, const_norm_, with_bias_, keep_;
+  DeviceBuffer<int> failed_, nonfinite_, has_mask_, rel_;
+  DeviceBuffer<long long> fail_step_, stepno_;
+  DeviceBuffer<OptimDev> table_;
+  std::vector<int> has_mask_host_;
+  cudaGraphExec_t graph_exec_ = nullptr;
+  bool use_graphs_ = true;
+  int64_t steps_ = 0;
+};
+
+}  // namespace
+
+Status trainer_create_cuda(const ArchSpec& arch, const TaskData& data, const std::vector<ModelHyper>& models,
+                           const std::vector<float>& initial, std::unique_ptr<Trainer>* out) {
+  const int64_t np = mlp_param_count(arch);
+  if (static_cast<int64_t>(initial.size()) != np * static_cast<int64_t>(models.size()))
+    return Status::Error(Code::INTERNAL, "trainer_create_cuda: initial parameters have the wrong size");
+  auto t = std::make_unique<CudaTrainer>(arch, models);
+  GK_TRY(t->init(data, initial));
+  *out = std::move(t);
+  return Status::Ok();
+}
+
+}  // namespace grokinfo
