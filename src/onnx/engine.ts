@@ -2,7 +2,7 @@
  * The seam between the ONNX layer and the O-information engine (src/oinfo.ts): every call into the
  * engine made by src/onnx goes through here.
  */
-import { GrokinfoError } from '../errors.js';
+import { checkpointToRecord, measureCheckpoints, oinfo, type OInfoReport } from '../oinfo.js';
 import type { BackendName } from '../native.js';
 import type { OInfoRecord } from '../types.js';
 
@@ -35,25 +35,9 @@ export interface CheckpointCall extends EngineOptions {
   bins: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
-
-let engine: Any;
-async function load(): Promise<Any> {
-  if (engine) return engine;
-  const spec = '../oinfo.js';
-  try {
-    engine = await import(spec);
-  } catch (e) {
-    throw new GrokinfoError('INTERNAL', `the O-information engine (src/oinfo.ts) is not available: ${(e as Error).message}`);
-  }
-  return engine;
-}
-
-/** The engine's generic O-information report over a samples x variables matrix. */
-export async function engineOInfo(m: Matrix, opts: OInfoCall): Promise<Any> {
-  const e = await load();
-  return e.oinfo(m, opts);
+/** The engine's generic O-information report over a samples x variables matrix (variables or groups mode). */
+export async function engineOInfo(m: Matrix, opts: OInfoCall): Promise<OInfoReport> {
+  return oinfo(m, opts);
 }
 
 /**
@@ -61,11 +45,10 @@ export async function engineOInfo(m: Matrix, opts: OInfoCall): Promise<Any> {
  * returns one OInfoRecord per matrix for the given steps.
  */
 export async function engineCheckpoints(zs: Float32Array[], n: number, h: number, steps: number[], opts: CheckpointCall): Promise<OInfoRecord[]> {
-  const e = await load();
   const t0 = performance.now();
   const z = new Float32Array(zs.length * n * h);
   zs.forEach((a, i) => z.set(a, i * n * h));
-  const results = await e.measureCheckpoints({ data: z, batch: zs.length, rows: n, cols: h }, opts);
+  const results = await measureCheckpoints({ data: z, batch: zs.length, rows: n, cols: h }, opts);
   const secs = (performance.now() - t0) / 1000;
-  return results.map((r: Any, i: number) => e.checkpointToRecord(steps[i], r, opts.units ?? 'bits', secs / zs.length));
+  return results.map((r, i) => checkpointToRecord(steps[i], r, opts.units ?? 'bits', secs / zs.length));
 }

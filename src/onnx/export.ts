@@ -17,6 +17,7 @@
 import { readFile } from 'node:fs/promises';
 import { GrokinfoError, invalidArgument } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
+import { loadCheckpoint } from '../safetensors.js';
 import { ElemType, GraphBuilder, attr } from './graph.js';
 
 export interface MlpArch {
@@ -174,7 +175,7 @@ export function exportMlp(arch: MlpArch, params: MlpParams, opts: ExportOptions 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Checkpoint files. Code against src/safetensors.ts's loadCheckpoint(path) -> {arch, tensors, metadata}.
+// Checkpoint files (src/safetensors.ts).
 
 export interface LoadedCheckpoint {
   arch: MlpArch;
@@ -184,35 +185,8 @@ export interface LoadedCheckpoint {
 
 /** Loads a grokinfo safetensors checkpoint (via src/safetensors.ts). */
 export async function loadGrokinfoCheckpoint(path: string): Promise<LoadedCheckpoint> {
-  const mod = await importSafetensors();
-  const ck = await mod.loadCheckpoint(path);
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ck.metadata ?? {})) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return { arch: ck.arch as MlpArch, params: normalizeTensors(ck.tensors), metadata };
-}
-
-function normalizeTensors(tensors: unknown): MlpParams {
-  if (tensors instanceof Float32Array) return tensors;
-  const out: Record<string, Float32Array | { data: ArrayLike<number>; shape?: number[] }> = {};
-  const entries: [string, unknown][] = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as object);
-  for (const [k, v] of entries) {
-    if (v instanceof Float32Array) out[k] = v;
-    else if (v && typeof v === 'object' && 'data' in v) out[k] = v as { data: ArrayLike<number>; shape?: number[] };
-  }
-  return out;
-}
-
-interface SafetensorsModule {
-  loadCheckpoint(path: string): Promise<{ arch: unknown; tensors: unknown; metadata?: Record<string, unknown> }> | { arch: unknown; tensors: unknown; metadata?: Record<string, unknown> };
-}
-
-async function importSafetensors(): Promise<SafetensorsModule> {
-  const spec = '../safetensors.js';
-  try {
-    return (await import(spec)) as SafetensorsModule;
-  } catch (e) {
-    throw new GrokinfoError('INTERNAL', `reading grokinfo checkpoints needs src/safetensors.ts: ${(e as Error).message}`);
-  }
+  const ck = await loadCheckpoint(path);
+  return { arch: ck.arch, params: ck.params, metadata: ck.metadata };
 }
 
 /** Exports a checkpoint file (grokinfo safetensors) to ONNX bytes; the checkpoint's metadata is kept. */
