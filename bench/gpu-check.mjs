@@ -1,0 +1,356 @@
+// GPU self-check and timings in one run (no node_modules needed): loads only the addon.
+//   node bench/gpu-check.mjs [--quick] [--no-time]
+// Addon path: $GROKINFO_ADDON or build/Release/grokinfo.node.
+// Part 1: CUDA vs CPU on fresh random inputs (oinfoMultiplets variables / bins / grouped,
+//         measureCheckpoints, Trainer with 8 models of different hyper-parameters).
+// Part 2: timings of the benchmark cases (host wall clock around awaited calls, after warm-up, median).
+// Exit code 1 when any check fails.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const addon = require(process.env.GROKINFO_ADDON || join(root, 'build', 'Release', 'grokinfo.node'));
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+
+let failures = 0;
+const log = (...a) => console.log(...a);
+function check(name, ok, detail = '') {
+  log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? '  ' + detail : ''}`);
+  if (!ok) failures++;
+}
+
+// ---------------------------------------------------------------------------------------------
+// deterministic random numbers (fresh per run unless SEED is set)
+let seed = BigInt(process.env.SEED ?? Date.now());
+log(`seed ${seed}`);
+function rnd() {
+  seed = (seed * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
+  return Number(seed >> 11n) / 2 ** 53;
+}
+function gauss() {
+  const u = Math.max(rnd(), 1e-300), v = rnd();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+// covariance of N samples of D correlated variables (a random mixing matrix), float64
+function randomCov(N, D, k = 4) {
+  const mix = Array.from({ length: D * k }, gauss);
+  const X = new Float64Array(N * D);
+  for (let n = 0; n < N; n++) {
+    const z = Array.from({ length: k }, gauss);
+    for (let d = 0; d < D; d++) {
+      let s = gauss();
+      for (let q = 0; q < k; q++) s += mix[d * k + q] * z[q];
+      X[n * D + d] = s;
+    }
+  }
+  const mean = new Float64Array(D);
+  for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) mean[d] += X[n * D + d] / N;
+  const C = new Float64Array(D * D);
+  for (let n = 0; n < N; n++)
+    for (let i = 0; i < D; i++) {
+      const xi = X[n * D + i] - mean[i];
+      for (let j = 0; j < D; j++) C[i * D + j] += (xi * (X[n * D + j] - mean[j])) / (N - 1);
+    }
+  return C;
+}
+function unitsOf(sizes, D) {
+  const perm = Array.from({ length: D }, (_, i) => i);
+  for (let i = D - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  const offsets = new Int32Array(sizes.length + 1);
+  for (let u = 0; u < sizes.length; u++) offsets[u + 1] = offsets[u] + sizes[u];
+  const members = new Int32Array(perm.slice(0, offsets[sizes.length]));
+  for (let u = 0; u < sizes.length; u++) members.subarray(offsets[u], offsets[u + 1]).sort();
+  return { offsets, members };
+}
+const singles = (D) => unitsOf(Array(D).fill(1), D);
+
+const rel = (a, b) => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-300));
+const sameMembers = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+// compares two oinfo results (per-size extremes, overall, top-k): max relative error and member agreement
+function compareResults(name, A, B, tol) {
+  let worst = 0, memberMismatch = 0, countMismatch = 0;
+  const cmpM = (x, y) => {
+    if (Number.isNaN(x.value) && Number.isNaN(y.value)) return;
+    worst = Math.max(worst, rel(x.value, y.value));
+    if (!sameMembers(x.members, y.members)) memberMismatch++;
+  };
+  for (let b = 0; b < A.length; b++) {
+    const a = A[b], c = B[b];
+    if (a.count !== c.count) countMismatch++;
+    cmpM(a.synergy, c.synergy);
+    cmpM(a.redundancy, c.redundancy);
+    if (a.bySize.length !== c.bySize.length) countMismatch++;
+    for (let s = 0; s < Math.min(a.bySize.length, c.bySize.length); s++) {
+      if (a.bySize[s].count !== c.bySize[s].count || a.bySize[s].size !== c.bySize[s].size) countMismatch++;
+      cmpM(a.bySize[s].synergy, c.bySize[s].synergy);
+      cmpM(a.bySize[s].redundancy, c.bySize[s].redundancy);
+    }
+    for (const key of ['topSynergy', 'topRedundancy']) {
+      if (a[key].length !== c[key].length) countMismatch++;
+      for (let i = 0; i < Math.min(a[key].length, c[key].length); i++) cmpM(a[key][i], c[key][i]);
+    }
+  }
+  check(name, worst <= tol && memberMismatch === 0 && countMismatch === 0,
+    `max rel err ${worst.toExponential(2)} (tol ${tol}), member mismatches ${memberMismatch}, count mismatches ${countMismatch}`);
+}
+
+// GPU_CHECK_SELFTEST=1: run the script with 'cpu' in place of 'cuda' (checks the script itself, no GPU)
+const CUDA = process.env.GPU_CHECK_SELFTEST === '1' ? 'cpu' : 'cuda';
+const info = addon.backendInfo();
+log(`backend: ${JSON.stringify(info)}  host: ${os.cpus()[0]?.model} x${os.cpus().length}`);
+if (!info.cuda && CUDA === 'cuda') {
+  log('FAIL  no CUDA device / build: nothing to check');
+  process.exit(1);
+}
+
+async function both(fn) {
+  let cpu, cuda, err;
+  try { cpu = await fn('cpu'); } catch (e) { err = `cpu: ${e.code} ${e.message}`; }
+  try { cuda = await fn(CUDA); } catch (e) { err = (err ? err + '; ' : '') + `cuda: ${e.code} ${e.message}`; }
+  return { cpu, cuda, err };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 1a: oinfoMultiplets
+async function checkOinfo() {
+  const cases = [
+    { name: 'variables D=30 sizes 2..4 top 25', D: 30, units: () => singles(30), opt: { minSize: 2, maxSize: 4, topK: 25 }, batch: 2 },
+    { name: 'variables D=14 sizes 2..14 (all) top 10 bits+bias', D: 14, units: () => singles(14), opt: { minSize: 2, maxSize: 14, topK: 10, scale: 1 / Math.LN2, biasSamples: 500 }, batch: 1 },
+    { name: 'variables D=12 sizes 9..11 (generic kernel K>8)', D: 12, units: () => singles(12), opt: { minSize: 9, maxSize: 11, topK: 5 }, batch: 1 },
+    { name: 'bins 8 units of 1..40 vars sizes 2..8 top 20', D: 150, units: () => unitsOf([1, 3, 40, 7, 25, 33, 9, 12], 150), opt: { minSize: 2, maxSize: 8, topK: 20 }, batch: 3 },
+    { name: 'bins 10 units sizes 3..6 bias', D: 120, units: () => unitsOf([12, 12, 12, 12, 12, 12, 12, 12, 12, 12], 120), opt: { minSize: 3, maxSize: 6, biasSamples: 2000 }, batch: 2 },
+    { name: 'grouped 9 units of 1..6 vars sizes 2..5 top 10', D: 40, units: () => unitsOf([1, 2, 3, 4, 5, 6, 2, 3, 4], 40), opt: { minSize: 2, maxSize: 5, topK: 10, grouped: true }, batch: 2 },
+    { name: 'grouped singletons = individual, D=20 sizes 2..3', D: 20, units: () => singles(20), opt: { minSize: 2, maxSize: 3, grouped: true, topK: 5 }, batch: 1 },
+  ];
+  for (const c of cases) {
+    const D = c.D;
+    const cov = new Float64Array(c.batch * D * D);
+    for (let b = 0; b < c.batch; b++) cov.set(randomCov(Math.max(3 * D, 200), D), b * D * D);
+    const units = c.units();
+    const r = await both((be) => addon.oinfoMultiplets(cov, c.batch, D, units, c.opt, be));
+    if (r.err) { check(`oinfo ${c.name}`, false, r.err); continue; }
+    compareResults(`oinfo ${c.name}`, r.cpu, r.cuda, 1e-9);
+  }
+  // singular covariance: both backends must report INVALID_DATA
+  {
+    const D = 10;
+    const cov = randomCov(100, D);
+    for (let j = 0; j < D; j++) { cov[9 * D + j] = cov[8 * D + j]; cov[j * D + 9] = cov[j * D + 8]; }
+    cov[9 * D + 9] = cov[8 * D + 8];
+    const codes = [];
+    for (const be of ['cpu', CUDA])
+      try { await addon.oinfoMultiplets(cov, 1, D, singles(D), { minSize: 2, maxSize: 3 }, be); codes.push('OK'); }
+      catch (e) { codes.push(e.code); }
+    check('oinfo singular covariance -> INVALID_DATA on both', codes[0] === 'INVALID_DATA' && codes[1] === 'INVALID_DATA', codes.join(' / '));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 1b: measureCheckpoints
+function randomActivations(batch, N, H, dead = 2) {
+  const Z = new Float32Array(batch * N * H);
+  const k = 6;
+  for (let b = 0; b < batch; b++) {
+    const mix = Array.from({ length: H * k }, gauss);
+    for (let n = 0; n < N; n++) {
+      const z = Array.from({ length: k }, gauss);
+      for (let h = 0; h < H; h++) {
+        let s = 0.3 * gauss() + 0.2;
+        for (let q = 0; q < k; q++) s += mix[h * k + q] * z[q];
+        Z[(b * N + n) * H + h] = h < dead ? 0 : Math.max(0, s);  // ReLU: ties at zero; first columns dead
+      }
+    }
+  }
+  return Z;
+}
+async function checkMeasure() {
+  for (const ties of ['average', 'ordinal', 'random']) {
+    const batch = 3, N = quick ? 300 : 700, H = 48;
+    const Z = randomActivations(batch, N, H);
+    const opt = { bins: 6, ties, seed: 7, topK: 5 };
+    const r = await both((be) => addon.measureCheckpoints(Z, batch, N, H, opt, be));
+    if (r.err) { check(`measure ties=${ties}`, false, r.err); continue; }
+    let labelsOk = true, deadOk = true;
+    for (let b = 0; b < batch; b++) {
+      deadOk &&= r.cpu[b].dead === r.cuda[b].dead;
+      labelsOk &&= r.cpu[b].labels.every((x, i) => x === r.cuda[b].labels[i]);
+    }
+    check(`measure ties=${ties}: dead columns`, deadOk);
+    check(`measure ties=${ties}: Ward labels`, labelsOk);
+    // the copula covariances differ only by summation order: allow 1e-9 relative on Omega
+    compareResults(`measure ties=${ties}: O-information`, r.cpu, r.cuda, 1e-9);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 1c: training
+function taskData(p, frac = 0.4) {
+  const pairs = [];
+  for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) pairs.push([a, b]);
+  for (let i = pairs.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
+  }
+  const nt = Math.round(frac * pairs.length);
+  const mk = (list) => ({
+    a: Int32Array.from(list.map((x) => x[0])),
+    b: Int32Array.from(list.map((x) => x[1])),
+    y: Int32Array.from(list.map((x) => (x[0] + x[1]) % p)),
+  });
+  const tr = mk(pairs.slice(0, nt)), te = mk(pairs.slice(nt));
+  return { trainA: tr.a, trainB: tr.b, trainY: tr.y, testA: te.a, testB: te.b, testY: te.y };
+}
+const hyperSet = [
+  { optimizer: 'adamw', lr: 0.003, weightDecay: 1.0, beta1: 0.9, beta2: 0.98 },
+  { optimizer: 'adamw', lr: 0.001, weightDecay: 0.1, beta1: 0.9, beta2: 0.999 },
+  { optimizer: 'adam', lr: 0.002, weightDecay: 0.01 },
+  { optimizer: 'sgd', lr: 0.5, weightDecay: 0.001 },
+  { optimizer: 'adamw', lr: 0.003, weightDecay: 0, alpha: 4, zeroOutput: true, constantNorm: true },
+  { optimizer: 'adamw', lr: 0.003, weightDecay: 0, alpha: 2, constantNorm: true, omnigrokBiases: true },
+  { optimizer: 'adamw', lr: 0.002, weightDecay: 2.0, eps: 1e-6 },
+  { optimizer: 'sgd', lr: 1e30, weightDecay: 0 },  // diverges: must be marked failed on both
+];
+async function checkTraining() {
+  const p = 23;
+  const data = taskData(p);
+  const arch = { vocab: p, hidden: [64, 48], out: p, biasFirst: true, biasHidden: true, biasOut: true };
+  const models = hyperSet.map((h, i) => ({ seed: 1000 + i, ...h }));
+  const steps = quick ? 50 : 300;
+  const mk = (be) => new addon.Trainer({ backend: be, arch, data, models });
+  let cpu, cuda;
+  try { cpu = mk('cpu'); cuda = mk(CUDA); } catch (e) { check('trainer create', false, `${e.code} ${e.message}`); return; }
+  // masks on one model (the same on both)
+  const keep = new Uint8Array(64).map((_, j) => (j % 5 === 0 ? 0 : 1));
+  cpu.setMask(1, keep, true); cuda.setMask(1, keep, true);
+  // initial gradients
+  {
+    const g0 = cpu.gradients(0), g1 = cuda.gradients(0);
+    let num = 0, den = 0;
+    for (let i = 0; i < g0.length; i++) { num += (g0[i] - g1[i]) ** 2; den += g0[i] ** 2; }
+    const e = Math.sqrt(num / den);
+    check('train: initial gradients CUDA vs CPU', e < 1e-4, `rel L2 err ${e.toExponential(2)}`);
+  }
+  await cpu.step(steps); await cuda.step(steps);
+  const ec = await cpu.evaluate(), eg = await cuda.evaluate();
+  for (let m = 0; m < models.length; m++) {
+    const a = ec[m], b = eg[m];
+    if (a.failed || b.failed) {
+      check(`train model ${m} (${models[m].optimizer}) failure agrees`, a.failed === b.failed, `${a.failure} / ${b.failure}`);
+      continue;
+    }
+    const pa = cpu.getParams(m), pb = cuda.getParams(m);
+    let num = 0, den = 0;
+    for (let i = 0; i < pa.length; i++) { num += (pa[i] - pb[i]) ** 2; den += pa[i] ** 2; }
+    const pe = Math.sqrt(num / den);
+    const le = Math.abs(a.trainLoss - b.trainLoss) / Math.max(Math.abs(a.trainLoss), 1e-3);
+    // fp32 summation orders differ: trajectories drift slowly; 300 steps stay within ~1e-3
+    check(`train model ${m} (${models[m].optimizer}${models[m].constantNorm ? ', const-norm' : ''})`,
+      pe < 5e-3 && le < 5e-3 && Math.abs(a.trainAcc - b.trainAcc) < 0.02 && Math.abs(a.testAcc - b.testAcc) < 0.02 &&
+      Math.abs(a.weightNorm - b.weightNorm) / a.weightNorm < 5e-3,
+      `params rel ${pe.toExponential(2)}, loss ${a.trainLoss.toFixed(5)}/${b.trainLoss.toFixed(5)}, ` +
+      `acc ${a.trainAcc.toFixed(3)}/${b.trainAcc.toFixed(3)} test ${a.testAcc.toFixed(3)}/${b.testAcc.toFixed(3)}`);
+  }
+  // masked rows stay zero on the device
+  const pm = cuda.getParams(1);
+  let maskOk = true;
+  for (let j = 0; j < 64; j++) if (!keep[j]) for (let c = 0; c < 2 * p; c++) maskOk &&= pm[j * 2 * p + c] === 0;
+  check('train: masked W0 rows are zero after stepping (CUDA)', maskOk);
+  // hidden activations and the measurement hook
+  const hc = cpu.hidden(2, 0), hg = cuda.hidden(2, 0);
+  let he = 0;
+  for (let i = 0; i < hc.length; i++) he = Math.max(he, Math.abs(hc[i] - hg[i]) / Math.max(1, Math.abs(hc[i])));
+  check('train: hidden(2, 0) CUDA vs CPU', he < 1e-2, `max err ${he.toExponential(2)}`);
+  try {
+    const mg = await cuda.measure([0, 2, 3], 0, { bins: 5 });
+    const Zs = new Float32Array(3 * hg.length);
+    for (const [i, m] of [0, 2, 3].entries()) Zs.set(cuda.hidden(m, 0), i * hg.length);
+    const mh = await addon.measureCheckpoints(Zs, 3, data.trainA.length, 64, { bins: 5 }, CUDA);
+    compareResults('train: measure() on device snapshot == measureCheckpoints on host copy', mh, mg, 1e-12);
+  } catch (e) {
+    check('train: measure() on device snapshot', false, `${e.code} ${e.message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 2: timings
+async function timeit(fn, reps) {
+  await fn();
+  await fn();
+  const t = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+const rows = [];
+function row(name, ms, flop, bytes, target, note = '') {
+  rows.push({ name, ms, flop, bytes, target, note });
+}
+async function timings() {
+  // G2: 2000 x 100 data, covariance given, sizes 2..3
+  const D2 = 100;
+  const cov2 = randomCov(2000, D2, 8);
+  const u2 = singles(D2);
+  const n2 = 4950 + 161700;
+  row('G2 vars D=100 sizes 2..3', await timeit(() => addon.oinfoMultiplets(cov2, 1, D2, u2, { minSize: 2, maxSize: 3 }, CUDA), 20),
+    n2 * 60, D2 * D2 * 8, '<= 3 ms');
+  row('G2 (cpu)', await timeit(() => addon.oinfoMultiplets(cov2, 1, D2, u2, { minSize: 2, maxSize: 3 }, 'cpu'), 5), n2 * 60, D2 * D2 * 8, '');
+  // G3: sizes 2..5, extremes + top 100 (two passes)
+  const n3 = 4950 + 161700 + 3921225 + 75287520;
+  row('G3 vars D=100 sizes 2..5 top100', await timeit(() => addon.oinfoMultiplets(cov2, 1, D2, u2, { minSize: 2, maxSize: 5, topK: 100 }, CUDA), quick ? 3 : 7),
+    n3 * 2 * 120, D2 * D2 * 8, '<= 0.5 s', 'two passes (top-k)');
+  // G4: 24 variables, all sizes
+  const cov4 = randomCov(2000, 24, 8);
+  const n4 = 2 ** 24 - 1 - 24;
+  row('G4 vars D=24 all sizes', await timeit(() => addon.oinfoMultiplets(cov4, 1, 24, singles(24), { minSize: 2, maxSize: 24 }, CUDA), quick ? 3 : 7),
+    n4 * 400, 24 * 24 * 8, '<= 0.2 s');
+  // P1: 64 checkpoints of 3763 x 250, 10 bins
+  const N1 = 3763, H1 = 250, B1 = 64;
+  const Z1 = randomActivations(B1, N1, H1, 10);
+  // per checkpoint: Gram N*H^2, copula sort N log^2 N per column, cov N*H^2, 1013 extensions ~2 n^2 b
+  const fl1 = B1 * (2 * 2 * N1 * H1 * H1 + 1013 * 2 * 125 * 125 * 25 * 2);
+  const ms1 = await timeit(() => addon.measureCheckpoints(Z1, B1, N1, H1, { bins: 10 }, CUDA), quick ? 2 : 5);
+  row('P1 measure 64 x (3763 x 250), 10 bins', ms1, fl1, B1 * N1 * H1 * 4, '>= 2000 ckpt/s', `${(B1 / (ms1 / 1000)).toFixed(0)} ckpt/s (host Z: includes H2D copy)`);
+  // training, paper size
+  const p = 97;
+  const data = taskData(p);
+  const arch = { vocab: p, hidden: [250], out: p };
+  const flopStep = 3 * 2 * data.trainA.length * 250 * p;
+  for (const M of [1, 64]) {
+    const models = Array.from({ length: M }, (_, i) => ({ seed: i, lr: 0.001, weightDecay: 1 }));
+    const t = new addon.Trainer({ backend: CUDA, arch, data, models });
+    const steps = M === 1 ? 2000 : 200;
+    const ms = await timeit(() => t.step(steps), 3);
+    const rate = (steps * M) / (ms / 1000);
+    row(`train p=97 h=250 M=${M} (${steps} steps)`, ms, flopStep * steps * M, steps * M * 4 * (2 * 3763 * 250 + 3763 * 97) * 3,
+      M === 1 ? '>= 5000 steps/s' : '>= 60000 model-steps/s', `${rate.toFixed(0)} model-steps/s`);
+  }
+}
+
+await checkOinfo();
+await checkMeasure();
+await checkTraining();
+if (!args.has('--no-time')) {
+  try {
+    await timings();
+  } catch (e) {
+    check('timings', false, `${e.code} ${e.message}`);
+  }
+  log('\ncase | median ms | GFLOP (est.) | GFLOP/s | MB moved (min) | target | note');
+  log('---|---|---|---|---|---|---');
+  for (const r of rows)
+    log(`${r.name} | ${r.ms.toFixed(3)} | ${(r.flop / 1e9).toFixed(3)} | ${(r.flop / 1e9 / (r.ms / 1000)).toFixed(1)} | ${(r.bytes / 1e6).toFixed(2)} | ${r.target} | ${r.note}`);
+}
+log(`\n${failures === 0 ? 'ALL CHECKS PASSED' : failures + ' CHECK(S) FAILED'}`);
+process.exit(failures === 0 ? 0 : 1);
