@@ -2,6 +2,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -117,21 +119,62 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
         return Status::Error(Code::INVALID_DATA, "non-finite value (" + std::to_string(static_cast<double>(X[r * D + c])) +
                                                      ") at row " + std::to_string(r) + ", column " + std::to_string(c));
   const int64_t lda = (D + 7) / 8 * 8;
-  std::vector<double> G(static_cast<size_t>(N * lda), 0.0);
+  std::vector<double> G(static_cast<size_t>(N * lda));
+  std::vector<double> Gt(static_cast<size_t>(N * D));  // column-major scores (one column contiguous)
   // Twice the 0-based (mid-)rank h = 0..2N-2 indexes the normal scores: u = (h/2 + 1)/(N + 1).
   std::vector<double> score(static_cast<size_t>(2 * N - 1));
   for (int64_t h = 0; h < 2 * N - 1; ++h) score[h] = ndtri(static_cast<double>(h + 2) / static_cast<double>(2 * (N + 1)));
 #pragma omp parallel
   {
     std::vector<Key> keys(static_cast<size_t>(N));
+    std::vector<uint64_t> rk(std::is_same_v<T, float> ? static_cast<size_t>(N) : 0), tmp(rk.size());
 #pragma omp for schedule(dynamic, 4)
     for (int64_t c = 0; c < D; ++c) {
+      if constexpr (std::is_same_v<T, float>) {
+        // float32: stable LSD radix sort on an order-preserving 32-bit key (ties stay in index
+        // order), then random ties reordered by their hash within each run.
+        for (int64_t i = 0; i < N; ++i) {
+          float v = X[i * D + c];
+          if (v == 0.0f) v = 0.0f;  // -0 == +0
+          uint32_t b;
+          std::memcpy(&b, &v, 4);
+          b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+          rk[i] = (static_cast<uint64_t>(b) << 32) | static_cast<uint64_t>(i);
+        }
+        for (int pass = 0; pass < 4; ++pass) {
+          const int shift = 32 + 8 * pass;
+          size_t cnt[257] = {0};
+          for (int64_t i = 0; i < N; ++i) cnt[((rk[i] >> shift) & 255) + 1]++;
+          for (int b = 0; b < 256; ++b) cnt[b + 1] += cnt[b];
+          for (int64_t i = 0; i < N; ++i) tmp[cnt[(rk[i] >> shift) & 255]++] = rk[i];
+          rk.swap(tmp);
+        }
+        for (int64_t i = 0; i < N; ++i) {
+          const int32_t idx = static_cast<int32_t>(rk[i] & 0xFFFFFFFFu);
+          keys[i] = {static_cast<double>(X[idx * D + c]), static_cast<uint64_t>(idx), idx};
+        }
+        if (ties == TiePolicy::Random) {
+          int64_t a = 0;
+          while (a < N) {
+            int64_t b = a + 1;
+            while (b < N && keys[b].v == keys[a].v) ++b;
+            if (b - a > 1) {
+              for (int64_t t = a; t < b; ++t)
+                keys[t].k = splitmix64(seed ^ splitmix64(static_cast<uint64_t>(c) * 0x100000001B3ULL + static_cast<uint64_t>(keys[t].i)));
+              std::sort(keys.begin() + a, keys.begin() + b, [](const Key& x, const Key& y) { return x.k < y.k; });
+            }
+            a = b;
+          }
+        }
+      } else {
       for (int64_t i = 0; i < N; ++i) {
         uint64_t k = ties == TiePolicy::Random ? splitmix64(seed ^ splitmix64(static_cast<uint64_t>(c) * 0x100000001B3ULL + static_cast<uint64_t>(i)))
                                                : static_cast<uint64_t>(i);
         keys[i] = {static_cast<double>(X[i * D + c]), k, static_cast<int32_t>(i)};
       }
       std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.v < b.v || (a.v == b.v && a.k < b.k); });
+      }
+      double* gc = Gt.data() + c * N;
       double sum = 0;
       if (ties == TiePolicy::Average) {
         int64_t a = 0;
@@ -139,19 +182,29 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
           int64_t b = a + 1;
           while (b < N && keys[b].v == keys[a].v) ++b;
           double g = score[a + b - 1];
-          for (int64_t t = a; t < b; ++t) G[keys[t].i * lda + c] = g;
+          for (int64_t t = a; t < b; ++t) gc[keys[t].i] = g;
           sum += g * static_cast<double>(b - a);
           a = b;
         }
       } else {
         for (int64_t p = 0; p < N; ++p) {
           double g = score[2 * p];
-          G[keys[p].i * lda + c] = g;
+          gc[keys[p].i] = g;
           sum += g;
         }
       }
       double mean = sum / static_cast<double>(N);
-      for (int64_t i = 0; i < N; ++i) G[i * lda + c] -= mean;
+      for (int64_t i = 0; i < N; ++i) gc[i] -= mean;
+    }
+    // Transpose to row-major N x lda in tiles (zero padding columns).
+#pragma omp for schedule(static)
+    for (int64_t t0 = 0; t0 < N; t0 += 32) {
+      const int64_t t1 = std::min(N, t0 + 32);
+      for (int64_t c0 = 0; c0 < lda; c0 += 32) {
+        const int64_t c1 = std::min(lda, c0 + 32);
+        for (int64_t t = t0; t < t1; ++t)
+          for (int64_t c = c0; c < c1; ++c) G[t * lda + c] = c < D ? Gt[c * N + t] : 0.0;
+      }
     }
   }
   if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");

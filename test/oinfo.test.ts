@@ -61,10 +61,13 @@ describe('copula', () => {
     const data = new Float64Array(N * D);
     for (let t = 0; t < N; t++)
       for (let j = 0; j < D; j++) data[t * D + j] = j === 3 ? r() : Math.max(0, Math.floor(r() * 6) - 2); // many ties (zeros)
+    const data32 = Float32Array.from(data, (v, i) => (i % D === 0 ? -v : v)); // float32 path (radix sort), negative values too
     for (const ties of ['average', 'ordinal'] as const) {
-      const cov: Float64Array = await native.copulaCovariance(data, N, D, { ties });
-      const ref = copulaCovRef(data, N, D, ties);
-      for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) expect(Math.abs(cov[i * D + j] - ref[i][j])).toBeLessThan(1e-12);
+      for (const X of [data, data32]) {
+        const cov: Float64Array = await native.copulaCovariance(X, N, D, { ties });
+        const ref = copulaCovRef(X, N, D, ties);
+        for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) expect(Math.abs(cov[i * D + j] - ref[i][j])).toBeLessThan(1e-12);
+      }
     }
   });
 
