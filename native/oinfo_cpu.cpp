@@ -80,7 +80,17 @@ struct Item {
   std::vector<double> Cu;        // fast path: compact U x U covariance of the units' variables
   uint64_t nodes = 0;
   std::string label;             // "" or " (covariance #b)"
+  // General walker: units are walked in descending size (big units early in the preorder keep the
+  // parents of expensive extensions small); perm maps internal -> caller's unit index.
+  std::vector<int32_t> perm;
+  Units own;
 };
+
+// Caller's unit indices (ascending) of an internal path.
+void external_members(const Item& it, const int32_t* path, int32_t depth, int32_t* out) {
+  for (int32_t i = 0; i < depth; ++i) out[i] = it.perm.empty() ? path[i] : it.perm[path[i]];
+  std::sort(out, out + depth);
+}
 
 struct Acc {
   std::vector<uint64_t> count;
@@ -127,7 +137,9 @@ std::string units_list(const int32_t* path, int32_t depth) {
   return s + "]";
 }
 
-Status singular(const Item& it, const int32_t* path, int32_t depth) {
+Status singular(const Item& it, const int32_t* ipath, int32_t depth) {
+  int32_t path[1024];
+  external_members(it, ipath, depth, path);
   return Status::Error(Code::INVALID_DATA, "singular covariance" + it.label +
                                                ": non-positive pivot in the multiplet of units " +
                                                units_list(path, depth) +
@@ -137,8 +149,12 @@ Status singular(const Item& it, const int32_t* path, int32_t depth) {
 // Per-thread stream buffer: whole lines, flushed in large blocks under the mutex.
 struct StreamBuf {
   Common* cm = nullptr;
+  const Item* item = nullptr;
   std::string buf;
-  void line(const int32_t* path, int32_t depth, double v) {
+  int32_t ext[1024];
+  void line(const int32_t* ipath, int32_t depth, double v) {
+    external_members(*item, ipath, depth, ext);
+    const int32_t* path = ext;
     buf += "{\"members\":[";
     char tmp[32];
     for (int32_t i = 0; i < depth; ++i) {
@@ -614,17 +630,34 @@ Status prepare(Item& it, const OInfoOptions& opt, int64_t b) {
   std::sort(sizes.rbegin(), sizes.rend());
   it.maxvars = 0;
   for (int32_t i = 0; i < it.maxd; ++i) it.maxvars += sizes[i];
+  if (opt.grouped || it.maxunit > 1) {
+    std::vector<int32_t> order(static_cast<size_t>(un.count));
+    for (int32_t u = 0; u < un.count; ++u) order[u] = u;
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+      return un.offsets[a + 1] - un.offsets[a] > un.offsets[b + 1] - un.offsets[b];
+    });
+    it.perm = order;
+    it.own.count = un.count;
+    it.own.offsets.assign(1, 0);
+    it.own.members.clear();
+    for (int32_t u : order) {
+      it.own.members.insert(it.own.members.end(), un.members.begin() + un.offsets[u], un.members.begin() + un.offsets[u + 1]);
+      it.own.offsets.push_back(static_cast<int32_t>(it.own.members.size()));
+    }
+    it.units = &it.own;
+  }
+  const Units& unp = *it.units;  // (permuted)
   // Diagonal, per-unit constants.
   const double* C = it.C;
-  it.lnCunit.assign(static_cast<size_t>(un.count), 0.0);
-  for (int32_t u = 0; u < un.count; ++u) {
-    const int32_t* V = un.members.data() + un.offsets[u];
-    const int32_t k = un.offsets[u + 1] - un.offsets[u];
+  it.lnCunit.assign(static_cast<size_t>(unp.count), 0.0);
+  for (int32_t u = 0; u < unp.count; ++u) {
+    const int32_t* V = unp.members.data() + unp.offsets[u];
+    const int32_t k = unp.offsets[u + 1] - unp.offsets[u];
     for (int32_t a = 0; a < k; ++a) {
       double c = C[static_cast<int64_t>(V[a]) * it.D + V[a]];
       if (!(c > 0) || !std::isfinite(c))
         return Status::Error(Code::INVALID_DATA, "covariance" + it.label + ": variable " + std::to_string(V[a]) + " (unit " +
-                                                     std::to_string(u) + ") has variance " + std::to_string(c) +
+                                                     std::to_string(it.perm.empty() ? u : it.perm[u]) + ") has variance " + std::to_string(c) +
                                                      " (constant or invalid column)");
     }
     if (!opt.grouped) {
@@ -640,7 +673,7 @@ Status prepare(Item& it, const OInfoOptions& opt, int64_t b) {
           for (int32_t c = 0; c < bb; ++c) s -= L[a * k + c] * L[bb * k + c];
           if (a == bb) {
             if (!(s > kPivotTol * C[static_cast<int64_t>(V[a]) * it.D + V[a]]))
-              return Status::Error(Code::INVALID_DATA, "singular covariance" + it.label + " within unit " + std::to_string(u));
+              return Status::Error(Code::INVALID_DATA, "singular covariance" + it.label + " within unit " + std::to_string(it.perm.empty() ? u : it.perm[u]));
             L[a * k + a] = std::sqrt(s);
             ld += std::log(s);
           } else {
@@ -652,10 +685,10 @@ Status prepare(Item& it, const OInfoOptions& opt, int64_t b) {
   }
   it.fast = !opt.grouped && it.maxunit == 1;
   if (it.fast) {
-    const int32_t U = un.count;
+    const int32_t U = unp.count;
     it.Cu.resize(static_cast<size_t>(U) * U);
     for (int32_t a = 0; a < U; ++a)
-      for (int32_t c = 0; c < U; ++c) it.Cu[static_cast<size_t>(a) * U + c] = C[static_cast<int64_t>(un.members[a]) * it.D + un.members[c]];
+      for (int32_t c = 0; c < U; ++c) it.Cu[static_cast<size_t>(a) * U + c] = C[static_cast<int64_t>(unp.members[a]) * it.D + unp.members[c]];
   }
   it.nodes = detail::lattice_nodes(it.U, it.maxd);
   if (it.nodes == detail::kSaturated) return Status::Error(Code::INVALID_ARGUMENT, "sizes: too many multiplets (overflow)");
@@ -732,6 +765,7 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
       const Task& task = tasks[t];
       const Item& it = items[task.item];
       acc.init(it.maxd, opt.top_k);
+      sb.item = &it;
       Status s;
       if (it.fast) {
         FastWalker w(it, cm);
@@ -770,7 +804,8 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
       m.value = c.value;
       if (c.valid()) {
         int32_t depth = detail::lattice_unrank(c.rank, it.U, it.maxd, path.data());
-        m.members.assign(path.begin(), path.begin() + depth);
+        m.members.resize(static_cast<size_t>(depth));
+        external_members(it, path.data(), depth, m.members.data());
       }
       return m;
     };
