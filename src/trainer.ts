@@ -9,6 +9,7 @@
  */
 import { GrokinfoError, invalidArgument } from './errors.js';
 import { loadNative, resolveBackend, withNativeJob, type BackendName } from './native.js';
+import { checkpointFromNative, measureNativeOptions, type CheckpointMeasure, type MeasureOptions } from './oinfo.js';
 import type { OptimizerName } from './types.js';
 
 export interface ArchConfig {
@@ -96,17 +97,8 @@ export interface ParamInfo {
   size: number;
 }
 
-/** Options of a measurement of hidden activations (METHOD.md §2). */
-export interface TrainerMeasureOptions {
-  bins?: number;
-  ties?: 'average' | 'random' | 'ordinal';
-  seed?: number;
-  units?: 'bits' | 'nats';
-  /** Ince et al. bias correction for the number of training samples. */
-  biasCorrect?: boolean;
-  topK?: number;
-  threads?: number;
-}
+/** Options of a measurement of hidden activations (METHOD.md §2); backend and signal are the trainer's. */
+export type TrainerMeasureOptions = Omit<MeasureOptions, 'backend' | 'signal'>;
 
 export const MAX_WIDTH = 65536;
 export const MAX_LAYERS = 16;
@@ -327,24 +319,16 @@ export class Trainer {
    * Measures the O-information of hidden layer `layer` of `models` on the training set (METHOD.md §2).
    * The activations are copied before this returns, so the trainer may step while it runs.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  measure(models: number[], layer: number, opts: TrainerMeasureOptions = {}, signal?: AbortSignal): Promise<any[]> {
+  async measure(models: number[], layer: number, opts: TrainerMeasureOptions = {}, signal?: AbortSignal): Promise<CheckpointMeasure[]> {
     if (!Array.isArray(models) || models.length === 0) throw invalidArgument('models', 'a non-empty array of model indices', models);
     models.forEach((m) => this.checkModel(m));
     this.checkLayer(layer);
-    const units = opts.units ?? 'bits';
-    if (units !== 'bits' && units !== 'nats') throw invalidArgument('units', "'bits' or 'nats'", units);
-    const native = {
-      bins: opts.bins ?? 10,
-      ties: opts.ties ?? 'average',
-      seed: opts.seed ?? 0,
-      scale: units === 'bits' ? 1 / Math.LN2 : 1,
-      biasSamples: opts.biasCorrect ? this.trainSize : 0,
-      topK: opts.topK ?? 0,
-      threads: opts.threads ?? 0,
-    };
+    const native = measureNativeOptions(opts, this.trainSize);
     this.idle('measure');
-    return withNativeJob(signal, undefined, (control) => this.native.measure(models, layer, native, control));
+    const bins = native.bins as number;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const raw = await withNativeJob(signal, undefined, (control) => this.native.measure(models, layer, native, control) as Promise<any[]>);
+    return raw.map((r) => checkpointFromNative(r, bins));
   }
 
   /** Releases nothing yet (the native trainer is freed by the garbage collector); kept for symmetry. */

@@ -351,3 +351,23 @@ describe('validation and control', () => {
     expect(t.stepsDone).toBeLessThan(1_000_000);
   });
 });
+
+describe('measurement hook', () => {
+  it('measures a snapshot of the hidden activations while the trainer steps on', async () => {
+    const { measureCheckpoints } = await import('../src/oinfo.js');
+    const a = arch(23, [24]);
+    const task = makeTask({ op: 'add', p: 23, trainFraction: 0.5, splitSeed: 2 });
+    const t = await Trainer.create({ backend: 'cpu', arch: a, task, models: [{ seed: 1 }, { seed: 2 }] });
+    await t.step(20);
+    const h1 = t.hidden(1, 0);
+    const pending = t.measure([1], 0, { bins: 4, units: 'nats' });
+    await t.step(5); // concurrently with the measurement: the snapshot was taken at step 20
+    const [got] = await pending;
+    const [want] = await measureCheckpoints({ data: h1, batch: 1, rows: task.trainA.length, cols: 24 }, { bins: 4, units: 'nats', backend: 'cpu' });
+    expect(got.labels.length).toBe(24);
+    expect(got.multiplets).toBe(11); // unions of 2..4 of 4 bins
+    expect(got.synergy).toBe(want.synergy);
+    expect(got.redundancy).toBe(want.redundancy);
+    expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+  });
+});
