@@ -16,6 +16,9 @@
 // Ranks also identify multiplets in the extremes and top-k records (members are recovered by
 // lattice_unrank at the end), and break ties: among equal values, the lower rank (lexicographically
 // first member list) wins, whatever the chunking and thread count.
+// The CPU engine walks bins/groups in descending unit size (stable), i.e. it renumbers the units
+// before walking (big units early keep the parents of costly extensions small) and maps members back;
+// its exact-tie order is then that of the renumbered units. Variables mode keeps the caller's order.
 #pragma once
 #include <algorithm>
 #include <cmath>
