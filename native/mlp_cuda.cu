@@ -456,6 +456,9 @@ class CudaTrainer final : public Trainer {
       return Status::Error(Code::BACKEND_UNAVAILABLE,
                            "backend 'cuda': at most 65535 rows per split and 2*vocab <= 65535; use backend 'cpu'");
     nslice_ = cu::div_up(train_.n, kSlice);
+    if (static_cast<int64_t>(M_) * nslice_ > 65535)
+      return Status::Error(Code::BACKEND_UNAVAILABLE, "backend 'cuda': at most " + std::to_string(65535 / nslice_) +
+                                                          " models per trainer for this training set size; use several trainers");
     // CSR lists for the layer-0 scatter: input column r -> training rows in order
     {
       const int in0 = lay_.in0;

@@ -948,7 +948,8 @@ Status run_units_host(const double* cov, int64_t batch, int64_t D, const Units& 
     return singular_error(batch > 1 ? static_cast<int64_t>(e >> 32) : -1, mem);
   }
   std::vector<double> bias;
-  if (opt.bias_samples > 0) bias = detail::bias_table(opt.bias_samples, static_cast<int32_t>(Dc));
+  if (opt.bias_samples > 0)
+    bias = detail::bias_table(opt.bias_samples, static_cast<int32_t>(std::min<int64_t>(Dc, opt.bias_samples - 1)));
   results.assign(static_cast<size_t>(batch), OInfoResult());
   for (int64_t b = 0; b < batch; ++b) {
     GK_TRY(reduce_table(table.data() + b * (1ull << U), units.offsets.data(), U, opt, opt.grouped, bias,
@@ -1052,7 +1053,7 @@ __global__ void __launch_bounds__(kCopulaThreads) copula_kernel(const float* Z, 
                                                                 const int32_t* dest, int64_t ldidx, const int32_t* nalive,
                                                                 int ties, u64 seed, const double* score, int npad,
                                                                 double* G, int64_t ldg, int64_t sG) {
-  extern __shared__ unsigned char sm_raw[];
+  extern __shared__ __align__(16) unsigned char sm_raw[];
   u64* key = reinterpret_cast<u64*>(sm_raw);
   int* row = reinterpret_cast<int*>(key + npad);
   int* sa = row + npad;
