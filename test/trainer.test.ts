@@ -371,3 +371,26 @@ describe('measurement hook', () => {
     expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
   });
 });
+
+describe('thread count', () => {
+  it('results are bitwise identical with 1, 2 and 3 OpenMP threads', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const { nativeCandidates } = await import('../src/native.js');
+    const addon = nativeCandidates().find((p) => existsSync(p))!;
+    const script = `
+      const addon = require(process.env.ADDON);
+      const p = 23, N = 300;
+      const A = new Int32Array(N), B = new Int32Array(N), Y = new Int32Array(N);
+      for (let i = 0; i < N; i++) { A[i] = (i * 7) % p; B[i] = (i * 13 + 5) % p; Y[i] = (A[i] + B[i]) % p; }
+      const t = new addon.Trainer({ backend: 'cpu', arch: { vocab: p, hidden: [40, 24], out: p },
+        data: { trainA: A, trainB: B, trainY: Y, testA: A, testB: B, testY: Y }, models: [{ seed: 3, lr: 0.01, weightDecay: 1 }] });
+      t.step(25).then(() => process.stdout.write(Buffer.from(t.getParams(0).buffer).toString('base64')));`;
+    const run = (threads: number) =>
+      execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ADDON: addon, OMP_NUM_THREADS: String(threads) } }).toString();
+    const one = run(1);
+    expect(one.length).toBeGreaterThan(100);
+    expect(run(2)).toBe(one);
+    expect(run(3)).toBe(one);
+  });
+});
