@@ -1,7 +1,7 @@
 // Micro-benchmark of the training kernels at paper size (p = 97, hidden 250, 3763 training rows),
 // single thread. Build and run:
-//   g++ -std=c++20 -O3 -march=x86-64-v3 -ffp-contract=fast -fopenmp -I../../native kernels.cpp \
-//       ../../native/gemm.cpp -o /tmp/kernels && /tmp/kernels
+//   g++ -std=c++20 -O3 -march=x86-64-v3 -ffp-contract=fast -fopenmp -Inative bench/kernels/train_kernels.cpp \
+//       native/gemm.cpp -o /tmp/kernels && /tmp/kernels
 #include <chrono>
 #include <cstdio>
 #include <random>
