@@ -152,11 +152,16 @@ class CpuTrainer final : public Trainer {
   Status evaluate(std::vector<EvalResult>& out) override {
     out.assign(models_.size(), EvalResult());
     for_models([&](int64_t i, Workspace& ws, bool par) {
-      const ModelState& s = models_[i];
+      ModelState& s = models_[i];
       EvalResult& r = out[i];
       const float* p = s.params.data();
       forward(p, train_, ws, par, L_ + 1, false);
       r.train_loss = mean_loss(ws, train_.n, &r.train_acc);
+      // finite parameters can still overflow the logits: such a model fails here, not one step later
+      if (!s.failed && !std::isfinite(r.train_loss)) {
+        s.failed = true;
+        s.failure = "non-finite training loss at step " + std::to_string(steps_);
+      }
       if (test_.n > 0) {
         forward(p, test_, ws, par, L_ + 1, false);
         r.test_loss = mean_loss(ws, test_.n, &r.test_acc);
