@@ -279,6 +279,20 @@ describe('figure 6: appendix grids', () => {
   });
 });
 
+describe('unusable records', () => {
+  it('a figure whose records are invalid is left out with the coded reason; the others are drawn', async () => {
+    const dir = join(root, 'duplicated-steps');
+    writeRun(dir, { wd: 2, seed: 0 });
+    const recs = [0, 10, 20, 20, 30].map((st) => JSON.stringify(oinfoAt(2, 0, st))).join('\n') + '\n';
+    writeFileSync(join(dir, 'oinfo.jsonl'), recs);
+    const set = buildFigures(await loadReportDir(dir));
+    expect(set.figures.map((f) => f.id)).toEqual(['fig1-accuracy', 'fig6-grids']);
+    const reasons = Object.fromEntries(set.skipped.map((s) => [s.id, s.reason]));
+    expect(reasons['fig2-main-1']).toMatch(/^INVALID_DATA: .*step 20 does not increase/);
+    expect(reasons['fig3-pareto']).toMatch(/^INVALID_DATA/);
+  });
+});
+
 describe('missing oinfo.jsonl', () => {
   it('only the figures that do not need it, and the reason is recorded', async () => {
     const dir = join(root, 'unmeasured');

@@ -7,10 +7,11 @@
  * Conventions: step axes are logarithmic, so step 0 is left out of them (METHOD.md §2.6); seeds of a
  * configuration are aggregated as mean and standard error per step (stats.ts); bands are mean ± stderr.
  */
-import type { MetricsRecord, OInfoRecord } from '../types.js';
+import { GrokinfoError } from '../errors.js';
+import type { MetricsRecord } from '../types.js';
 import { ablationRole, baseKey, type ConfigGroup, type LoadedReport, type LoadedRun } from './load.js';
 import { aggregateByStep, logSpacedSubset, type Aggregate } from './stats.js';
-import { aggregateSeeds, normalizeRun, paretoFront, paretoPoints } from '../analysis/index.js';
+import { aggregateSeeds, normalizeRun, measuredRecords, paretoFront, paretoPoints, toBits } from '../analysis/index.js';
 
 export type VlSpec = Record<string, unknown>;
 export type Row = Record<string, string | number | null>;
@@ -145,7 +146,7 @@ export function accuracyFigure(rep: LoadedReport): Figure | null {
 export const MEASURE_NAMES = { synergy: 'synergy', redundancy: 'redundancy', size: 'sub-network size' } as const;
 
 export function mainFigure(group: ConfigGroup, index: number): Figure | null {
-  const measured = group.runs.filter((r) => r.oinfo && r.oinfo.length > 0);
+  const measured = group.runs.filter((r) => r.oinfo && r.oinfo.some((o) => o.step > 0));
   if (measured.length === 0) return null;
   const seedAgg = aggregateSeeds(measured.map((r) => normalizeRun(r.oinfo!)));
   const measures: Row[] = [];
@@ -259,11 +260,11 @@ export function paretoFigure(rep: LoadedReport, maxFronts = 6): Figure | null {
     {
       name: 'pareto_point',
       data: { name: 'points' },
-      mark: { type: 'circle', size: 18, opacity: 0.55 },
+      mark: { type: 'circle', size: 18, opacity: 0.55, aria: false }, // thousands of points: no per-point aria-label
       encoding: {
         x: { field: 'synergy', type: 'quantitative', title: 'synergy −min Ω (bits)', scale: { zero: false } },
         y: { field: 'redundancy', type: 'quantitative', title: 'redundancy max Ω (bits)', scale: { zero: false } },
-        color: { field: 'step', type: 'quantitative', title: 'step', scale: colorScale, legend: { format: '~s' } },
+        color: { field: 'step', type: 'quantitative', title: 'step', scale: colorScale, legend: { format: '~s', type: 'gradient', gradientLength: 200 } },
         tooltip: [{ field: 'step' }, { field: 'synergy', format: '.4f' }, { field: 'redundancy', format: '.4f' }],
       },
     },
@@ -274,7 +275,7 @@ export function paretoFigure(rep: LoadedReport, maxFronts = 6): Figure | null {
       encoding: {
         x: { field: 'synergy', type: 'quantitative' },
         y: { field: 'redundancy', type: 'quantitative' },
-        color: { field: 'at', type: 'quantitative', scale: colorScale },
+        color: { field: 'at', type: 'quantitative', scale: colorScale, legend: null },
         detail: { field: 'at', type: 'quantitative' },
         order: { field: 'order', type: 'quantitative' },
       },
@@ -282,13 +283,19 @@ export function paretoFigure(rep: LoadedReport, maxFronts = 6): Figure | null {
   ];
   const one = labels.length <= 1;
   const body: VlSpec = one
-    ? { width: 420, height: 300, layer }
+    ? { width: 420, height: 300, layer, resolve: { legend: { color: 'independent' } } }
     : {
         // Facet over a layer whose layers have their own data: facet the union of the two datasets.
         data: { name: 'points' },
         facet: { field: 'config', type: 'nominal', sort: labels, title: null },
         columns: Math.min(3, labels.length),
-        spec: { width: 320, height: 240, layer: layer.map(({ data: _d, ...l }, i) => ({ ...l, transform: [{ filter: i === 0 ? 'datum.at == null' : 'datum.at != null' }] })) },
+        spec: {
+          width: 320,
+          height: 240,
+          layer: layer.map(({ data: _d, ...l }, i) => ({ ...l, transform: [{ filter: i === 0 ? 'datum.at == null' : 'datum.at != null' }] })),
+          // one gradient legend (the points' fill); the fronts share the colour scale but add no legend
+          resolve: { legend: { color: 'independent' } },
+        },
         resolve: { axis: { x: 'independent', y: 'independent' } },
       };
   if (!one) {
@@ -318,13 +325,13 @@ export function synergySweepFigure(rep: LoadedReport): Figure | null {
   const rows: Row[] = [];
   const families: string[] = [];
   const configs: string[] = [];
-  let units = 'bits';
+  const units = 'bits';
   for (const g of originals(rep.groups)) {
-    const measured = g.runs.filter((r) => r.oinfo && r.oinfo.length > 0);
+    const measured = g.runs.filter((r) => r.oinfo && r.oinfo.some((o) => o.step > 0));
     if (measured.length === 0) continue;
-    units = measured[0].oinfo![0].units;
     const family = isAlphaConfig(g) ? 'across alphas' : 'across weight decays';
-    const agg = aggregateByStep(measured.map((r) => ({ steps: r.oinfo!.map((o) => o.step), values: r.oinfo!.map((o) => -o.synergy) })));
+    const recs = measured.map((r) => measuredRecords(r.oinfo!)); // validated, step 0 dropped
+    const agg = aggregateByStep(recs.map((rs) => ({ steps: rs.map((o) => o.step), values: rs.map((o) => -toBits(o.synergy, o.units)) })));
     rows.push(...bandRows(agg, { family, config: g.label }));
     if (!families.includes(family)) families.push(family);
     configs.push(g.label);
@@ -470,22 +477,25 @@ export function gridFigure(rep: LoadedReport): Figure | null {
 export function buildFigures(rep: LoadedReport): FigureSet {
   const figures: Figure[] = [];
   const skipped: { id: string; reason: string }[] = [];
-  const add = (id: string, f: Figure | null, reason: string) => (f ? figures.push(f) : skipped.push({ id, reason }));
-  add('fig1-accuracy', accuracyFigure(rep), 'no metrics.jsonl records');
+  // A figure whose records are unusable (INVALID_DATA from the analysis layer: non-increasing steps,
+  // non-finite values) is left out with the reason; the other figures are still drawn.
+  const attempt = (id: string, build: () => Figure | null, reason: string) => {
+    try {
+      const f = build();
+      if (f) figures.push(f);
+      else skipped.push({ id, reason });
+    } catch (e) {
+      if (!(e instanceof GrokinfoError)) throw e;
+      skipped.push({ id, reason: `${e.code}: ${e.message}` });
+    }
+  };
+  attempt('fig1-accuracy', () => accuracyFigure(rep), 'no metrics.jsonl records');
   const orig = originals(rep.groups);
-  let mains = 0;
-  orig.forEach((g, i) => {
-    const f = mainFigure(g, i);
-    if (f) {
-      figures.push(f);
-      mains++;
-    } else skipped.push({ id: `fig2-main-${i + 1}`, reason: `${g.label}: no oinfo.jsonl (not measured)` });
-  });
+  orig.forEach((g, i) => attempt(`fig2-main-${i + 1}`, () => mainFigure(g, i), `${g.label}: no oinfo.jsonl (not measured)`));
   if (orig.length === 0) skipped.push({ id: 'fig2-main', reason: 'no unablated runs' });
-  void mains;
-  add('fig3-pareto', paretoFigure(rep), 'no oinfo.jsonl records with per-size extremes');
-  add('fig4-synergy-sweeps', synergySweepFigure(rep), 'no oinfo.jsonl records');
-  add('fig5-ablation', ablationFigure(rep), 'no ablation runs (config.mask) in this directory');
-  add('fig6-grids', gridFigure(rep), 'no runs');
+  attempt('fig3-pareto', () => paretoFigure(rep), 'no oinfo.jsonl records');
+  attempt('fig4-synergy-sweeps', () => synergySweepFigure(rep), 'no oinfo.jsonl records');
+  attempt('fig5-ablation', () => ablationFigure(rep), 'no ablation runs (config.mask) in this directory');
+  attempt('fig6-grids', () => gridFigure(rep), 'no runs');
   return { figures, skipped };
 }
