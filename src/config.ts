@@ -87,7 +87,7 @@ export function validateRunConfig(c: RunConfig): void {
     throw invalidArgument('model.hidden (--hidden)', '1 to 8 layer widths, each an integer in [1, 65536]', m.hidden);
   const o = c.optim;
   if (!['adamw', 'adam', 'sgd'].includes(o.optimizer)) throw invalidArgument('optim.optimizer (--optimizer)', 'one of adamw, adam, sgd', o.optimizer);
-  if (!finite(o.lr) || o.lr <= 0 || o.lr > 1e3) throw invalidArgument('optim.lr (--lr)', 'a finite number in (0, 1000]', o.lr);
+  if (!finite(o.lr) || o.lr <= 0) throw invalidArgument('optim.lr (--lr)', 'a finite number > 0', o.lr);
   if (!finite(o.weightDecay) || o.weightDecay < 0) throw invalidArgument('optim.weightDecay (--weight-decay)', 'a finite number >= 0', o.weightDecay);
   if (!finite(o.beta1) || o.beta1 < 0 || o.beta1 >= 1) throw invalidArgument('optim.beta1 (--beta1)', 'a number in [0, 1)', o.beta1);
   if (!finite(o.beta2) || o.beta2 < 0 || o.beta2 >= 1) throw invalidArgument('optim.beta2 (--beta2)', 'a number in [0, 1)', o.beta2);

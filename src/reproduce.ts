@@ -19,7 +19,7 @@ import { deepMergeConfig, type PartialRunConfig } from './config.js';
 import { readJson, writeJsonAtomic } from './fsutil.js';
 import { resolveBackend, type BackendName } from './native.js';
 import { formatDuration, type ProgressSink } from './progress.js';
-import { writeReport } from './report/index.js';
+import { loadReportDir, writeReport } from './report/index.js';
 import { planSweep, runSweep, type SweepPlan } from './sweep.js';
 
 export interface ReproduceOptions {
@@ -130,12 +130,16 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
     total: 0,
   };
   if (!opts.noReport) {
-    await writeReport(sweepDir, join(out, 'report'), {
+    const rep = await loadReportDir(sweepDir);
+    rep.notes.unshift(
+      settings.note,
+      `machine: ${machine}; backend: ${backend.backend} (${backend.reason})`,
+      `time: training ${formatDuration(seconds.train)}, ablation ${formatDuration(seconds.ablation)}, analysis ${formatDuration(seconds.analysis)}`,
+    );
+    await writeReport(rep, {
+      out: join(out, 'report'),
       claims: analysis.claims,
-      title: `grokinfo reproduction of Clauw, Marinazzo & Stramaglia (2024)`,
-      notes: [settings.note, `machine: ${machine}`, `backend: ${backend.backend} (${backend.reason})`],
-      timings: seconds,
-      ablations,
+      title: 'grokinfo reproduction of Clauw, Marinazzo & Stramaglia (2024)',
       progress,
     });
   }

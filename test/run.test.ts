@@ -59,7 +59,7 @@ describe('trainBatch', () => {
   it('a diverging model is recorded as failed and the others are unaffected', async () => {
     const dir = tmp();
     const good = resolveRunConfig({ ...tiny, init: { seed: 5 } });
-    const bad = resolveRunConfig({ ...tiny, init: { seed: 5 }, optim: { lr: 1e3, weightDecay: 0, optimizer: 'sgd' } });
+    const bad = resolveRunConfig({ ...tiny, init: { seed: 5 }, optim: { lr: 1e30, weightDecay: 0, optimizer: 'adamw' } });
     const alone = await trainBatch([{ id: 'alone', dir: join(dir, 'alone'), config: good }], { backend: 'cpu' });
     const both = await trainBatch(
       [
