@@ -4,9 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { invalidArgument } from './errors.js';
-import type { InitConfig, MeasureConfig, ModelConfig, Op, OptimConfig, RunConfig, TaskConfig } from './types.js';
+import { validateTaskConfig } from './task.js';
+import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig } from './types.js';
 
-export const OPS: readonly Op[] = ['add', 'sub', 'mul', 'div', 'x2xyy2'];
 
 /** Paper mode: p = 97, add, 40% train with split seed 420, MLP 250, AdamW lr 0.03 betas (0.9, 0.98), 4000 steps, eval every 5. */
 export function paperDefaults(): RunConfig {
@@ -61,12 +61,6 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
   return cfg;
 }
 
-export function isPrime(n: number): boolean {
-  if (!Number.isInteger(n) || n < 2) return false;
-  for (let i = 2; i * i <= n; i++) if (n % i === 0) return false;
-  return true;
-}
-
 function finite(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x);
 }
@@ -75,13 +69,7 @@ function int(x: unknown): x is number {
 }
 
 export function validateRunConfig(c: RunConfig): void {
-  const t = c.task;
-  if (!OPS.includes(t.op)) throw invalidArgument('task.op (--op)', `one of ${OPS.join(', ')}`, t.op);
-  if (!int(t.p) || t.p < 2 || t.p > 1021) throw invalidArgument('task.p (--p)', 'an integer in [2, 1021]', t.p);
-  if (t.op === 'div' && !isPrime(t.p)) throw invalidArgument('task.p (--p)', 'a prime when op is div (division needs a field)', t.p);
-  if (!finite(t.trainFraction) || t.trainFraction <= 0 || t.trainFraction >= 1)
-    throw invalidArgument('task.trainFraction (--train-fraction)', 'a number in (0, 1)', t.trainFraction);
-  if (!int(t.splitSeed) || t.splitSeed < 0) throw invalidArgument('task.splitSeed (--split-seed)', 'a non-negative integer', t.splitSeed);
+  validateTaskConfig(c.task);
   const m = c.model;
   if (!Array.isArray(m.hidden) || m.hidden.length < 1 || m.hidden.length > 8 || !m.hidden.every((w) => int(w) && w >= 1 && w <= 65536))
     throw invalidArgument('model.hidden (--hidden)', '1 to 8 layer widths, each an integer in [1, 65536]', m.hidden);

@@ -3,6 +3,7 @@
  * A Matrix is row-major samples x variables.
  */
 import { readFileSync } from 'node:fs';
+import { formatNpy as formatNpyArray, parseNpy as parseNpyArray } from './onnx/npy.js';
 import { GrokinfoError } from './errors.js';
 import { writeFileAtomic } from './fsutil.js';
 
@@ -121,63 +122,19 @@ export function formatCsv(m: Matrix, columnNames?: string[]): string {
   return out.join('\n') + '\n';
 }
 
-/** Parses a NumPy .npy buffer: 2-D, little-endian float32 ('<f4') or float64 ('<f8'), C order. */
+/** Parses a NumPy .npy buffer as a matrix: 2-D float32 or float64 (the general codec is src/onnx/npy.ts). */
 export function parseNpy(buf: Uint8Array, source = '.npy'): Matrix {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (buf.length < 10 || magic.some((b, i) => buf[i] !== b))
-    throw new GrokinfoError('INVALID_DATA', `${source}: not a .npy file (bad magic)`);
-  const major = buf[6];
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let headerLen: number;
-  let offset: number;
-  if (major === 1) {
-    headerLen = dv.getUint16(8, true);
-    offset = 10;
-  } else if (major === 2 || major === 3) {
-    headerLen = dv.getUint32(8, true);
-    offset = 12;
-  } else throw new GrokinfoError('INVALID_DATA', `${source}: unsupported .npy version ${major}`);
-  const header = new TextDecoder('latin1').decode(buf.subarray(offset, offset + headerLen));
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined)
-    throw new GrokinfoError('INVALID_DATA', `${source}: malformed .npy header ${JSON.stringify(header.trim())}`);
-  if (fortran === 'True') throw new GrokinfoError('INVALID_DATA', `${source}: Fortran-order arrays are not supported (save with C order)`);
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(Number);
-  if (shape.length !== 2) throw new GrokinfoError('INVALID_DATA', `${source}: expected a 2-D array, got shape (${shapeText})`);
-  const [rows, cols] = shape;
-  let bytes: number;
-  if (descr === '<f4' || descr === '=f4') bytes = 4;
-  else if (descr === '<f8' || descr === '=f8') bytes = 8;
-  else throw new GrokinfoError('INVALID_DATA', `${source}: dtype ${descr} is not supported (float32 or float64, little-endian)`);
-  const start = offset + headerLen;
-  const n = rows * cols;
-  if (buf.length - start < n * bytes)
-    throw new GrokinfoError('INVALID_DATA', `${source}: truncated data (${buf.length - start} bytes for ${rows}x${cols} ${descr})`);
-  const copy = buf.slice(start, start + n * bytes);
-  const data = bytes === 4 ? new Float32Array(copy.buffer, copy.byteOffset, n) : new Float64Array(copy.buffer, copy.byteOffset, n);
-  return { data, rows, cols };
+  const arr = parseNpyArray(buf, source);
+  if (arr.shape.length !== 2)
+    throw new GrokinfoError('INVALID_DATA', `${source}: expected a 2-D array, got shape (${arr.shape.join(', ')})`);
+  if (!(arr.data instanceof Float32Array) && !(arr.data instanceof Float64Array))
+    throw new GrokinfoError('INVALID_DATA', `${source}: dtype ${arr.dtype} is not supported (float32 or float64)`);
+  return { data: arr.data, rows: arr.shape[0], cols: arr.shape[1] };
 }
 
-/** Serialises a matrix as .npy version 1.0 (float32 or float64 following the array type, C order). */
+/** Serialises a matrix as .npy (float32 or float64 following the array type, C order). */
 export function formatNpy(m: Matrix): Uint8Array {
-  const descr = m.data instanceof Float32Array ? '<f4' : '<f8';
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
-  const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const hb = new TextEncoder().encode(header);
-  const body = new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-  const out = new Uint8Array(10 + hb.length + body.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
-  new DataView(out.buffer).setUint16(8, hb.length, true);
-  out.set(hb, 10);
-  out.set(body, 10 + hb.length);
-  return out;
+  return formatNpyArray(m.data, [m.rows, m.cols]);
 }
 
 /** Reads a .npy or CSV file (by extension: .npy is NumPy, anything else CSV). */

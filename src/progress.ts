@@ -1,6 +1,7 @@
 /**
  * Progress display for long work: on a TTY one live status line (rewritten in place, at most every
- * 200 ms); otherwise (CI, pipes) only the permanent lines (one per finished run). Silent when quiet.
+ * 200 ms); otherwise (CI, pipes) the permanent lines (one per finished run) and a status line every
+ * 15 s. Silent when quiet.
  */
 export interface ProgressSink {
   /** Replace the live status line. */
@@ -22,8 +23,14 @@ export function consoleProgress(opts: { quiet?: boolean; stream?: NodeJS.WriteSt
   if (opts.quiet) return { status() {}, line() {}, done() {} };
   return {
     status(text: string) {
-      if (!tty) return;
       const now = Date.now();
+      if (!tty) {
+        // Logs and CI: a status line at most every 15 s, so long work is visibly alive.
+        if (now - last < 15_000) return;
+        last = now;
+        stream.write(text + '\n');
+        return;
+      }
       if (now - last < 200) return;
       last = now;
       const cols = stream.columns ?? 100;

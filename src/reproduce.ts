@@ -52,9 +52,9 @@ export interface ReproduceSettings {
 
 export function reproduceSettings(opts: ReproduceOptions): ReproduceSettings {
   const quick = !!opts.quick;
-  const seeds = opts.seeds ?? (quick ? [0] : PAPER_SEEDS);
-  const steps = opts.overrides?.steps ?? (quick ? 1500 : 4000);
-  const every = opts.every ?? (quick ? 50 : 5);
+  const seeds = opts.seeds ?? (quick ? [0, 100] : PAPER_SEEDS);
+  const steps = opts.overrides?.steps ?? (quick ? 3000 : 4000);
+  const every = opts.every ?? (quick ? 25 : 5);
   const evalEvery = opts.overrides?.evalEvery ?? (quick ? 10 : 5);
   const note = quick
     ? `quick mode: ${seeds.length} seed(s) instead of 5, ${steps} steps instead of 4000, O-information every ${every} steps instead of 5, evaluation every ${evalEvery}`

@@ -64,7 +64,7 @@ describe('.npy', () => {
     await writeMatrixFile(join(dir, 'a.npy'), m);
     expect(Array.from(readMatrixFile(join(dir, 'a.npy')).data)).toEqual([0, 1, 2, 3, 4, 5]);
   });
-  it('rejects Fortran order, other dtypes, 1-D arrays and truncated files', () => {
+  it('reads Fortran order as C order; rejects other dtypes, 1-D arrays and truncated files', () => {
     const mk = (hdr: string, bytes: number) => {
       const h = hdr + ' '.repeat(127 - 10 - hdr.length) + '\n';
       const b = new Uint8Array(128 + bytes);
@@ -72,7 +72,9 @@ describe('.npy', () => {
       b.set(new TextEncoder().encode(h), 10);
       return b;
     };
-    expect(code(() => parseNpy(mk("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", 32))).message).toMatch(/Fortran/);
+    const f = mk("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", 48);
+    new Float64Array(f.buffer, 128, 6).set([1, 4, 2, 5, 3, 6]); // column-major [[1,2,3],[4,5,6]]
+    expect(Array.from(parseNpy(f).data)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(code(() => parseNpy(mk("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }", 16))).message).toMatch(/dtype <i4/);
     expect(code(() => parseNpy(mk("{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", 32))).message).toMatch(/2-D/);
     expect(code(() => parseNpy(mk("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", 8))).message).toMatch(/truncated/);
