@@ -61,13 +61,27 @@ Status ward_impl(const T* X, int64_t N, int64_t D, const uint8_t* use, int32_t k
   A.clear();
   A.shrink_to_fit();
   if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
+  std::vector<int32_t> pos(static_cast<size_t>(n));
+  ward_from_gram(Gm.data(), n, k, pos.data());
+  for (int64_t j = 0; j < n; ++j) labels[cols[j]] = pos[j];
+  return Status::Ok();
+}
+
+}  // namespace
+
+// Ward linkage (nearest-neighbour chain, Lance-Williams on squared Euclidean distances) of n points
+// given by their Gram matrix (n x n, row-major), cut into k clusters numbered by smallest member.
+// Shared by the CPU path (ward_cluster) and the CUDA path (which computes the Gram matrix on the device).
+void ward_from_gram(const double* gram, int64_t n, int32_t k, int32_t* labels) {
+  if (n == 1) {
+    labels[0] = 0;
+    return;
+  }
   // Squared distances, full matrix (row i contiguous for the nearest-neighbour scans).
   std::vector<double> Dm(static_cast<size_t>(n * n));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j)
-      Dm[i * n + j] = i == j ? 0.0 : std::max(0.0, Gm[i * n + i] + Gm[j * n + j] - 2.0 * Gm[i * n + j]);
-  Gm.clear();
-  Gm.shrink_to_fit();
+      Dm[i * n + j] = i == j ? 0.0 : std::max(0.0, gram[i * n + i] + gram[j * n + j] - 2.0 * gram[i * n + j]);
 
   std::vector<int64_t> size(static_cast<size_t>(n), 1);
   std::vector<int32_t> chain;
@@ -143,12 +157,9 @@ Status ward_impl(const T* X, int64_t N, int64_t D, const uint8_t* use, int32_t k
   for (int32_t j = 0; j < n; ++j) {
     int32_t r = find_root(parent, j);
     if (id[r] < 0) id[r] = next++;
-    labels[cols[j]] = id[r];
+    labels[j] = id[r];
   }
-  return Status::Ok();
 }
-
-}  // namespace
 
 Status ward_cluster(const float* X, int64_t N, int64_t D, const uint8_t* use, int32_t k, int32_t* labels,
                     const Control& ctl) {

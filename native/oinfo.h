@@ -37,6 +37,10 @@ Status ward_cluster(const float* X, int64_t N, int64_t D, const uint8_t* use, in
 Status ward_cluster(const double* X, int64_t N, int64_t D, const uint8_t* use, int32_t k,
                     int32_t* labels, const Control& ctl = Control());
 
+// Ward linkage of n points from their Gram matrix (n x n row-major float64), cut into k clusters
+// (1 <= k <= n), labels numbered by smallest member. The core of ward_cluster.
+void ward_from_gram(const double* gram, int64_t n, int32_t k, int32_t* labels);
+
 // ---------------------------------------------------------------------------------------------
 // Multiplets. A "unit" is a set of variables (indices into the covariance): in variables mode each
 // unit is one variable, in bins mode a bin, in groups mode a group. A multiplet is a set of units

@@ -1167,79 +1167,6 @@ __global__ void __launch_bounds__(kCopulaThreads) copula_kernel(const float* Z, 
   }
 }
 
-// Ward (NN-chain, Lance-Williams on squared distances) from a Gram matrix: the algorithm and the cut
-// of clustering.cpp, so the merges agree up to the rounding of the Gram matrix.
-void ward_from_gram(const double* Gm, int64_t n, int32_t k, std::vector<int32_t>& label_of_pos) {
-  label_of_pos.assign(static_cast<size_t>(n), 0);
-  if (n == 1) return;
-  std::vector<double> Dm(static_cast<size_t>(n * n));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      Dm[i * n + j] = i == j ? 0.0 : std::max(0.0, Gm[i * n + i] + Gm[j * n + j] - 2.0 * Gm[i * n + j]);
-  struct Merge { int32_t a, b; double dist; };
-  std::vector<int64_t> size(static_cast<size_t>(n), 1);
-  std::vector<int32_t> chain;
-  std::vector<Merge> merges;
-  for (int64_t step = 0; step < n - 1; ++step) {
-    if (chain.empty()) {
-      for (int32_t i = 0; i < n; ++i)
-        if (size[i] > 0) { chain.push_back(i); break; }
-    }
-    int32_t x, y;
-    for (;;) {
-      x = chain.back();
-      double best;
-      if (chain.size() > 1) { y = chain[chain.size() - 2]; best = Dm[x * n + y]; }
-      else { y = -1; best = HUGE_VAL; }
-      const double* rowp = Dm.data() + static_cast<int64_t>(x) * n;
-      for (int32_t i = 0; i < n; ++i) {
-        if (size[i] == 0 || i == x) continue;
-        if (rowp[i] < best) { best = rowp[i]; y = i; }
-      }
-      if (chain.size() > 1 && y == chain[chain.size() - 2]) break;
-      chain.push_back(y);
-    }
-    chain.pop_back();
-    chain.pop_back();
-    if (x > y) std::swap(x, y);
-    const double dxy = Dm[x * n + y];
-    merges.push_back({x, y, dxy});
-    const double sx = static_cast<double>(size[x]), sy = static_cast<double>(size[y]);
-    for (int32_t i = 0; i < n; ++i) {
-      if (size[i] == 0 || i == x || i == y) continue;
-      const double si = static_cast<double>(size[i]);
-      const double t = sx + sy + si;
-      const double v = ((sx + si) * Dm[x * n + i] + (sy + si) * Dm[y * n + i] - si * dxy) / t;
-      Dm[y * n + i] = v;
-      Dm[i * n + y] = v;
-    }
-    size[y] += size[x];
-    size[x] = 0;
-  }
-  std::vector<int32_t> order(merges.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return merges[a].dist < merges[b].dist; });
-  std::vector<int32_t> parent(static_cast<size_t>(n));
-  std::iota(parent.begin(), parent.end(), 0);
-  auto root = [&](int32_t v) {
-    while (parent[v] != v) { parent[v] = parent[parent[v]]; v = parent[v]; }
-    return v;
-  };
-  std::vector<char> keep(merges.size(), 0);
-  for (int64_t i = 0; i < n - k; ++i) keep[order[i]] = 1;
-  for (size_t m = 0; m < merges.size(); ++m)
-    if (keep[m]) {
-      const int32_t ra = root(merges[m].a), rb = root(merges[m].b);
-      if (ra != rb) parent[ra] = rb;
-    }
-  std::vector<int32_t> id(static_cast<size_t>(n), -1);
-  int32_t next = 0;
-  for (int32_t j = 0; j < n; ++j) {
-    const int32_t r = root(j);
-    if (id[r] < 0) id[r] = next++;
-    label_of_pos[j] = id[r];
-  }
-}
 
 // Runs f(i) for i in [0, n) on up to hardware_concurrency threads.
 template <class F>
@@ -1339,7 +1266,8 @@ Status measure_group(const float* Zg, bool z_on_device, int64_t b0, int64_t nb, 
     std::vector<double> g(static_cast<size_t>(A * A));
     for (int64_t i = 0; i < A; ++i)
       for (int64_t j = 0; j < A; ++j) g[i * A + j] = gram[q * sq + i * amax + j];
-    ward_from_gram(g.data(), A, static_cast<int32_t>(std::min<int64_t>(opt.bins, A)), lab[q]);
+    lab[q].assign(static_cast<size_t>(A), 0);
+    ward_from_gram(g.data(), A, static_cast<int32_t>(std::min<int64_t>(opt.bins, A)), lab[q].data());
   });
   // bins -> units (contiguous positions: bin, then alive position)
   std::vector<int32_t> hdest(static_cast<size_t>(ns * amax), 0);
