@@ -43,6 +43,8 @@ export interface AblationResult {
   source: { step: number; synergy: number; units: string };
   maskBias: boolean;
   curves: AblationCurve[]; // original first
+  /** Subnets not trained, and why (an empty sub-network: e.g. the inverse when the argmin union is the whole layer). */
+  skipped: { subnet: string; reason: string }[];
 }
 
 export function parseSubnet(text: string): SubnetSpec {
@@ -110,18 +112,26 @@ export async function ablateRun(runDir: string, opts: AblationOptions = {}): Pro
   const subnets = opts.subnets ?? ['synergy', 'inverse'];
   const maskBias = opts.maskBias ?? false;
   const seed = opts.seed ?? config.init.seed;
-  const jobs: RunJob[] = subnets.map((spec) => {
+  const skipped: { subnet: string; reason: string }[] = [];
+  const chosen: SubnetSpec[] = [];
+  const jobs: RunJob[] = [];
+  for (const spec of subnets) {
     const keep = subnetNeurons(spec, best.synergyNeurons, width, seed);
+    if (keep.length === 0) {
+      skipped.push({ subnet: spec, reason: `empty: the synergistic sub-network of step ${best.step} is the whole layer (${width} neurons)` });
+      continue;
+    }
     const { measure: _m, ...rest } = config;
     const c: RunConfig = { ...rest, name: `ablate-${spec.replace(':', '')}`, checkpoints: [], mask: { keep, maskBias, source: `${spec} of step ${best.step}` } };
-    return { id: runId(c), dir: join(runDir, 'ablation', spec.replace(':', '-')), config: c };
-  });
+    chosen.push(spec);
+    jobs.push({ id: runId(c), dir: join(runDir, 'ablation', spec.replace(':', '-')), config: c });
+  }
   const sums = await trainBatch(jobs, { backend: opts.backend, signal: opts.signal, progress: opts.progress, label: `ablation of ${runDir}` });
   const curves: AblationCurve[] = [
     curveOf('original', Array.from({ length: width }, (_, i) => i), readJsonl<MetricsRecord>(join(runDir, 'metrics.jsonl')), summary),
-    ...jobs.map((j, i) => curveOf(subnets[i], j.config.mask!.keep, readJsonl<MetricsRecord>(join(j.dir, 'metrics.jsonl')), sums[i])),
+    ...jobs.map((j, i) => curveOf(chosen[i], j.config.mask!.keep, readJsonl<MetricsRecord>(join(j.dir, 'metrics.jsonl')), sums[i])),
   ];
-  const result: AblationResult = { run: runDir, source: { step: best.step, synergy: best.synergy, units: best.units }, maskBias, curves };
+  const result: AblationResult = { run: runDir, source: { step: best.step, synergy: best.synergy, units: best.units }, maskBias, curves, skipped };
   await writeJsonAtomic(join(runDir, 'ablation.json'), result);
   return result;
 }

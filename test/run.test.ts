@@ -2,7 +2,7 @@
  * Runs and sweeps end to end on the CPU at a tiny scale: records, schedule, failures, measurement
  * hook, resume after cancellation, shards + merge, ablation.
  */
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -145,6 +145,11 @@ describe('ablation', () => {
     const dir = tmp();
     const config = resolveRunConfig({ ...tiny, init: { seed: 2 }, measure: { every: 10, bins: 4 } });
     await trainBatch([{ id: 'r', dir, config }], { backend: 'cpu' });
+    // Make the lowest-Omega record name a known partial sub-network, so the inverse is not empty.
+    const recs = readJsonl<OInfoRecord>(join(dir, 'oinfo.jsonl'));
+    const odd = Array.from({ length: 12 }, (_, i) => 2 * i + 1);
+    const edited = recs.map((r) => (r.step === 20 ? { ...r, synergy: -1e9, synergyNeurons: odd, synergySize: 12 } : r));
+    writeFileSync(join(dir, 'oinfo.jsonl'), edited.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const res = await ablateRun(dir, { subnets: ['synergy', 'inverse', 'random:5'], backend: 'cpu' });
     expect(res.curves.map((c) => c.subnet)).toEqual(['original', 'synergy', 'inverse', 'random:5']);
     const [, syn, inv, rnd] = res.curves;
@@ -153,6 +158,21 @@ describe('ablation', () => {
     const oi = readJsonl<OInfoRecord>(join(dir, 'oinfo.jsonl')).filter((r) => r.step > 0);
     const min = oi.reduce((a, b) => (b.synergy < a.synergy ? b : a));
     expect(syn.neurons).toEqual([...min.synergyNeurons].sort((a, b) => a - b));
+    expect(syn.neurons).toEqual(odd);
+    expect(res.source.step).toBe(20);
     expect(existsSync(join(dir, 'ablation.json'))).toBe(true);
+  });
+
+  it('does not train an empty sub-network (the inverse of a whole-layer argmin) and says why', async () => {
+    const dir = tmp();
+    const config = resolveRunConfig({ ...tiny, init: { seed: 4 }, measure: { every: 20, bins: 3 } });
+    await trainBatch([{ id: 'r', dir, config }], { backend: 'cpu' });
+    const recs = readJsonl<OInfoRecord>(join(dir, 'oinfo.jsonl'));
+    const all = Array.from({ length: 24 }, (_, i) => i);
+    const edited = recs.map((r) => (r.step === 20 ? { ...r, synergy: -1e9, synergyNeurons: all, synergySize: 24 } : r));
+    writeFileSync(join(dir, 'oinfo.jsonl'), edited.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const res = await ablateRun(dir, { subnets: ['synergy', 'inverse'], backend: 'cpu' });
+    expect(res.curves.map((c) => c.subnet)).toEqual(['original', 'synergy']);
+    expect(res.skipped).toEqual([{ subnet: 'inverse', reason: expect.stringMatching(/empty/) }]);
   });
 });

@@ -32,6 +32,7 @@ export function register(program: Command): void {
         else
           for (const c of res.curves)
             process.stdout.write(`${c.subnet.padEnd(10)} ${String(c.neurons.length).padStart(4)} neurons  final test acc ${c.finalTestAcc.toFixed(3)}  grok step ${c.grokStep ?? 'never'}\n`);
+        if (!o.json) for (const s of res.skipped) process.stdout.write(`${s.subnet.padEnd(10)} not trained: ${s.reason}\n`);
       } finally {
         intr.dispose();
       }
