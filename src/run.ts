@@ -142,6 +142,9 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
   const wallStart = performance.now();
   const task = makeTask(c0.task);
   const trainer = await Trainer.create({ backend, arch: archOf(c0), task, models: jobs.map((j) => modelOf(j.config)) });
+  const metricsW: JsonlWriter[] = [];
+  const oinfoW: (JsonlWriter | undefined)[] = [];
+  let inflight: Promise<void> | undefined; // the measurement running beside training
   try {
     jobs.forEach((j, m) => {
       if (j.config.mask) {
@@ -150,8 +153,6 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         trainer.setMask(m, keep, j.config.mask.maskBias);
       }
     });
-    const metricsW: JsonlWriter[] = [];
-    const oinfoW: (JsonlWriter | undefined)[] = [];
     for (const j of jobs) {
       await fs.mkdir(j.dir, { recursive: true });
       await fs.rm(join(j.dir, 'summary.json'), { force: true });
@@ -171,7 +172,6 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
     const measure = c0.measure;
     let trainSeconds = 0;
     let measureSeconds = 0;
-    let inflight: Promise<void> | undefined;
     let step = 0;
     const label = opts.label ?? (jobs.length === 1 ? jobs[0].id : `${jobs.length} runs`);
 
@@ -187,6 +187,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         units: measure.units,
         biasCorrect: measure.biasCorrect,
       }, opts.signal);
+      p.catch(() => undefined); // handled below; avoids an unhandled rejection while `prev` runs
       const prev = inflight;
       inflight = (async () => {
         if (prev) await prev;
@@ -198,6 +199,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
           oinfoW[models[i]]!.push(rec);
         });
       })();
+      inflight.catch(() => undefined); // awaited later (in order, or on failure); never unhandled meanwhile
     };
 
     for (const stop of stops) {
@@ -280,6 +282,11 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       );
     }
     return summaries;
+  } catch (e) {
+    // Unfinished runs keep only their *.partial files (no summary.json): a resumed sweep redoes them.
+    await inflight?.catch(() => undefined);
+    await Promise.all([...metricsW, ...oinfoW].map((w) => w?.abandon()));
+    throw e;
   } finally {
     trainer.dispose?.();
   }

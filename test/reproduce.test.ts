@@ -2,7 +2,7 @@
  * `grokinfo reproduce --quick` end to end with a tiny configuration (the built CLI, as a user runs
  * it), its resume, and the CLI's handling of bad flags.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,5 +89,19 @@ describe('CLI errors', () => {
     expect(s.stepsDone).toBe(20);
     for (const f of ['config.json', 'metrics.jsonl', 'summary.json']) expect(existsSync(join(out, f))).toBe(true);
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBe(5);
+  });
+  it('Ctrl-C during a measured run exits 130 with one line, leaving no summary.json', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'grokinfo-cli-')), 'run');
+    const child = spawn(process.execPath, [cli, 'train', '--measure', 'oinfo', '--every', '5', '--out', out, '--backend', 'cpu'], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/CANCELLED/);
+    expect(stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    expect(existsSync(join(out, 'metrics.jsonl'))).toBe(false);
   });
 });
