@@ -66,6 +66,21 @@ describe('detectPhases on synthetic runs with known phases', () => {
     expect(names).toEqual(['feature-learning', 'emergence', 'divergence']);
   });
 
+  it('divergence when redundancy stays at its floor while synergy falls and the sub-network shrinks (real wd 0.1 runs)', () => {
+    const spec = lowWdSpec(6);
+    // redundancy flat at 0 through emergence and divergence, rising only at decoupling
+    spec.R = pl([[0, 0.02], [1800, 0.02], [4000, 1]]);
+    const { metrics, oinfo } = synthRun(spec);
+    const names = detectPhases(metrics, oinfo).phases.map((p) => p.name);
+    expect(names).toEqual(['feature-learning', 'emergence', 'divergence', 'delayed-emergence', 'decoupling']);
+    // the same fall with a sub-network that does not shrink is not divergence
+    const flat = lowWdSpec(6);
+    flat.R = spec.R;
+    flat.Z = pl([[0, 0.2], [300, 0.2], [600, 0.8], [4000, 0.8]]);
+    const b = synthRun(flat);
+    expect(detectPhases(b.metrics, b.oinfo).phases.map((p) => p.name)).not.toContain('divergence');
+  });
+
   it('a synergy and redundancy fall that starts after grokking is not divergence', () => {
     const spec = highWdSpec(5);
     spec.R = pl([[0, 0.9], [200, 0.9], [500, 0.3], [4000, 0.1]]);

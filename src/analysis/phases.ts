@@ -229,7 +229,10 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
         push('decoupling', g.a, n - 1, { ...ev, grokStep: grokStep ?? 'none', fallEndStep: tl.steps[g.b]! });
         break;
       }
-      if (dR < -o.trendTol && (grokStep === null || tl.steps[g.a]! < grokStep)) {
+      // Divergence: synergy falls and redundancy falls, or redundancy stays at its level (within trendTol)
+      // while the sub-network shrinks (on real runs normalised redundancy often sits at its floor here).
+      const redundancyDown = dR < -o.trendTol || (dR <= o.trendTol && dZ < -o.trendTol);
+      if (redundancyDown && (grokStep === null || tl.steps[g.a]! < grokStep)) {
         push('divergence', g.a, g.b, { troughStep: tl.steps[g.b]! });
         prev = 'divergence';
         continue;
