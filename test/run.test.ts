@@ -106,7 +106,7 @@ describe('measurement hook', () => {
 describe('sweeps', () => {
   it('resume after cancellation keeps finished runs and trains only the rest', async () => {
     const dir = tmp();
-    const plan = planSweep({ base: { ...tiny }, grid: { 'optim.weightDecay': [0.5, 1] }, seeds: [0, 1] });
+    const plan = planSweep({ base: { ...tiny, measure: { kind: 'oinfo', every: 20, bins: 4 } }, grid: { 'optim.weightDecay': [0.5, 1] }, seeds: [0, 1] });
     const ac = new AbortController();
     let finished = 0;
     const progress = {
@@ -121,12 +121,16 @@ describe('sweeps', () => {
     );
     const done = plan.runs.filter((r) => existsSync(join(dir, 'runs', r.id, 'summary.json'))).map((r) => r.id);
     expect(done.length).toBe(2);
-    const before = done.map((id) => readFileSync(join(dir, 'runs', id, 'metrics.jsonl'), 'utf8'));
+    const files = (id: string) => ['metrics.jsonl', 'oinfo.jsonl', 'summary.json'].map((f) => readFileSync(join(dir, 'runs', id, f), 'utf8'));
+    const before = done.map(files);
     const res = await runSweep(dir, plan, { backend: 'cpu', maxBatch: 2 });
     expect(res.skipped.sort()).toEqual(done.sort());
     expect(res.trained.length).toBe(2);
-    expect(done.map((id) => readFileSync(join(dir, 'runs', id, 'metrics.jsonl'), 'utf8'))).toEqual(before);
-    for (const r of plan.runs) expect(existsSync(join(dir, 'runs', r.id, 'summary.json'))).toBe(true);
+    expect(done.map(files)).toEqual(before);
+    for (const r of plan.runs) {
+      expect(existsSync(join(dir, 'runs', r.id, 'summary.json'))).toBe(true);
+      expect(readJsonl<OInfoRecord>(join(dir, 'runs', r.id, 'oinfo.jsonl')).map((x) => x.step)).toEqual([0, 20, 40]);
+    }
   });
 
   it('shards merge into the whole sweep', async () => {
