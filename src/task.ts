@@ -15,14 +15,18 @@ import type { Op, TaskConfig } from './types.js';
 export const OPS: readonly Op[] = ['add', 'sub', 'mul', 'div', 'x2xyy2'];
 export const MAX_P = 4096;
 
-export interface Task {
-  config: TaskConfig;
+/** The train/test split arrays a trainer trains on. */
+export interface TaskArrays {
   trainA: Int32Array;
   trainB: Int32Array;
   trainY: Int32Array;
   testA: Int32Array;
   testB: Int32Array;
   testY: Int32Array;
+}
+
+export interface Task extends TaskArrays {
+  config: TaskConfig;
 }
 
 export function isPrime(n: number): boolean {

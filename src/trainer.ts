@@ -62,14 +62,8 @@ export const DEFAULT_MODEL: ModelSpec = {
 export const DEFAULT_ARCH_FLAGS = { biasFirst: true, biasHidden: true, biasOut: false };
 
 /** The split a trainer trains on (what makeTask returns; only these arrays are used). */
-export interface TaskArrays {
-  trainA: Int32Array;
-  trainB: Int32Array;
-  trainY: Int32Array;
-  testA: Int32Array;
-  testB: Int32Array;
-  testY: Int32Array;
-}
+export type { TaskArrays } from './task.js';
+import type { TaskArrays } from './task.js';
 
 export interface TrainerOptions {
   backend?: BackendName;

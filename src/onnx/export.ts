@@ -18,16 +18,11 @@ import { readFile } from 'node:fs/promises';
 import { GrokinfoError, invalidArgument } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { loadCheckpoint } from '../safetensors.js';
+import type { ArchConfig } from '../trainer.js';
 import { ElemType, GraphBuilder, attr } from './graph.js';
 
-export interface MlpArch {
-  vocab: number;
-  hidden: number[];
-  out: number;
-  biasFirst: boolean;
-  biasHidden: boolean;
-  biasOut: boolean;
-}
+/** The MLP architecture (the trainer's ArchConfig). */
+export type MlpArch = ArchConfig;
 
 export interface ParamSlot {
   name: string;
