@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../bench/native/baseline_oinfo.h"
@@ -120,15 +121,10 @@ std::shared_ptr<OptsHolder> oinfo_options_from_js(Napi::Env env, const Napi::Val
   return h;
 }
 
-// copulaCovariance(X: Float32Array|Float64Array, rows, cols, {ties, seed}, control) -> Promise<Float64Array>
-Napi::Value CopulaCovariance(const Napi::CallbackInfo& info) {
+// The data matrix argument info[0]: a Float32Array or Float64Array of rows * cols values (no copy).
+std::pair<const void*, bool> matrix_arg(const Napi::CallbackInfo& info, int64_t N, int64_t D) {
   Napi::Env env = info.Env();
-  const int64_t N = int_arg(info, 1, "rows", 1), D = int_arg(info, 2, "cols", 1);
-  Napi::Object o = info.Length() > 3 && info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(env);
-  TiePolicy ties = ties_from(env, get_string(o, "ties", "average"));
-  uint64_t seed = static_cast<uint64_t>(get_int(o, "seed", 0));
-  Control ctl = control_arg(info, 4);
-  bool f32 = info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  const bool f32 = info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
   const void* X;
   size_t len;
   if (f32) {
@@ -141,6 +137,18 @@ Napi::Value CopulaCovariance(const Napi::CallbackInfo& info) {
     len = a.length;
   }
   if (len != static_cast<size_t>(N * D)) throw_error(env, Code::INVALID_ARGUMENT, "X: length must be rows * cols");
+  return {X, f32};
+}
+
+// copulaCovariance(X: Float32Array|Float64Array, rows, cols, {ties, seed}, control) -> Promise<Float64Array>
+Napi::Value CopulaCovariance(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t N = int_arg(info, 1, "rows", 1), D = int_arg(info, 2, "cols", 1);
+  Napi::Object o = info.Length() > 3 && info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(env);
+  TiePolicy ties = ties_from(env, get_string(o, "ties", "average"));
+  uint64_t seed = static_cast<uint64_t>(get_int(o, "seed", 0));
+  Control ctl = control_arg(info, 4);
+  const auto [X, f32] = matrix_arg(info, N, D);
   auto out = std::make_shared<std::vector<double>>(static_cast<size_t>(D * D));
   return PromiseWorker::run(
       env,
@@ -168,19 +176,7 @@ Napi::Value WardCluster(const Napi::CallbackInfo& info) {
     use = u.data;
   }
   Control ctl = control_arg(info, 5);
-  bool f32 = info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
-  const void* X;
-  size_t len;
-  if (f32) {
-    auto a = typed_array<float>(env, info[0], napi_float32_array, "X");
-    X = a.data;
-    len = a.length;
-  } else {
-    auto a = typed_array<double>(env, info[0], napi_float64_array, "X (Float32Array or Float64Array)");
-    X = a.data;
-    len = a.length;
-  }
-  if (len != static_cast<size_t>(N * D)) throw_error(env, Code::INVALID_ARGUMENT, "X: length must be rows * cols");
+  const auto [X, f32] = matrix_arg(info, N, D);
   auto labels = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(D));
   return PromiseWorker::run(
       env,

@@ -431,15 +431,9 @@ export async function oinfo(data: Matrix | Matrix[], options: OInfoOptions = {})
 // Checkpoint measurement (the paper's measure; also used by the trainer's measurement hook)
 
 /** The JS shape returned by the native measurement (bindings: measure_result_to_js). */
-export interface NativeMeasure {
+export interface NativeMeasure extends NativeResult {
   dead: number;
   labels: Int32Array;
-  count: number;
-  synergy: NativeMultiplet;
-  redundancy: NativeMultiplet;
-  bySize: { size: number; count: number; synergy: NativeMultiplet; redundancy: NativeMultiplet }[];
-  topSynergy: NativeMultiplet[];
-  topRedundancy: NativeMultiplet[];
 }
 
 function neuronsOf(labels: Int32Array, bins: number[]): number[] {
