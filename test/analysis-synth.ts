@@ -1,23 +1,8 @@
 /** Synthetic runs with known structure for the analysis tests (seeded, deterministic). */
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../src/types.js';
+import { gauss, rng } from './rng.js';
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal by Box-Muller from a uniform source. */
-export function gauss(u: () => number): number {
-  const a = Math.max(u(), 1e-12);
-  return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * u());
-}
+export { gauss, rng };
 
 /** Piecewise-linear function through knots [step, value] (constant outside). */
 export function pl(knots: [number, number][]): (s: number) => number {

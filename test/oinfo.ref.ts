@@ -3,24 +3,14 @@
  * (no closed form for Omega, no code shared with src/ or native/).
  */
 
-/** Deterministic PRNG (mulberry32) and standard normals (Box–Muller). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { gauss, rng } from './rng.js';
+
+export { rng };
+
+/** Standard normals from a seed. */
 export function normals(seed: number): () => number {
   const r = rng(seed);
-  return () => {
-    let u = r();
-    while (u === 0) u = r();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-  };
+  return () => gauss(r);
 }
 
 /** Standard normal CDF: a positive series near 0, a continued fraction in the tails. */

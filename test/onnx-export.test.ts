@@ -6,17 +6,8 @@ import { describe, expect, it } from 'vitest';
 import ort from 'onnxruntime-node';
 import { exportMlp, mlpParamCount, mlpParamLayout, type MlpArch } from '../src/onnx/export.js';
 import { decodeModel, modelMetadata } from '../src/onnx/graph.js';
+import { rng } from './rng.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random parameters in the flat native layout, built layer by layer here (not from mlpParamLayout). */
 function randomParams(arch: MlpArch, seed: number): Float32Array {

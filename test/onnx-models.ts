@@ -3,24 +3,12 @@
  * forward passes written plainly in float64 (independent of onnxruntime).
  */
 import { ElemType, GraphBuilder, attr } from '../src/onnx/graph.js';
+import { gauss, rng } from './rng.js';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randn(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
+export { rng };
 
 export function randomMatrix(r: () => number, rows: number, cols: number, scale = 1): Float32Array {
-  return Float32Array.from({ length: rows * cols }, () => randn(r) * scale);
+  return Float32Array.from({ length: rows * cols }, () => gauss(r) * scale);
 }
 
 /** y = A (rows x k) * B (k x cols), float64. */
