@@ -829,11 +829,8 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
   return Status::Ok();
 }
 
-}  // namespace
-
-// Internal entry for tests and benchmarks: the general (block) walker even in variables mode.
-Status oinfo_multiplets_general(const double* cov, int64_t batch, int64_t D, const Units& units,
-                                const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl) {
+// One work item per covariance of the batch, all over the same units and sizes.
+std::vector<Item> batch_items(const double* cov, int64_t batch, int64_t D, const Units& units, const OInfoOptions& opt) {
   std::vector<Item> items(static_cast<size_t>(batch));
   for (int64_t b = 0; b < batch; ++b) {
     items[b].C = cov + b * D * D;
@@ -842,6 +839,15 @@ Status oinfo_multiplets_general(const double* cov, int64_t batch, int64_t D, con
     items[b].mind = opt.min_size;
     items[b].maxd = opt.max_size;
   }
+  return items;
+}
+
+}  // namespace
+
+// Internal entry for tests and benchmarks: the general (block) walker even in variables mode.
+Status oinfo_multiplets_general(const double* cov, int64_t batch, int64_t D, const Units& units,
+                                const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl) {
+  std::vector<Item> items = batch_items(cov, batch, D, units, opt);
   return run_engine(items, opt, results, ctl, true);
 }
 
@@ -849,14 +855,7 @@ Status oinfo_multiplets(Backend backend, const double* cov, int64_t batch, int64
                         const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl) {
   if (backend == Backend::CUDA) return oinfo_multiplets_cuda(cov, batch, D, units, opt, results, ctl);
   if (batch < 1 || D < 1) return Status::Error(Code::INVALID_ARGUMENT, "batch and D must be >= 1");
-  std::vector<Item> items(static_cast<size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b) {
-    items[b].C = cov + b * D * D;
-    items[b].D = D;
-    items[b].units = &units;
-    items[b].mind = opt.min_size;
-    items[b].maxd = opt.max_size;
-  }
+  std::vector<Item> items = batch_items(cov, batch, D, units, opt);
   return run_engine(items, opt, results, ctl);
 }
 
