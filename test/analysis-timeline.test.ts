@@ -8,6 +8,7 @@ import {
   hampel,
   minMax,
   normalizeRun,
+  paperEmaAlpha,
   paretoFront,
   paretoPoints,
   paretoSet,
@@ -110,6 +111,30 @@ describe('normalizeRun', () => {
     const b = normalizeRun(nats);
     a.synergy.forEach((v, i) => expect(b.synergy[i]).toBeCloseTo(v, 12));
     a.redundancy.forEach((v, i) => expect(b.redundancy[i]).toBeCloseTo(v, 12));
+  });
+
+  it("keeps the paper's smoothing time constant in steps at any measurement interval", () => {
+    expect(paperEmaAlpha(5)).toBeCloseTo(0.1, 15);
+    expect(paperEmaAlpha(25)).toBeCloseTo(1 - 0.9 ** 5, 15);
+    expect(code(() => paperEmaAlpha(0))).toBe('INVALID_ARGUMENT');
+    // Synergy steps from 0 to 1 bit at step 500 (min-max leaves it as it is). Forward EMA with weight 0.1 per
+    // 5 steps, closed form at every measured t >= 500: s(t) = 1 - 0.9^((t - 500 + every) / 5), measured every
+    // 5 or every 25 steps (the same decay per training step).
+    const run = (every: number) => {
+      const recs: OInfoRecord[] = [];
+      for (let t = 0; t <= 2000; t += every) recs.push(rec(t, t >= 500 ? -1 : 0, 0, 1));
+      return normalizeRun(recs);
+    };
+    for (const every of [5, 25]) {
+      const tl = run(every);
+      tl.steps.forEach((t, i) => {
+        const want = t < 500 ? 0 : 1 - 0.9 ** ((t - 500 + every) / 5);
+        expect(tl.synergy[i]).toBeCloseTo(want, 12);
+      });
+    }
+    // An explicit alpha is used as given.
+    const fixed = normalizeRun([rec(25, 0, 0, 1), rec(50, -1, 0, 1)], { alpha: 0.1 });
+    expect(fixed.synergy[1]).toBeCloseTo(0.1, 15);
   });
 
   it('rejects NaN, decreasing steps, mixed units, empty runs', () => {

@@ -6,7 +6,7 @@
  */
 import { GrokinfoError, invalidArgument } from '../errors.js';
 import type { MetricsRecord, OInfoRecord, Phase, PhaseName, PhasesFile, Timeline } from '../types.js';
-import { argmaxStep, firstStepAbove, normalizeRun, PAPER_EMA_ALPHA } from './timeline.js';
+import { argmaxStep, firstStepAbove, measuredRecords, medianInterval, normalizeRun, paperEmaAlpha } from './timeline.js';
 
 export interface ZigzagSegment {
   /** Index of the first and last sample of the segment (pivots). */
@@ -99,7 +99,7 @@ export interface PhaseOptions {
   grokThreshold?: number;
   /** Grok step override (otherwise the first metrics step with testAcc > grokThreshold). */
   grokStep?: number | null;
-  /** EMA weight (default 0.1). */
+  /** EMA weight (default: 0.1 per 5 steps, rescaled to the measurement interval; see paperEmaAlpha). */
   alpha?: number;
   /** Smoother for the segmentation: 'zero-lag' (forward-backward EMA, default) or 'ema' (the paper's plots). */
   smoother?: 'ema' | 'zero-lag';
@@ -157,7 +157,7 @@ function evidence(tl: Timeline, metrics: readonly MetricsRecord[], a: number, b:
 /** Describes the method and parameters in PhasesFile.method. */
 function methodString(o: Required<Omit<PhaseOptions, 'grokStep'>>): string {
   return (
-    `grokinfo zigzag-phases v1: normalised synergy/redundancy/size (step 0 dropped, min-max, ${o.smoother} EMA alpha=${o.alpha}), ` +
+    `grokinfo zigzag-phases v1: normalised synergy/redundancy/size (step 0 dropped, min-max, ${o.smoother} EMA alpha=${Number(o.alpha.toPrecision(4))}), ` +
     `zigzag minSwing=${o.minSwing}, onsetFraction=${o.onsetFraction}, trendTol=${o.trendTol}, accRise=${o.accRise}, ` +
     `grokThreshold=${o.grokThreshold}`
   );
@@ -174,7 +174,7 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
     trendTol: opts.trendTol ?? 0.02,
     accRise: opts.accRise ?? 0.1,
     grokThreshold: opts.grokThreshold ?? 0.98,
-    alpha: opts.alpha ?? PAPER_EMA_ALPHA,
+    alpha: opts.alpha ?? paperEmaAlpha(medianInterval(measuredRecords(oinfo).map((r) => r.step))),
     smoother: opts.smoother ?? 'zero-lag',
   };
   if (!(o.minSwing > 0 && o.minSwing < 1)) throw invalidArgument('minSwing', 'a number in (0, 1)', o.minSwing);

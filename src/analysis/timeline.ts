@@ -7,6 +7,25 @@ import type { MetricsRecord, OInfoRecord, Timeline } from '../types.js';
 
 /** EMA weight on the new value used by the paper's plots (METHOD.md §2.6). */
 export const PAPER_EMA_ALPHA = 0.1;
+/** Steps between measurements in the paper's protocol: PAPER_EMA_ALPHA is the weight per 5 steps. */
+export const PAPER_MEASURE_EVERY = 5;
+
+/**
+ * EMA weight that keeps the paper's smoothing time constant in STEPS when measurements are `every` steps
+ * apart: 1 - (1 - 0.1)^(every / 5). Every 5 steps gives the paper's 0.1; every 25 gives 0.41 (a step
+ * response reaches the same level after the same number of training steps).
+ */
+export function paperEmaAlpha(every: number): number {
+  if (!(Number.isFinite(every) && every > 0)) throw invalidArgument('every', 'a number of steps > 0', every);
+  return Math.min(1, 1 - Math.pow(1 - PAPER_EMA_ALPHA, every / PAPER_MEASURE_EVERY));
+}
+
+/** Median spacing of increasing steps (the measurement interval); PAPER_MEASURE_EVERY with fewer than 2 steps. */
+export function medianInterval(steps: readonly number[]): number {
+  if (steps.length < 2) return PAPER_MEASURE_EVERY;
+  const d = steps.slice(1).map((s, i) => s - steps[i]!).sort((a, b) => a - b);
+  return median(d);
+}
 /**
  * Hampel half-window used for the size curve. The authors call `hampel(x, window_size=3, n_sigma=3.0)`
  * from the `hampel` package (>= 1.0, the version whose result has `.filtered_data`), where window_size is
@@ -117,7 +136,10 @@ export function measuredRecords(oinfo: readonly OInfoRecord[], dropStepZero = tr
 }
 
 export interface NormalizeOptions {
-  /** EMA weight on the new value (default 0.1). */
+  /**
+   * EMA weight on the new value. Default: the paper's 0.1 per 5 steps, rescaled to the run's measurement
+   * interval (paperEmaAlpha of the median step spacing): 0.1 when measured every 5 steps.
+   */
   alpha?: number;
   /** Hampel half-window for the size curve (default 1: the authors' window_size=3). */
   hampelHalfWindow?: number;
@@ -132,13 +154,13 @@ export interface NormalizeOptions {
  * redundancy = EMA(minMax(Omega_max)); size = EMA(minMax(hampel(synergySize))). Units cancel in min-max.
  */
 export function normalizeRun(oinfo: readonly OInfoRecord[], opts: NormalizeOptions = {}): Timeline {
-  const alpha = opts.alpha ?? PAPER_EMA_ALPHA;
   const k = opts.hampelHalfWindow ?? PAPER_HAMPEL_HALF_WINDOW;
   const sig = opts.hampelSigma ?? PAPER_HAMPEL_SIGMA;
   const smoother = opts.smoother ?? 'ema';
   if (smoother !== 'ema' && smoother !== 'zero-lag') throw invalidArgument('smoother', "'ema' or 'zero-lag'", smoother);
   const recs = measuredRecords(oinfo);
   if (recs.length === 0) throw new GrokinfoError('INVALID_DATA', 'oinfo: no measured step after step 0', { rows: oinfo.length });
+  const alpha = opts.alpha ?? paperEmaAlpha(medianInterval(recs.map((r) => r.step)));
   const smooth = (x: number[]) => (smoother === 'ema' ? ema(x, alpha) : emaZeroLag(x, alpha));
   return {
     steps: recs.map((r) => r.step),
