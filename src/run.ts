@@ -14,7 +14,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { batchKey } from './config.js';
-import { GrokinfoError } from './errors.js';
+import { GrokinfoError, invalidArgument } from './errors.js';
 import { writeJsonAtomic } from './fsutil.js';
 import { resolveBackend, type BackendName } from './native.js';
 import { checkpointToRecord, type CheckpointMeasure } from './oinfo.js';
@@ -36,6 +36,12 @@ export interface TrainOptions {
   progress?: ProgressSink;
   /** Shown in progress lines. */
   label?: string;
+  /**
+   * Measurements that may be pending (snapshot taken, not yet recorded) while training goes on; when
+   * measuring is slower than training, stepping waits for the oldest one. Bounds the memory held by
+   * activation snapshots (each models x rows x width float32, on the device under CUDA). Default 2.
+   */
+  maxPendingMeasures?: number;
 }
 
 export function archOf(c: RunConfig) {
@@ -145,6 +151,9 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
   const metricsW: JsonlWriter[] = [];
   const oinfoW: (JsonlWriter | undefined)[] = [];
   let inflight: Promise<void> | undefined; // the measurement running beside training
+  const queue: Promise<void>[] = []; // pending measurements, oldest first (each settles after its records are written)
+  const maxPending = opts.maxPendingMeasures ?? 2;
+  if (!(Number.isInteger(maxPending) && maxPending >= 1)) throw invalidArgument('maxPendingMeasures', 'an integer >= 1', maxPending);
   try {
     jobs.forEach((j, m) => {
       if (j.config.mask) {
@@ -175,10 +184,11 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
     let step = 0;
     const label = opts.label ?? (jobs.length === 1 ? jobs[0].id : `${jobs.length} runs`);
 
-    const startMeasure = (atStep: number) => {
+    const startMeasure = async (atStep: number) => {
       if (!measure) return;
       const models = jobs.map((_, m) => m).filter((m) => failed[m] === null);
       if (models.length === 0) return;
+      while (queue.length >= maxPending) await queue.shift();
       const t0 = performance.now();
       const p = trainer.measure(models, measure.layer, {
         bins: measure.bins,
@@ -200,6 +210,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         });
       })();
       inflight.catch(() => undefined); // awaited later (in order, or on failure); never unhandled meanwhile
+      queue.push(inflight); // settled entries are dropped by the next call's loop at no cost
     };
 
     for (const stop of stops) {
@@ -238,7 +249,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
           metricsW[m].push(rec);
         });
       }
-      if (measureAt.has(step)) startMeasure(step);
+      if (measureAt.has(step)) await startMeasure(step);
       if (checkpointAt.has(step)) {
         for (let m = 0; m < jobs.length; m++) {
           if (failed[m] !== null) continue;

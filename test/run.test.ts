@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ablateRun } from '../src/ablate.js';
 import { resolveRunConfig, runId } from '../src/config.js';
 import { GrokinfoError } from '../src/errors.js';
@@ -72,6 +72,39 @@ describe('trainBatch', () => {
     expect(both[0].failed).toBeNull();
     expect(readFileSync(join(dir, 'good', 'metrics.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'alone', 'metrics.jsonl'), 'utf8'));
     expect(both[0].finalTestAcc).toBe(alone[0].finalTestAcc);
+  });
+});
+
+describe('measurement backpressure', () => {
+  it('holds at most maxPendingMeasures snapshots while measuring lags training, and records every step', async () => {
+    const orig = Trainer.prototype.measure;
+    for (const limit of [1, 2]) {
+      let pending = 0;
+      let maxPending = 0;
+      const spy = vi.spyOn(Trainer.prototype, 'measure').mockImplementation(function (this: Trainer, ...args) {
+        pending++; // the snapshot is taken here, synchronously
+        maxPending = Math.max(maxPending, pending);
+        const p = orig.apply(this, args);
+        // A measurement much slower than the 1-step training intervals.
+        return p.then((r) => new Promise((res) => setTimeout(() => { pending--; res(r); }, 25)));
+      });
+      try {
+        const dir = tmp();
+        const config = resolveRunConfig({ ...tiny, steps: 12, init: { seed: 9 }, measure: { every: 1, bins: 3 } });
+        await trainBatch([{ id: 'bp', dir: join(dir, 'bp'), config }], { backend: 'cpu', maxPendingMeasures: limit });
+        const oi = readJsonl<OInfoRecord>(join(dir, 'bp', 'oinfo.jsonl'));
+        expect(oi.map((r) => r.step)).toEqual(Array.from({ length: 13 }, (_, i) => i));
+        expect(spy).toHaveBeenCalledTimes(13);
+        expect(maxPending).toBe(limit);
+      } finally {
+        spy.mockRestore();
+      }
+    }
+  });
+
+  it('rejects a bad maxPendingMeasures', async () => {
+    const config = resolveRunConfig({ ...tiny, init: { seed: 9 } });
+    await expect(trainBatch([{ id: 'x', dir: join(tmp(), 'x'), config }], { maxPendingMeasures: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 
