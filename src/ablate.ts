@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runId } from './config.js';
+import { batchKey, runId } from './config.js';
 import { GrokinfoError, invalidArgument } from './errors.js';
 import { readJson, readJsonl, writeJsonAtomic } from './fsutil.js';
 import type { BackendName } from './native.js';
@@ -99,7 +99,18 @@ function curveOf(subnet: string, neurons: number[], metrics: MetricsRecord[], su
   };
 }
 
-export async function ablateRun(runDir: string, opts: AblationOptions = {}): Promise<AblationResult> {
+interface AblationPlan {
+  runDir: string;
+  summary: RunSummary;
+  best: OInfoRecord;
+  width: number;
+  maskBias: boolean;
+  chosen: SubnetSpec[];
+  jobs: RunJob[];
+  skipped: { subnet: string; reason: string }[];
+}
+
+async function planAblation(runDir: string, opts: AblationOptions): Promise<AblationPlan> {
   for (const f of ['config.json', 'summary.json'])
     if (!existsSync(join(runDir, f))) throw new GrokinfoError('INVALID_ARGUMENT', `${runDir} is not a finished run directory (no ${f})`);
   const config = await readJson<RunConfig>(join(runDir, 'config.json'));
@@ -126,12 +137,56 @@ export async function ablateRun(runDir: string, opts: AblationOptions = {}): Pro
     chosen.push(spec);
     jobs.push({ id: runId(c), dir: join(runDir, 'ablation', spec.replace(':', '-')), config: c });
   }
-  const sums = await trainBatch(jobs, { backend: opts.backend, signal: opts.signal, progress: opts.progress, label: `ablation of ${runDir}` });
-  const curves: AblationCurve[] = [
-    curveOf('original', Array.from({ length: width }, (_, i) => i), readJsonl<MetricsRecord>(join(runDir, 'metrics.jsonl')), summary),
-    ...jobs.map((j, i) => curveOf(chosen[i], j.config.mask!.keep, readJsonl<MetricsRecord>(join(j.dir, 'metrics.jsonl')), sums[i])),
-  ];
-  const result: AblationResult = { run: runDir, source: { step: best.step, synergy: best.synergy, units: best.units }, maskBias, curves, skipped };
-  await writeJsonAtomic(join(runDir, 'ablation.json'), result);
-  return result;
+  return { runDir, summary, best, width, maskBias, chosen, jobs, skipped };
+}
+
+/** Ablation of one finished, measured run: its sub-networks trained together as one batch. */
+export async function ablateRun(runDir: string, opts: AblationOptions = {}): Promise<AblationResult> {
+  return (await ablateRuns([runDir], opts))[0]!;
+}
+
+/**
+ * Ablations of several finished, measured runs. Sub-networks of runs that share a task, architecture
+ * and schedule are trained together in one batched call (one per shape), so a sweep's ablations cost
+ * one training run on a GPU. Each run's ablation.json is written when its batch is done.
+ */
+export async function ablateRuns(runDirs: readonly string[], opts: AblationOptions = {}): Promise<AblationResult[]> {
+  const plans: AblationPlan[] = [];
+  for (const d of runDirs) plans.push(await planAblation(d, opts));
+  const groups = new Map<string, AblationPlan[]>();
+  for (const p of plans) {
+    if (p.jobs.length === 0) continue;
+    const k = batchKey(p.jobs[0]!.config);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(p);
+  }
+  const sums = new Map<AblationPlan, RunSummary[]>();
+  for (const group of groups.values()) {
+    const jobs = group.flatMap((p) => p.jobs);
+    const label = group.length === 1 ? `ablation of ${group[0]!.runDir}` : `ablation of ${group.length} runs`;
+    const out = await trainBatch(jobs, { backend: opts.backend, signal: opts.signal, progress: opts.progress, label });
+    let at = 0;
+    for (const p of group) {
+      sums.set(p, out.slice(at, at + p.jobs.length));
+      at += p.jobs.length;
+    }
+  }
+  const results: AblationResult[] = [];
+  for (const p of plans) {
+    const s = sums.get(p) ?? [];
+    const curves: AblationCurve[] = [
+      curveOf('original', Array.from({ length: p.width }, (_, i) => i), readJsonl<MetricsRecord>(join(p.runDir, 'metrics.jsonl')), p.summary),
+      ...p.jobs.map((j, i) => curveOf(p.chosen[i]!, j.config.mask!.keep, readJsonl<MetricsRecord>(join(j.dir, 'metrics.jsonl')), s[i]!)),
+    ];
+    const result: AblationResult = {
+      run: p.runDir,
+      source: { step: p.best.step, synergy: p.best.synergy, units: p.best.units },
+      maskBias: p.maskBias,
+      curves,
+      skipped: p.skipped,
+    };
+    await writeJsonAtomic(join(p.runDir, 'ablation.json'), result);
+    results.push(result);
+  }
+  return results;
 }

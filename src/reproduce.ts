@@ -2,8 +2,8 @@
  * `grokinfo reproduce`: the paper's experiments (METHOD.md §1-3) from one command.
  *   1. one sweep: weight decay 0.1, 2, 10, 50 (standard init) and alpha 1, 8, 50 (weight decay 0,
  *      output zeroed, constant norm), x seeds, measured with O-information every `every` steps;
- *   2. the §7 ablation (synergistic sub-network and its inverse) of the first seed of weight decay 2
- *      and of weight decay 0.1;
+ *   2. the §7 ablation (synergistic sub-network and its inverse) of weight decay 2 and 0.1: every seed
+ *      (the first in quick mode), trained as one batch;
  *   3. analysis: timelines, phases, grokking prediction, the claims table (verdicts computed);
  *   4. the report: every figure as SVG and PNG, and report.html.
  * Every stage resumes: finished runs, ablations and analyses are kept when the command is rerun.
@@ -13,7 +13,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { ablateRun, type AblationResult } from './ablate.js';
+import { ablateRuns, type AblationResult } from './ablate.js';
 import { analyzeSweep, type SweepAnalysis } from './analyze.js';
 import { deepMergeConfig, type PartialRunConfig } from './config.js';
 import { readJson, writeJsonAtomic } from './fsutil.js';
@@ -106,19 +106,22 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
   await runSweep(sweepDir, plan, { backend: backend.backend, signal: opts.signal, progress });
   const tTrain = performance.now();
 
-  // §7 ablations: first seed of weight decay 2 and 0.1.
-  const ablations: AblationResult[] = [];
-  for (const name of ['wd2', 'wd0.1']) {
-    const run = plan.runs.find((r) => r.config.name === name && r.config.init.seed === settings.seeds[0]);
-    if (!run) continue;
-    const dir = join(sweepDir, 'runs', run.id);
-    const done = join(dir, 'ablation.json');
-    if (existsSync(done)) ablations.push(await readJson<AblationResult>(done));
-    else {
-      progress?.line(`ablation of ${name} (seed ${settings.seeds[0]}): synergistic sub-network and inverse`);
-      ablations.push(await ablateRun(dir, { subnets: ['synergy', 'inverse'], backend: backend.backend, signal: opts.signal, progress }));
+  // §7 ablations of weight decay 2 and 0.1: every seed in the full protocol, the first in quick mode; the
+  // missing ones trained together in one batch.
+  const ablationSeeds = settings.quick ? settings.seeds.slice(0, 1) : settings.seeds;
+  const ablationDirs: string[] = [];
+  for (const name of ['wd2', 'wd0.1'])
+    for (const seed of ablationSeeds) {
+      const run = plan.runs.find((r) => r.config.name === name && r.config.init.seed === seed);
+      if (run) ablationDirs.push(join(sweepDir, 'runs', run.id));
     }
-  }
+  const todo = ablationDirs.filter((d) => !existsSync(join(d, 'ablation.json')));
+  if (todo.length) progress?.line(`ablation of ${todo.length} run(s) (weight decay 2 and 0.1, seeds ${ablationSeeds.join(', ')}): synergistic sub-network and inverse`);
+  const fresh = new Map<string, AblationResult>();
+  for (const r of await ablateRuns(todo, { subnets: ['synergy', 'inverse'], backend: backend.backend, signal: opts.signal, progress }))
+    fresh.set(r.run, r);
+  const ablations: AblationResult[] = [];
+  for (const d of ablationDirs) ablations.push(fresh.get(d) ?? (await readJson<AblationResult>(join(d, 'ablation.json'))));
   const tAbl = performance.now();
   const analysis = await analyzeSweep(sweepDir, { ablations, progress });
   const tAn = performance.now();

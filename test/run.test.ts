@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { ablateRun } from '../src/ablate.js';
+import { ablateRun, ablateRuns } from '../src/ablate.js';
 import { resolveRunConfig, runId } from '../src/config.js';
 import { GrokinfoError } from '../src/errors.js';
 import { readJsonl } from '../src/fsutil.js';
@@ -211,5 +211,29 @@ describe('ablation', () => {
     const res = await ablateRun(dir, { subnets: ['synergy', 'inverse'], backend: 'cpu' });
     expect(res.curves.map((c) => c.subnet)).toEqual(['original', 'synergy']);
     expect(res.skipped).toEqual([{ subnet: 'inverse', reason: expect.stringMatching(/empty/) }]);
+  });
+
+  it('several runs ablated in one batch give exactly what each gives alone', async () => {
+    const root = tmp();
+    const dirs = [11, 12].map((seed) => join(root, `r${seed}`));
+    for (const [i, d] of dirs.entries()) {
+      const config = resolveRunConfig({ ...tiny, init: { seed: 11 + i }, optim: { lr: 0.01, weightDecay: 1 + i }, measure: { every: 10, bins: 4 } });
+      await trainBatch([{ id: 'r', dir: d, config }], { backend: 'cpu' });
+      const recs = readJsonl<OInfoRecord>(join(d, 'oinfo.jsonl'));
+      const part = Array.from({ length: 10 }, (_, k) => 2 * k + i);
+      writeFileSync(join(d, 'oinfo.jsonl'), recs.map((r) => JSON.stringify(r.step === 20 ? { ...r, synergy: -1e9, synergyNeurons: part, synergySize: 10 } : r)).join('\n') + '\n');
+    }
+    const together = await ablateRuns(dirs, { backend: 'cpu' });
+    const batched = dirs.map((d) => ['synergy', 'inverse'].map((s) => readFileSync(join(d, 'ablation', s, 'metrics.jsonl'), 'utf8')));
+    const alone = [];
+    for (const d of dirs) alone.push(await ablateRun(d, { backend: 'cpu' }));
+    dirs.forEach((d, i) => {
+      expect(together[i].run).toBe(d);
+      expect(together[i].curves.map((c) => c.neurons)).toEqual(alone[i].curves.map((c) => c.neurons));
+      expect(together[i].curves.map((c) => c.testAcc)).toEqual(alone[i].curves.map((c) => c.testAcc));
+      ['synergy', 'inverse'].forEach((s, k) => expect(readFileSync(join(d, 'ablation', s, 'metrics.jsonl'), 'utf8')).toBe(batched[i][k]));
+    });
+    // The two runs' sub-networks differ, so a mix-up between runs would show.
+    expect(together[0].curves[1].neurons).not.toEqual(together[1].curves[1].neurons);
   });
 });
