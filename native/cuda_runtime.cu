@@ -20,7 +20,12 @@ bool cuda_available(std::string* why) {
     return false;
   }
   cudaDeviceProp prop{};
-  cudaGetDeviceProperties(&prop, 0);
+  e = cudaGetDeviceProperties(&prop, 0);
+  if (e != cudaSuccess) {
+    if (why) *why = std::string("CUDA device 0 is not usable: ") + cudaGetErrorString(e);
+    cudaGetLastError();
+    return false;
+  }
   if (why) *why = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
   return true;
 }

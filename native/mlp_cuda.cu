@@ -591,14 +591,25 @@ class CudaTrainer final : public Trainer {
     cudaStream_t s = stream_.get();
     out.assign(M_, EvalResult());
     std::vector<double> ls(M_), cs(M_), nrm(M_);
+    std::vector<int> failed(M_);
+    std::vector<long long> fstep(M_);
     GK_TRY(forward(train_, 0, M_, L_ + 1, false));
     GK_TRY(reduce_rows(train_.n, 0, M_));
     GK_CUDA(cudaMemcpyAsync(ls.data(), loss_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
     GK_CUDA(cudaMemcpyAsync(cs.data(), correct_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
+    GK_CUDA(cudaMemcpyAsync(failed.data(), failed_.get(), M_ * sizeof(int), cudaMemcpyDeviceToHost, s));
     GK_CUDA(cudaStreamSynchronize(s));
     for (int m = 0; m < M_; ++m) {
       out[m].train_loss = ls[m] / train_.n;
       out[m].train_acc = cs[m] / train_.n;
+      // as mlp_cpu.cpp: finite parameters can still overflow the logits; such a model fails here
+      // (at the current step count) and is frozen from then on, not one step later
+      if (failed[m] == 0 && !std::isfinite(out[m].train_loss)) {
+        failed[m] = 1;
+        fstep[m] = steps_;
+        GK_CUDA(cudaMemcpyAsync(failed_.get() + m, &failed[m], sizeof(int), cudaMemcpyHostToDevice, s));
+        GK_CUDA(cudaMemcpyAsync(fail_step_.get() + m, &fstep[m], sizeof(long long), cudaMemcpyHostToDevice, s));
+      }
     }
     if (test_.n > 0) {
       GK_TRY(forward(test_, 0, M_, L_ + 1, false));
@@ -616,8 +627,6 @@ class CudaTrainer final : public Trainer {
     norm_kernel<<<M_, 256, 0, s>>>(P_.get(), np_, regs_, with_bias_.get(), 0, norm_.get(), nullptr, nullptr, nullptr,
                                    nullptr, nullptr, nullptr);
     GK_LAUNCH("norm_kernel");
-    std::vector<int> failed(M_);
-    std::vector<long long> fstep(M_);
     GK_CUDA(cudaMemcpyAsync(nrm.data(), norm_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
     GK_CUDA(cudaMemcpyAsync(failed.data(), failed_.get(), M_ * sizeof(int), cudaMemcpyDeviceToHost, s));
     GK_CUDA(cudaMemcpyAsync(fstep.data(), fail_step_.get(), M_ * sizeof(long long), cudaMemcpyDeviceToHost, s));

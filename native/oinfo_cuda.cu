@@ -726,16 +726,24 @@ Status run_variables(const double* cov, int64_t batch, int64_t D, const Units& u
     }
     res.min = make_multiplet(gmin, U, maxd);
     res.max = make_multiplet(gmax, U, maxd);
-    if (opt.top_k > 0 && !cmin.empty()) {
+    if (opt.top_k > 0 && !cmin.empty() && !cmax.empty()) {
       // threshold: the k-th best chunk extreme; every multiplet at or better than it lies in at most
-      // k chunks, so at most k * per of them are collected.
-      const size_t kk = std::min<size_t>(static_cast<size_t>(opt.top_k), cmin.size());
-      std::nth_element(cmin.begin(), cmin.begin() + (kk - 1), cmin.end(), detail::less_min);
-      std::nth_element(cmax.begin(), cmax.begin() + (kk - 1), cmax.end(), detail::greater_max);
-      const detail::Cand tlo = cmin[kk - 1], thi = cmax[kk - 1];
-      u64 maxper = 0;
-      for (const SizeRun& r : runs) maxper = std::max(maxper, r.per);
-      const u64 cap = static_cast<u64>(kk) * maxper + 1;
+      // k chunks, so at most k * per of them are collected. With fewer than k chunks the k-th best
+      // chunk extreme does not bound the k-th best multiplet (a chunk holds up to `per` of the top
+      // k): then every multiplet is collected (threshold +inf / -inf), at most the total count.
+      const size_t K = static_cast<size_t>(opt.top_k);
+      detail::Cand tlo{INFINITY, kNoRank}, thi{-INFINITY, kNoRank};
+      if (cmin.size() >= K) {
+        std::nth_element(cmin.begin(), cmin.begin() + (K - 1), cmin.end(), detail::less_min);
+        tlo = cmin[K - 1];
+      }
+      if (cmax.size() >= K) {
+        std::nth_element(cmax.begin(), cmax.begin() + (K - 1), cmax.end(), detail::greater_max);
+        thi = cmax[K - 1];
+      }
+      u64 maxper = 0, total = 0;
+      for (const SizeRun& r : runs) { maxper = std::max(maxper, r.per); total += r.total; }
+      const u64 cap = (cmin.size() >= K && cmax.size() >= K) ? static_cast<u64>(K) * maxper + 1 : total + 1;
       DeviceBuffer<double> d_lo_v, d_hi_v;
       DeviceBuffer<u64> d_lo_r, d_hi_r;
       GK_TRY(d_lo_v.alloc(cap, "top-k candidates"));
@@ -968,7 +976,13 @@ __global__ void scan_columns_kernel(const float* Z, int64_t N, int64_t H, uint8_
   const int64_t h = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (h >= H) return;
   const float* X = Z + static_cast<int64_t>(b) * N * H;
-  const float v0 = X[h];
+  // compared on the bits with -0 == +0 (as the CPU's float compare): under --use_fast_math (-ftz=true)
+  // a float compare would treat a subnormal as 0 and call a column dead that the CPU keeps
+  auto zbits = [](float x) {
+    const unsigned int u = __float_as_uint(x);
+    return (u & 0x7fffffffu) == 0u ? 0u : u;
+  };
+  const unsigned int v0 = zbits(X[h]);
   bool al = false;
   for (int64_t t = 0; t < N; ++t) {
     const float v = X[t * H + h];
@@ -976,7 +990,7 @@ __global__ void scan_columns_kernel(const float* Z, int64_t N, int64_t H, uint8_
       atomicMin(bad + b, static_cast<u64>(t * H + h));
       break;
     }
-    al |= v != v0;
+    al |= zbits(v) != v0;
   }
   alive[static_cast<int64_t>(b) * H + h] = al ? 1 : 0;
 }
@@ -1066,22 +1080,30 @@ __global__ void __launch_bounds__(kCopulaThreads) copula_kernel(const float* Z, 
   const int tid = threadIdx.x, nt = blockDim.x;
   for (int p = tid; p < npad; p += nt) {
     if (p < N) {
-      float v = X[static_cast<int64_t>(p) * H + col];
-      if (v == 0.0f) v = 0.0f;  // -0 ties with +0
-      unsigned int u = __float_as_uint(v);
+      // order-preserving key of the float, on the bits: -0 ties with +0, and no comparison of the
+      // value itself (this file is built with --use_fast_math, i.e. -ftz=true: a float compare would
+      // see a subnormal as 0 where the CPU does not)
+      unsigned int u = __float_as_uint(X[static_cast<int64_t>(p) * H + col]);
+      if ((u & 0x7fffffffu) == 0u) u = 0u;
       u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-      unsigned int tb = 0;
-      if (ties == 1) tb = static_cast<unsigned int>(
-                         splitmix64_dev(seed ^ splitmix64_dev(static_cast<u64>(j) * 0x100000001B3ULL + static_cast<u64>(p))) >> 32);
+      unsigned int tb = 0, tl = 0;
+      if (ties == 1) {
+        // the CPU sorts a run of ties by the full 64-bit hash: high word here, low word in sa
+        const u64 hsh = splitmix64_dev(seed ^ splitmix64_dev(static_cast<u64>(j) * 0x100000001B3ULL + static_cast<u64>(p)));
+        tb = static_cast<unsigned int>(hsh >> 32);
+        tl = static_cast<unsigned int>(hsh);
+      }
       key[p] = (static_cast<u64>(u) << 32) | tb;
       row[p] = p;
+      sa[p] = static_cast<int>(tl);
     } else {
       key[p] = ~0ull;
       row[p] = 0x7fffffff;
+      sa[p] = -1;  // 0xffffffff as unsigned: padding sorts last
     }
   }
   __syncthreads();
-  // bitonic sort ascending on (key, row)
+  // bitonic sort ascending on (key, low hash word (random ties only; 0 otherwise), row)
   for (int k = 2; k <= npad; k <<= 1) {
     for (int jj = k >> 1; jj > 0; jj >>= 1) {
       for (int i = tid; i < npad; i += nt) {
@@ -1089,11 +1111,18 @@ __global__ void __launch_bounds__(kCopulaThreads) copula_kernel(const float* Z, 
         if (ixj > i) {
           const u64 ka = key[i], kb = key[ixj];
           const int ra = row[i], rb = row[ixj];
-          const bool gt = ka > kb || (ka == kb && ra > rb);
+          bool gt;
+          if (ties == 1) {
+            const unsigned int la = static_cast<unsigned int>(sa[i]), lb = static_cast<unsigned int>(sa[ixj]);
+            gt = ka > kb || (ka == kb && (la > lb || (la == lb && ra > rb)));
+          } else {
+            gt = ka > kb || (ka == kb && ra > rb);
+          }
           const bool up = (i & k) == 0;
           if (up == gt) {
             key[i] = kb; key[ixj] = ka;
             row[i] = rb; row[ixj] = ra;
+            if (ties == 1) { const int t = sa[i]; sa[i] = sa[ixj]; sa[ixj] = t; }
           }
         }
       }
