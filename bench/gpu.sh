@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-call GPU self-check + timings for a session with a GPU (see bench/gpu-check.mjs).
-#   bash bench/gpu.sh [--quick] [--no-time]
+#   bash bench/gpu.sh [--quick] [--no-time]        PROTOCOL=1 adds the paper's experiment set, timed
 # Node: $NODE, else .gpu/node (the device recipe), else node on PATH. Addon: $GROKINFO_ADDON, else
 # build/Release/grokinfo.node (build it here with `npx cmake-js compile --directory . --out build`,
 # nvcc present, or carry a build made on the CPU machine). Writes the full log to $OUT/gpu-check.log
@@ -25,4 +25,13 @@ LOG=/dev/null
 [ -n "${OUT:-}" ] && LOG="$OUT/gpu-check.log"
 echo "== checks and timings"
 GROKINFO_ADDON="$ADDON" "$NODE" bench/gpu-check.mjs "$@" 2>&1 | tee "$LOG"
-exit "${PIPESTATUS[0]}"
+rc="${PIPESTATUS[0]}"
+# PROTOCOL=1: then the paper's whole experiment set on CUDA, timed (bench/gpu-protocol.mjs; needs dist/).
+if [ "${PROTOCOL:-0}" = 1 ]; then
+  echo "== paper protocol (35 runs x 4000 steps, O-information every 5 steps, ablations, claims)"
+  PLOG=/dev/null
+  [ -n "${OUT:-}" ] && PLOG="$OUT/gpu-protocol.log"
+  GROKINFO_ADDON="$ADDON" "$NODE" bench/gpu-protocol.mjs --backend cuda ${OUT:+--json "$OUT/gpu-protocol.json"} 2>&1 | tee "$PLOG"
+  [ "${PIPESTATUS[0]}" = 0 ] || rc=1
+fi
+exit "$rc"

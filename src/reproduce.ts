@@ -19,6 +19,7 @@ import { deepMergeConfig, type PartialRunConfig } from './config.js';
 import { readJson, writeJsonAtomic } from './fsutil.js';
 import { resolveBackend, type BackendName } from './native.js';
 import { formatDuration, type ProgressSink } from './progress.js';
+import { PAPER_ALPHAS, PAPER_SEEDS, PAPER_WEIGHT_DECAYS, paperExperimentList } from './paper.js';
 import { loadReportDir, writeReport } from './report/index.js';
 import { planSweep, runSweep, type SweepPlan } from './sweep.js';
 
@@ -37,9 +38,7 @@ export interface ReproduceOptions {
   noReport?: boolean;
 }
 
-export const PAPER_WEIGHT_DECAYS = [0.1, 2, 10, 50];
-export const PAPER_ALPHAS = [1, 8, 50];
-export const PAPER_SEEDS = [0, 100, 200, 300, 400];
+export { PAPER_ALPHAS, PAPER_SEEDS, PAPER_WEIGHT_DECAYS };
 
 export interface ReproduceSettings {
   quick: boolean;
@@ -71,14 +70,7 @@ export function reproducePlan(opts: ReproduceOptions): SweepPlan {
   return planSweep({
     name: s.quick ? 'paper-quick' : 'paper',
     base,
-    list: [
-      ...PAPER_WEIGHT_DECAYS.map((wd) => ({ name: `wd${wd}`, optim: { weightDecay: wd } })),
-      ...PAPER_ALPHAS.map((a) => ({
-        name: `alpha${a}`,
-        optim: { weightDecay: 0 },
-        init: { alpha: a, zeroOutput: true, constantNorm: true },
-      })),
-    ],
+    list: paperExperimentList(),
     seeds: s.seeds,
   });
 }

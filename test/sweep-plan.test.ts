@@ -103,3 +103,23 @@ describe('run flags', () => {
     expect(alpha).toMatchObject({ optim: { weightDecay: 0 }, init: { alpha: 8, zeroOutput: true, constantNorm: true } });
   });
 });
+
+describe('the paper experiment set', () => {
+  it('paperRunConfigs gives the reproduce sweep: same 35 configurations and ids, every configuration x seed', async () => {
+    const { reproducePlan } = await import('../src/reproduce.js');
+    const { paperRunConfigs, PAPER_SEEDS } = await import('../src/paper.js');
+    const plan = reproducePlan({});
+    const mine = paperRunConfigs({ steps: 4000, evalEvery: 5, measure: { kind: 'oinfo', every: 5, bins: 10 } });
+    expect(mine.map((r) => r.id)).toEqual(plan.runs.map((r) => r.id));
+    expect(mine.map((r) => r.config)).toEqual(plan.runs.map((r) => r.config));
+    expect(mine.length).toBe(35);
+    // Independent check of the grid: each (weight decay, alpha, seed) once, alpha runs with wd 0, zeroed output, constant norm.
+    const keys = new Set(mine.map(({ config: c }) => `${c.optim.weightDecay}/${c.init.alpha}/${c.init.seed}`));
+    for (const s of PAPER_SEEDS) {
+      for (const wd of [0.1, 2, 10, 50]) expect(keys.has(`${wd}/1/${s}`)).toBe(true);
+      for (const a of [1, 8, 50]) expect(keys.has(`0/${a}/${s}`)).toBe(true);
+    }
+    for (const { config: c } of mine) expect(c.init.constantNorm).toBe(c.name!.startsWith('alpha'));
+    expect(mine.filter(({ config: c }) => c.init.zeroOutput).length).toBe(15);
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * The paper's experiment set (METHOD.md §1): weight decay 0.1, 2, 10, 50 with the standard initialisation,
+ * and alpha 1, 8, 50 with weight decay 0, the output layer zeroed and constant weight norm; 5 seeds each.
+ * No heavy imports here: device benchmarks load this module with nothing but the addon.
+ */
+import { deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
+import type { RunConfig } from './types.js';
+
+export const PAPER_WEIGHT_DECAYS = [0.1, 2, 10, 50];
+export const PAPER_ALPHAS = [1, 8, 50];
+export const PAPER_SEEDS = [0, 100, 200, 300, 400];
+
+/** The seven configurations (without seeds), as sweep list entries. */
+export function paperExperimentList(): PartialRunConfig[] {
+  return [
+    ...PAPER_WEIGHT_DECAYS.map((wd) => ({ name: `wd${wd}`, optim: { weightDecay: wd } })),
+    ...PAPER_ALPHAS.map((a) => ({
+      name: `alpha${a}`,
+      optim: { weightDecay: 0 },
+      init: { alpha: a, zeroOutput: true, constantNorm: true },
+    })),
+  ];
+}
+
+/** Every run of the experiment set over `base` (the same configurations and ids as the reproduce sweep). */
+export function paperRunConfigs(base: PartialRunConfig, seeds: readonly number[] = PAPER_SEEDS): { id: string; config: RunConfig }[] {
+  const out: { id: string; config: RunConfig }[] = [];
+  for (const entry of paperExperimentList())
+    for (const seed of seeds) {
+      const config = resolveRunConfig(deepMergeConfig(base, entry, { init: { seed } }));
+      out.push({ id: runId(config), config });
+    }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
