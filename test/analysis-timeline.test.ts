@@ -9,6 +9,8 @@ import {
   minMax,
   normalizeRun,
   paperEmaAlpha,
+  medianWindowFor,
+  runningMedian,
   paretoFront,
   paretoPoints,
   paretoSet,
@@ -86,6 +88,28 @@ describe('ema, minMax', () => {
     expect(minMax([2, 4, 3])).toEqual([0, 1, 0.5]);
     expect(minMax([5, 5])).toEqual([0, 0]);
     expect(minMax([])).toEqual([]);
+  });
+});
+
+describe('runningMedian', () => {
+  it('centred window, shrinking symmetrically at the ends (values by hand)', () => {
+    // window 5: i=0 -> [x0]; i=1 -> [x0..x2]; i=2..n-3 -> 5 values; mirrored at the end.
+    const x = [9, 1, 4, 100, 2, 3, 7];
+    expect(runningMedian(x, 5)).toEqual([9, 4, 4, 3, 4, 3, 7]);
+    expect(runningMedian(x, 1)).toEqual(x);
+    expect(runningMedian([], 3)).toEqual([]);
+  });
+  it('a transient at the start does not leak into later samples (an EMA seeded there does)', () => {
+    const x = [10, 9, ...Array.from({ length: 30 }, () => 5)];
+    const m = runningMedian(x, 5);
+    for (let i = 3; i < x.length; i++) expect(m[i]).toBe(5);
+    expect(ema(x, 0.1)[10]).toBeGreaterThan(6);
+  });
+  it('window spans about the given steps, odd, at least 3 samples', () => {
+    expect(medianWindowFor(25, 5)).toBe(5);
+    expect(medianWindowFor(25, 25)).toBe(3);
+    expect(medianWindowFor(40, 5)).toBe(9);
+    expect(code(() => runningMedian([1, 2], 4))).toBe('INVALID_ARGUMENT');
   });
 });
 

@@ -101,8 +101,8 @@ export interface PhaseOptions {
   grokStep?: number | null;
   /** EMA weight (default: 0.1 per 5 steps, rescaled to the measurement interval; see paperEmaAlpha). */
   alpha?: number;
-  /** Smoother for the segmentation: 'zero-lag' (forward-backward EMA, default) or 'ema' (the paper's plots). */
-  smoother?: 'ema' | 'zero-lag';
+  /** Smoother for the segmentation: 'zero-lag' (forward-backward EMA, default), 'ema' (the paper's plots) or 'median'. */
+  smoother?: 'ema' | 'zero-lag' | 'median';
 }
 
 function checkMetrics(metrics: readonly MetricsRecord[]): void {

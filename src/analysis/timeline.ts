@@ -92,6 +92,31 @@ export function emaZeroLag(x: readonly number[], alpha: number): number[] {
   return ema(f.reverse(), alpha).reverse();
 }
 
+/**
+ * Centred running median over `window` samples (odd, >= 1). Near the ends the window shrinks symmetrically
+ * (sample i uses min(half, i, n - 1 - i) neighbours on each side), so the first and last samples are kept
+ * as they are and no end is biased towards its interior. Unlike an EMA seeded with the first sample, a
+ * transient at the start (the randomly initialised network) does not leak into later samples.
+ */
+export function runningMedian(x: readonly number[], window: number): number[] {
+  if (!(Number.isInteger(window) && window >= 1 && window % 2 === 1)) throw invalidArgument('window', 'an odd integer >= 1', window);
+  checkFinite(x, 'x');
+  const half = (window - 1) >> 1;
+  const n = x.length;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const h = Math.min(half, i, n - 1 - i);
+    out[i] = median(x.slice(i - h, i + h + 1).sort((a, b) => a - b));
+  }
+  return out;
+}
+
+/** Running-median window (samples, odd, >= 3) spanning about `steps` training steps at interval `every`. */
+export function medianWindowFor(steps: number, every: number): number {
+  const w = Math.max(3, Math.round(steps / every));
+  return w % 2 === 1 ? w : w + 1;
+}
+
 /** Min-max scaling to [0, 1]; a constant series maps to all zeros (as sklearn's MinMaxScaler does). */
 export function minMax(x: readonly number[]): number[] {
   checkFinite(x, 'x');
@@ -145,9 +170,17 @@ export interface NormalizeOptions {
   hampelHalfWindow?: number;
   /** Hampel threshold in robust standard deviations (default 3). */
   hampelSigma?: number;
-  /** Smoother: 'ema' (the paper's forward EMA, default) or 'zero-lag' (forward-backward EMA). */
-  smoother?: 'ema' | 'zero-lag';
+  /**
+   * Smoother: 'ema' (the paper's forward EMA, default), 'zero-lag' (forward-backward EMA) or 'median' (centred
+   * running median over about `medianSteps` training steps; see runningMedian).
+   */
+  smoother?: 'ema' | 'zero-lag' | 'median';
+  /** Span of the 'median' smoother in training steps (default 25: 5 samples at the paper's every-5). */
+  medianSteps?: number;
 }
+
+/** Default span of the 'median' smoother in training steps. */
+export const MEDIAN_SMOOTHER_STEPS = 25;
 
 /**
  * The paper's normalised timeline of one run (METHOD.md §2.6): step 0 dropped; synergy = EMA(minMax(-Omega_min));
@@ -157,11 +190,15 @@ export function normalizeRun(oinfo: readonly OInfoRecord[], opts: NormalizeOptio
   const k = opts.hampelHalfWindow ?? PAPER_HAMPEL_HALF_WINDOW;
   const sig = opts.hampelSigma ?? PAPER_HAMPEL_SIGMA;
   const smoother = opts.smoother ?? 'ema';
-  if (smoother !== 'ema' && smoother !== 'zero-lag') throw invalidArgument('smoother', "'ema' or 'zero-lag'", smoother);
+  if (smoother !== 'ema' && smoother !== 'zero-lag' && smoother !== 'median') throw invalidArgument('smoother', "'ema', 'zero-lag' or 'median'", smoother);
+  const medianSteps = opts.medianSteps ?? MEDIAN_SMOOTHER_STEPS;
+  if (!(Number.isFinite(medianSteps) && medianSteps > 0)) throw invalidArgument('medianSteps', 'a number of steps > 0', medianSteps);
   const recs = measuredRecords(oinfo);
   if (recs.length === 0) throw new GrokinfoError('INVALID_DATA', 'oinfo: no measured step after step 0', { rows: oinfo.length });
-  const alpha = opts.alpha ?? paperEmaAlpha(medianInterval(recs.map((r) => r.step)));
-  const smooth = (x: number[]) => (smoother === 'ema' ? ema(x, alpha) : emaZeroLag(x, alpha));
+  const every = medianInterval(recs.map((r) => r.step));
+  const alpha = opts.alpha ?? paperEmaAlpha(every);
+  const win = medianWindowFor(medianSteps, every);
+  const smooth = (x: number[]) => (smoother === 'ema' ? ema(x, alpha) : smoother === 'zero-lag' ? emaZeroLag(x, alpha) : runningMedian(x, win));
   return {
     steps: recs.map((r) => r.step),
     synergy: smooth(minMax(recs.map((r) => -r.synergy))),
