@@ -36,7 +36,8 @@ inline void axpy(double a, const double* x, double* y, int64_t n) {
 }
 
 // out (D x D, row-major, full symmetric) = alpha * A^T A, A is N x lda row-major (samples x columns)
-// with lda a multiple of 8 and columns D..lda-1 zero. Parallel (OpenMP) over column blocks.
+// with lda a multiple of 8 and columns D..lda-1 zero. Parallel (OpenMP) over row panels of the output;
+// bitwise the same result for any thread count (threads <= 0: omp_get_max_threads()).
 void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads);
 
 }  // namespace grokinfo::linalg
