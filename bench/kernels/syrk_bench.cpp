@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
   std::printf("machine: %s, %s %s, omp_get_max_threads %d, load average %.2f\n", cpu.c_str(), un.sysname, un.release,
               omp_get_max_threads(), load[0]);
   std::printf("rounds %d (old and new interleaved); medians; GFLOP/s = N D (D+1) / time\n\n", rounds);
-  const Shape shapes[] = {{3763, 250}, {2000, 24}, {9409, 10}, {2000, 100}, {3763, 97}, {500, 250}, {37, 13}, {1, 5}, {3763, 128}, {3763, 64}, {3763, 200}, {3763, 60}};
+  const Shape shapes[] = {{3763, 250}, {2000, 24}, {9409, 10}, {2000, 100}, {3763, 97}, {500, 250}, {37, 13}, {1, 5}, {3763, 128}, {3763, 64}, {3763, 200}, {3763, 60}, {1000, 256}, {200, 500}, {100, 251}};
   bool all_ok = true;
   std::printf("%6s %4s | %9s | %25s | %25s | %17s | %s\n", "N", "D", "maxrelerr", "1 thread CPU ms old/new (x)",
               "1 thread wall GF/s old/new", "2 thr wall GF/s", "bitwise 1=2=3 thr");
