@@ -39,7 +39,7 @@ describe('claims table', () => {
     const by = Object.fromEntries(rows.map((r) => [r.id, r]));
     expect(by.c1!.measured).toBe('wd 0.1: 3/3 grok; wd 2: 3/3 grok; wd 10: 0/3 grok; wd 50: 0/3 grok');
     expect(by.c2!.measured).toBe('alpha 8: 3/3 grok; alpha 1: 0/3 grok; alpha 50: 0/3 grok');
-    expect(by.c3!.measured).toMatch(/^peak before the grok step in 9\/9 grokking runs/);
+    expect(by.c3!.measured).toMatch(/^emergence peak before the grok step in 9\/9 grokking runs/);
     expect(by.c5!.measured).toMatch(/wd 0.1: both phases in 3\/3 runs; wd 2: neither in 3\/3 runs/);
     expect(by.c7!.measured).toMatch(/synergistic 0.935, inverse 0.070; synergistic higher in 2\/2/);
     const md = claimsToMarkdown(rows);

@@ -11,6 +11,8 @@ import {
   paperEmaAlpha,
   medianWindowFor,
   runningMedian,
+  expKernelSmooth,
+  logStepMedian,
   paretoFront,
   paretoPoints,
   paretoSet,
@@ -110,6 +112,35 @@ describe('runningMedian', () => {
     expect(medianWindowFor(25, 25)).toBe(3);
     expect(medianWindowFor(40, 5)).toBe(9);
     expect(code(() => runningMedian([1, 2], 4))).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('expKernelSmooth, logStepMedian', () => {
+  const u = rng(5);
+  const x = Array.from({ length: 60 }, () => gauss(u));
+  it('expKernelSmooth equals the normalised two-sided kernel computed directly (O(n^2) reference)', () => {
+    const q = 0.9;
+    const got = expKernelSmooth(x, 0.1);
+    x.forEach((_, i) => {
+      let num = 0, den = 0;
+      x.forEach((v, j) => {
+        const w = q ** Math.abs(i - j);
+        num += w * v;
+        den += w;
+      });
+      expect(got[i]).toBeCloseTo(num / den, 12);
+    });
+  });
+  it('logStepMedian takes the median of the steps within the (symmetrically shrunk) log window', () => {
+    const steps = x.map((_, i) => 5 * (i + 1));
+    const got = logStepMedian(steps, x, 1.2);
+    steps.forEach((t, i) => {
+      const r = Math.min(1.2, t / steps[0]!, steps[steps.length - 1]! / t);
+      const w = x.filter((_, j) => steps[j]! >= t / r - 1e-9 && steps[j]! <= t * r + 1e-9).sort((a, b) => a - b);
+      const m = w.length % 2 ? w[w.length >> 1]! : 0.5 * (w[w.length / 2 - 1]! + w[w.length / 2]!);
+      expect(got[i]).toBe(m);
+    });
+    expect(code(() => logStepMedian([0, 5], [1, 2], 1.2))).toBe('INVALID_ARGUMENT');
   });
 });
 

@@ -6,7 +6,25 @@
  */
 import { GrokinfoError, invalidArgument } from '../errors.js';
 import type { MetricsRecord, OInfoRecord, Phase, PhaseName, PhasesFile, Timeline } from '../types.js';
-import { argmaxStep, firstStepAbove, measuredRecords, medianInterval, normalizeRun, paperEmaAlpha } from './timeline.js';
+import {
+  argmaxStep,
+  firstStepAbove,
+  LOG_MEDIAN_WINDOW,
+  MEDIAN_SMOOTHER_STEPS,
+  measuredRecords,
+  medianInterval,
+  medianWindowFor,
+  minMax,
+  normalizeRun,
+  paperEmaAlpha,
+} from './timeline.js';
+
+function medianOf(x: readonly number[]): number {
+  if (x.length === 0) return 0;
+  const s = [...x].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : 0.5 * (s[h - 1]! + s[h]!);
+}
 
 export interface ZigzagSegment {
   /** Index of the first and last sample of the segment (pivots). */
@@ -102,7 +120,13 @@ export interface PhaseOptions {
   /** EMA weight (default: 0.1 per 5 steps, rescaled to the measurement interval; see paperEmaAlpha). */
   alpha?: number;
   /** Smoother for the segmentation: 'zero-lag' (forward-backward EMA, default), 'ema' (the paper's plots) or 'median'. */
-  smoother?: 'ema' | 'zero-lag' | 'median';
+  smoother?: 'ema' | 'zero-lag' | 'median' | 'kernel' | 'log-median';
+  /** Span of the 'median' smoother in training steps. */
+  medianSteps?: number;
+  /** Window ratio of the 'log-median' smoother. */
+  logWindow?: number;
+  /** With the 'median' smoother, the zigzag hysteresis is at least this many noise standard deviations. Default 4. */
+  noiseSwing?: number;
 }
 
 function checkMetrics(metrics: readonly MetricsRecord[]): void {
@@ -157,7 +181,12 @@ function evidence(tl: Timeline, metrics: readonly MetricsRecord[], a: number, b:
 /** Describes the method and parameters in PhasesFile.method. */
 function methodString(o: Required<Omit<PhaseOptions, 'grokStep'>>): string {
   return (
-    `grokinfo zigzag-phases v1: normalised synergy/redundancy/size (step 0 dropped, min-max, ${o.smoother} EMA alpha=${Number(o.alpha.toPrecision(4))}), ` +
+    `grokinfo zigzag-phases v2: normalised synergy/redundancy/size (step 0 dropped, min-max, ` +
+    (o.smoother === 'median'
+      ? `running median over ${o.medianSteps} steps), `
+      : o.smoother === 'log-median'
+        ? `running median over steps within a factor ${o.logWindow}), `
+        : `${o.smoother} smoother alpha=${Number(o.alpha.toPrecision(4))}), `) +
     `zigzag minSwing=${o.minSwing}, onsetFraction=${o.onsetFraction}, trendTol=${o.trendTol}, accRise=${o.accRise}, ` +
     `grokThreshold=${o.grokThreshold}`
   );
@@ -175,7 +204,10 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
     accRise: opts.accRise ?? 0.1,
     grokThreshold: opts.grokThreshold ?? 0.98,
     alpha: opts.alpha ?? paperEmaAlpha(medianInterval(measuredRecords(oinfo).map((r) => r.step))),
-    smoother: opts.smoother ?? 'zero-lag',
+    smoother: opts.smoother ?? 'median',
+    medianSteps: opts.medianSteps ?? MEDIAN_SMOOTHER_STEPS,
+    logWindow: opts.logWindow ?? LOG_MEDIAN_WINDOW,
+    noiseSwing: opts.noiseSwing ?? 6,
   };
   if (!(o.minSwing > 0 && o.minSwing < 1)) throw invalidArgument('minSwing', 'a number in (0, 1)', o.minSwing);
   if (!(o.onsetFraction >= 0 && o.onsetFraction < 1)) throw invalidArgument('onsetFraction', 'a number in [0, 1)', o.onsetFraction);
@@ -183,7 +215,7 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
   if (!(o.accRise > 0 && o.accRise <= 1)) throw invalidArgument('accRise', 'a number in (0, 1]', o.accRise);
   if (!(o.grokThreshold > 0 && o.grokThreshold <= 1)) throw invalidArgument('grokThreshold', 'a number in (0, 1]', o.grokThreshold);
   checkMetrics(metrics);
-  const tl = normalizeRun(oinfo, { alpha: o.alpha, smoother: o.smoother });
+  const tl = normalizeRun(oinfo, { alpha: o.alpha, smoother: o.smoother, medianSteps: o.medianSteps, logWindow: o.logWindow });
   const n = tl.steps.length;
   if (n < 3) throw new GrokinfoError('INVALID_DATA', `oinfo: phases need at least 3 measured steps after step 0 (got ${n})`, { rows: n });
   const grokStep = opts.grokStep !== undefined ? opts.grokStep : firstStepAbove(metrics, 'testAcc', o.grokThreshold);
@@ -195,7 +227,17 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
   const push = (name: PhaseName, a: number, b: number, extra: Record<string, number | string> = {}) =>
     phases.push({ name, start: tl.steps[a]!, end: tl.steps[b]!, evidence: { ...evidence(tl, metrics, a, b), ...extra } });
 
-  const segs = zigzagSegments(S, o.minSwing);
+  // Hysteresis: at least minSwing, and at least noiseSwing times the noise left after the median smoother
+  // (robust per-sample noise from the first differences of the raw normalised synergy, divided by the
+  // median's sqrt(window / (pi/2)) gain), so that a noisy run does not zigzag on its noise.
+  const rawS = minMax(measuredRecords(oinfo).map((r) => -r.synergy));
+  const dx = rawS.slice(1).map((v, i) => v - rawS[i]!);
+  const md = medianOf(dx);
+  const sigmaRaw = (1.4826 * medianOf(dx.map((v) => Math.abs(v - md)))) / Math.SQRT2;
+  const win = o.smoother === 'median' ? medianWindowFor(o.medianSteps, medianInterval(tl.steps)) : 1;
+  const sigma = o.smoother === 'median' ? (sigmaRaw * Math.sqrt(Math.PI / 2)) / Math.sqrt(win) : 0;
+  const swing = Math.max(o.minSwing, o.noiseSwing * sigma);
+  const segs = zigzagSegments(S, swing);
   const k0 = segs.findIndex((g) => g.significant && g.delta > 0);
   if (k0 < 0) {
     push('feature-learning', 0, n - 1, { note: `no rise of normalised synergy >= ${o.minSwing}` });

@@ -93,6 +93,33 @@ export function emaZeroLag(x: readonly number[], alpha: number): number[] {
 }
 
 /**
+ * Two-sided exponential kernel smoother, normalised at the ends: s_i = sum_j w_ij x_j / sum_j w_ij with
+ * w_ij = (1 - alpha)^|i - j|. The same time constant as the EMA of weight alpha, no phase lag, and, unlike
+ * an EMA seeded with the first sample (whose weight on x_0 stays (1 - alpha)^i), a start transient keeps
+ * only its kernel weight: no leak of the randomly initialised network into later samples. O(n).
+ */
+export function expKernelSmooth(x: readonly number[], alpha: number): number[] {
+  if (!(alpha > 0 && alpha <= 1)) throw invalidArgument('alpha', 'a number in (0, 1]', alpha);
+  checkFinite(x, 'x');
+  const n = x.length;
+  const q = 1 - alpha;
+  // Forward sums over j <= i and backward sums over j >= i (x_i counted in both, subtracted once).
+  const fs = new Array<number>(n), fw = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    fs[i] = x[i]! + (i > 0 ? q * fs[i - 1]! : 0);
+    fw[i] = 1 + (i > 0 ? q * fw[i - 1]! : 0);
+  }
+  const out = new Array<number>(n);
+  let bs = 0, bw = 0;
+  for (let i = n - 1; i >= 0; i--) {
+    bs = x[i]! + q * bs;
+    bw = 1 + q * bw;
+    out[i] = (fs[i]! + bs - x[i]!) / (fw[i]! + bw - 1);
+  }
+  return out;
+}
+
+/**
  * Centred running median over `window` samples (odd, >= 1). Near the ends the window shrinks symmetrically
  * (sample i uses min(half, i, n - 1 - i) neighbours on each side), so the first and last samples are kept
  * as they are and no end is biased towards its interior. Unlike an EMA seeded with the first sample, a
@@ -107,6 +134,35 @@ export function runningMedian(x: readonly number[], window: number): number[] {
   for (let i = 0; i < n; i++) {
     const h = Math.min(half, i, n - 1 - i);
     out[i] = median(x.slice(i - h, i + h + 1).sort((a, b) => a - b));
+  }
+  return out;
+}
+
+/**
+ * Running median over a window of constant width on a LOG step axis (the axis the paper's phases are
+ * plotted on): sample i uses the samples with step in [t_i / r, t_i * r], r = `ratio` > 1, shrunk
+ * symmetrically (in log step) near the ends so that no end is biased towards the interior. Early, fast
+ * events (tens of steps) keep their shape while late, slow ones (thousands of steps) are averaged over
+ * many samples. Steps must be positive and increasing.
+ */
+export function logStepMedian(steps: readonly number[], x: readonly number[], ratio: number): number[] {
+  if (!(Number.isFinite(ratio) && ratio > 1)) throw invalidArgument('ratio', 'a number > 1', ratio);
+  checkFinite(x, 'x');
+  const n = x.length;
+  if (steps.length !== n) throw invalidArgument('steps', `${n} steps (one per value)`, steps.length);
+  for (let i = 0; i < n; i++)
+    if (!(steps[i]! > 0) || (i > 0 && !(steps[i]! > steps[i - 1]!))) throw invalidArgument('steps', 'positive and increasing', steps[i]);
+  const out = new Array<number>(n);
+  const first = steps[0]!, last = steps[n - 1]!;
+  let lo = 0, hi = 0;
+  for (let i = 0; i < n; i++) {
+    const t = steps[i]!;
+    const r = Math.min(ratio, t / first, last / t);
+    const a = t / r * (1 - 1e-12), b = t * r * (1 + 1e-12);
+    while (steps[lo]! < a) lo++;
+    if (hi < i) hi = i;
+    while (hi + 1 < n && steps[hi + 1]! <= b) hi++;
+    out[i] = median(x.slice(lo, hi + 1).sort((u, v) => u - v));
   }
   return out;
 }
@@ -171,16 +227,22 @@ export interface NormalizeOptions {
   /** Hampel threshold in robust standard deviations (default 3). */
   hampelSigma?: number;
   /**
-   * Smoother: 'ema' (the paper's forward EMA, default), 'zero-lag' (forward-backward EMA) or 'median' (centred
-   * running median over about `medianSteps` training steps; see runningMedian).
+   * Smoother: 'ema' (the paper's forward EMA, default), 'zero-lag' (forward-backward EMA), 'kernel' (two-sided
+   * exponential kernel with the EMA's time constant, normalised at the ends; see expKernelSmooth) or 'median'
+   * (centred running median over about `medianSteps` training steps; see runningMedian) or 'log-median'
+   * (running median in a window of constant width on a log step axis; see logStepMedian).
    */
-  smoother?: 'ema' | 'zero-lag' | 'median';
+  smoother?: 'ema' | 'zero-lag' | 'median' | 'kernel' | 'log-median';
+  /** Window of the 'log-median' smoother: steps within a factor `logWindow` of each step (default 1.2). */
+  logWindow?: number;
   /** Span of the 'median' smoother in training steps (default 25: 5 samples at the paper's every-5). */
   medianSteps?: number;
 }
 
 /** Default span of the 'median' smoother in training steps. */
 export const MEDIAN_SMOOTHER_STEPS = 25;
+/** Default window of the 'log-median' smoother: steps within a factor 1.2 of each step. */
+export const LOG_MEDIAN_WINDOW = 1.2;
 
 /**
  * The paper's normalised timeline of one run (METHOD.md §2.6): step 0 dropped; synergy = EMA(minMax(-Omega_min));
@@ -190,7 +252,9 @@ export function normalizeRun(oinfo: readonly OInfoRecord[], opts: NormalizeOptio
   const k = opts.hampelHalfWindow ?? PAPER_HAMPEL_HALF_WINDOW;
   const sig = opts.hampelSigma ?? PAPER_HAMPEL_SIGMA;
   const smoother = opts.smoother ?? 'ema';
-  if (smoother !== 'ema' && smoother !== 'zero-lag' && smoother !== 'median') throw invalidArgument('smoother', "'ema', 'zero-lag' or 'median'", smoother);
+  if (!['ema', 'zero-lag', 'median', 'kernel', 'log-median'].includes(smoother))
+    throw invalidArgument('smoother', "'ema', 'zero-lag', 'kernel', 'median' or 'log-median'", smoother);
+  const logWindow = opts.logWindow ?? LOG_MEDIAN_WINDOW;
   const medianSteps = opts.medianSteps ?? MEDIAN_SMOOTHER_STEPS;
   if (!(Number.isFinite(medianSteps) && medianSteps > 0)) throw invalidArgument('medianSteps', 'a number of steps > 0', medianSteps);
   const recs = measuredRecords(oinfo);
@@ -198,7 +262,17 @@ export function normalizeRun(oinfo: readonly OInfoRecord[], opts: NormalizeOptio
   const every = medianInterval(recs.map((r) => r.step));
   const alpha = opts.alpha ?? paperEmaAlpha(every);
   const win = medianWindowFor(medianSteps, every);
-  const smooth = (x: number[]) => (smoother === 'ema' ? ema(x, alpha) : smoother === 'zero-lag' ? emaZeroLag(x, alpha) : runningMedian(x, win));
+  const steps = recs.map((r) => r.step);
+  const smooth = (x: number[]) =>
+    smoother === 'ema'
+      ? ema(x, alpha)
+      : smoother === 'zero-lag'
+        ? emaZeroLag(x, alpha)
+        : smoother === 'kernel'
+          ? expKernelSmooth(x, alpha)
+          : smoother === 'log-median'
+            ? logStepMedian(steps, x, logWindow)
+            : runningMedian(x, win);
   return {
     steps: recs.map((r) => r.step),
     synergy: smooth(minMax(recs.map((r) => -r.synergy))),
