@@ -54,9 +54,11 @@ function minmax(xs: number[]): number[] {
   const hi = Math.max(...xs);
   return xs.map((x) => (hi > lo ? (x - lo) / (hi - lo) : 0));
 }
+// The paper's EMA (weight 0.1 per 5 steps) at the fixture's measurement interval: weight 1 - 0.9^(every/5).
 function ema01(xs: number[]): number[] {
+  const a = 1 - 0.9 ** (MEASURE_EVERY / 5);
   const out: number[] = [];
-  for (let i = 0; i < xs.length; i++) out.push(i === 0 ? xs[0] : 0.1 * xs[i] + 0.9 * out[i - 1]);
+  for (let i = 0; i < xs.length; i++) out.push(i === 0 ? xs[0] : a * xs[i] + (1 - a) * out[i - 1]);
   return out;
 }
 function rowsWhere(rows: Row[], pred: Partial<Row>): Row[] {
