@@ -1,9 +1,18 @@
 // GPU self-check and timings in one run (no node_modules needed): loads only the addon.
 //   node bench/gpu-check.mjs [--quick] [--no-time]
 // Addon path: $GROKINFO_ADDON or build/Release/grokinfo.node.
-// Part 1: CUDA vs CPU on fresh random inputs (oinfoMultiplets variables / bins / grouped,
-//         measureCheckpoints, Trainer with 8 models of different hyper-parameters).
-// Part 2: timings of the benchmark cases (host wall clock around awaited calls, after warm-up, median).
+// Part 1: CUDA vs CPU on fresh random inputs (oinfoMultiplets variables / bins / grouped, incl. fewer
+//         chunks than k and global-memory panels; measureCheckpoints incl. checkpoints with different
+//         alive counts (< 2 alive: nothing measured) and one 3763 x 250 checkpoint; singular inputs ->
+//         INVALID_DATA; Trainer with 8 models, a p=97 gradient/10-step check (8 split-K slices), CUDA
+//         graphs vs GROKINFO_CUDA_GRAPHS=0 (set per trainer from this script, bitwise)).
+//         Values: |a - b| <= 1e-9 max(1e-6, |a|, |b|); values below 1e-11 on both backends (Omega of
+//         2 variables / 2 groups is identically 0: rounding noise) are not ranked (members not compared).
+// Part 2: timings of the benchmark cases (host wall clock around awaited calls, after warm-up, median;
+//         a slow case gets fewer repetitions: about 15 s of timed calls per row at most).
+// Expected run time on an H100/H200 host (16 cores): checks ~20-40 s (mostly the CPU reference and JS
+// input generation; device work is well under 1 s), timings ~1 min (~15 s of it generating the P1 input
+// in JS); worst case with every timed case 10x slower than its target still < 4 min. --quick: ~1 min.
 // Exit code 1 when any check fails.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -71,19 +80,40 @@ function unitsOf(sizes, D) {
 }
 const singles = (D) => unitsOf(Array(D).fill(1), D);
 
-const rel = (a, b) => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-300));
 const sameMembers = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+// Omega of 2 variables (and of 2 groups) is identically 0 by the formula: both backends return rounding
+// noise (~1e-16) there, so values are compared with an absolute floor and such values are not ranked.
+const ZERO = 1e-11;   // |value| below this on both backends: an identically-zero Omega (noise)
+const FLOOR = 1e-6;   // relative error denominator floor: |a - b| <= tol * max(FLOOR, |a|, |b|)
+const err = (a, b) => (a === b ? 0 : Math.abs(a - b) / Math.max(FLOOR, Math.abs(a), Math.abs(b)));
 
-// compares two oinfo results (per-size extremes, overall, top-k): max relative error and member agreement
-function compareResults(name, A, B, tol) {
-  let worst = 0, memberMismatch = 0, countMismatch = 0;
-  const cmpM = (x, y) => {
-    if (Number.isNaN(x.value) && Number.isNaN(y.value)) return;
-    worst = Math.max(worst, rel(x.value, y.value));
-    if (!sameMembers(x.members, y.members)) memberMismatch++;
-  };
-  for (let b = 0; b < A.length; b++) {
+// compares two oinfo results (per-size extremes, overall, top-k): max error (err above) and member
+// agreement. Members may differ only (1) when both values are below ZERO, or (2) at a near-tie: the
+// CUDA multiplet is also in the CPU's result for that item (any list) with a value within tol of
+// the CUDA value, i.e. the CPU confirms that multiplet's value (two multiplets within tol swapped).
+function compareCore(A, B, tol) {
+  let worst = 0, memberMismatch = 0, countMismatch = 0, zeros = 0, ties = 0;
+  if (A.length !== B.length) countMismatch++;
+  for (let b = 0; b < Math.min(A.length, B.length); b++) {
     const a = A[b], c = B[b];
+    // every multiplet the CPU reported for this item: members -> value
+    const cpuVal = new Map();
+    const note = (m) => { if (m && m.members && m.members.length) cpuVal.set(m.members.join(','), m.value); };
+    note(a.synergy); note(a.redundancy);
+    for (const s of a.bySize) { note(s.synergy); note(s.redundancy); }
+    for (const m of a.topSynergy) note(m);
+    for (const m of a.topRedundancy) note(m);
+    const cmpM = (x, y) => {
+      if (Number.isNaN(x.value) && Number.isNaN(y.value)) { if (!sameMembers(x.members, y.members)) memberMismatch++; return; }
+      if (Math.abs(x.value) < ZERO && Math.abs(y.value) < ZERO) { zeros++; return; }
+      const e = Number.isNaN(x.value) || Number.isNaN(y.value) ? Infinity : err(x.value, y.value);
+      worst = Math.max(worst, e);
+      if (!sameMembers(x.members, y.members)) {
+        const v = cpuVal.get(y.members.join(','));
+        if (v !== undefined && e <= tol && err(v, y.value) <= tol) ties++;
+        else memberMismatch++;
+      }
+    };
     if (a.count !== c.count) countMismatch++;
     cmpM(a.synergy, c.synergy);
     cmpM(a.redundancy, c.redundancy);
@@ -98,8 +128,30 @@ function compareResults(name, A, B, tol) {
       for (let i = 0; i < Math.min(a[key].length, c[key].length); i++) cmpM(a[key][i], c[key][i]);
     }
   }
-  check(name, worst <= tol && memberMismatch === 0 && countMismatch === 0,
-    `max rel err ${worst.toExponential(2)} (tol ${tol}), member mismatches ${memberMismatch}, count mismatches ${countMismatch}`);
+  return {
+    ok: worst <= tol && memberMismatch === 0 && countMismatch === 0,
+    detail: `max err ${worst.toExponential(2)} (tol ${tol}, floor ${FLOOR}), member mismatches ${memberMismatch}, ` +
+      `count mismatches ${countMismatch} (identically-zero values ${zeros}, near-tie swaps ${ties})`,
+  };
+}
+function compareResults(name, A, B, tol) {
+  const r = compareCore(A, B, tol);
+  check(name, r.ok, r.detail);
+}
+// The comparator must be able to fail: a perturbed value, swapped members and a dropped top-k entry
+// of a real result are rejected; the unchanged result is accepted.
+function checkComparator(R) {
+  const copy = () => structuredClone(R);
+  const results = [];
+  results.push(['identical', compareCore(R, copy(), 1e-9).ok === true]);
+  const v = copy(); v[0].topSynergy[0].value *= 1 + 1e-7; results.push(['value +1e-7 rel', compareCore(R, v, 1e-9).ok === false]);
+  const m = copy(); [m[0].synergy.members, m[0].redundancy.members] = [m[0].redundancy.members, m[0].synergy.members];
+  results.push(['members swapped', compareCore(R, m, 1e-9).ok === false]);
+  const d = copy(); d[0].topRedundancy.pop(); results.push(['top-k entry dropped', compareCore(R, d, 1e-9).ok === false]);
+  const z = copy(); z[0].bySize[0].synergy.members = z[0].bySize[0].redundancy.members;
+  results.push(['size-2 (identically 0) members differ: accepted', compareCore(R, z, 1e-9).ok === true]);
+  check('comparator rejects perturbed results', results.every((x) => x[1]),
+    results.map((x) => `${x[0]}: ${x[1] ? 'ok' : 'WRONG'}`).join(', '));
 }
 
 // GPU_CHECK_SELFTEST=1: run the script with 'cpu' in place of 'cuda' (checks the script itself, no GPU)
@@ -113,9 +165,10 @@ if (!info.cuda && CUDA === 'cuda') {
 
 async function both(fn) {
   let cpu, cuda, err;
-  try { cpu = await fn('cpu'); } catch (e) { err = `cpu: ${e.code} ${e.message}`; }
-  try { cuda = await fn(CUDA); } catch (e) { err = (err ? err + '; ' : '') + `cuda: ${e.code} ${e.message}`; }
-  return { cpu, cuda, err };
+  const codes = ['OK', 'OK'];
+  try { cpu = await fn('cpu'); } catch (e) { err = `cpu: ${e.code} ${e.message}`; codes[0] = e.code ?? String(e); }
+  try { cuda = await fn(CUDA); } catch (e) { err = (err ? err + '; ' : '') + `cuda: ${e.code} ${e.message}`; codes[1] = e.code ?? String(e); }
+  return { cpu, cuda, err, codes };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,7 +182,12 @@ async function checkOinfo() {
     { name: 'bins 10 units sizes 3..6 bias', D: 120, units: () => unitsOf([12, 12, 12, 12, 12, 12, 12, 12, 12, 12], 120), opt: { minSize: 3, maxSize: 6, biasSamples: 2000 }, batch: 2 },
     { name: 'grouped 9 units of 1..6 vars sizes 2..5 top 10', D: 40, units: () => unitsOf([1, 2, 3, 4, 5, 6, 2, 3, 4], 40), opt: { minSize: 2, maxSize: 5, topK: 10, grouped: true }, batch: 2 },
     { name: 'grouped singletons = individual, D=20 sizes 2..3', D: 20, units: () => singles(20), opt: { minSize: 2, maxSize: 3, grouped: true, topK: 5 }, batch: 1 },
+    // C(8,3) = 56 multiplets, >= 8 per chunk -> 7 chunks < k = 20: the collect-everything path of the top-k pass
+    { name: 'variables D=8 size 3 top 20 (7 chunks < k)', D: 8, units: () => singles(8), opt: { minSize: 3, maxSize: 3, topK: 20 }, batch: 1 },
+    // union of 450 > 416 variables: the panels do not fit 227 KB of shared memory -> global-memory panels
+    { name: 'bins units [200, 150, 100] sizes 2..3 (global-memory panels)', D: 450, units: () => unitsOf([200, 150, 100], 450), opt: { minSize: 2, maxSize: 3, topK: 3 }, batch: 1 },
   ];
+  let first = true;
   for (const c of cases) {
     const D = c.D;
     const cov = new Float64Array(c.batch * D * D);
@@ -137,6 +195,7 @@ async function checkOinfo() {
     const units = c.units();
     const r = await both((be) => addon.oinfoMultiplets(cov, c.batch, D, units, c.opt, be));
     if (r.err) { check(`oinfo ${c.name}`, false, r.err); continue; }
+    if (first) { checkComparator(r.cpu); first = false; }
     compareResults(`oinfo ${c.name}`, r.cpu, r.cuda, 1e-9);
   }
   // singular covariance: both backends must report INVALID_DATA
@@ -150,22 +209,40 @@ async function checkOinfo() {
       try { await addon.oinfoMultiplets(cov, 1, D, singles(D), { minSize: 2, maxSize: 3 }, be); codes.push('OK'); }
       catch (e) { codes.push(e.code); }
     check('oinfo singular covariance -> INVALID_DATA on both', codes[0] === 'INVALID_DATA' && codes[1] === 'INVALID_DATA', codes.join(' / '));
+    // bins mode: variable 9 = variable 8, in different units: every union of units 2 and 3 is singular
+    // (the multiplet named may differ between the backends: only the code is compared)
+    const D2 = 12;
+    const c2 = randomCov(200, D2);
+    for (let j = 0; j < D2; j++) { c2[9 * D2 + j] = c2[8 * D2 + j]; c2[j * D2 + 9] = c2[j * D2 + 8]; }
+    c2[9 * D2 + 9] = c2[8 * D2 + 8];
+    const bins = { offsets: Int32Array.from([0, 3, 6, 9, 12]), members: Int32Array.from({ length: 12 }, (_, i) => i) };
+    const codes2 = await codesOf((be) => addon.oinfoMultiplets(c2, 1, D2, bins, { minSize: 2, maxSize: 4 }, be));
+    check('oinfo bins singular union -> INVALID_DATA on both', codes2[0] === 'INVALID_DATA' && codes2[1] === 'INVALID_DATA', codes2.join(' / '));
   }
+}
+// error code of fn(backend) on both backends ('OK' when it resolves)
+async function codesOf(fn) {
+  const codes = [];
+  for (const be of ['cpu', CUDA])
+    try { await fn(be); codes.push('OK'); } catch (e) { codes.push(e.code ?? String(e)); }
+  return codes;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Part 1b: measureCheckpoints
+// dead: number of leading constant (zero) columns, one number or one per checkpoint
 function randomActivations(batch, N, H, dead = 2) {
   const Z = new Float32Array(batch * N * H);
   const k = 6;
   for (let b = 0; b < batch; b++) {
     const mix = Array.from({ length: H * k }, gauss);
+    const nd = Array.isArray(dead) ? dead[b] : dead;
     for (let n = 0; n < N; n++) {
       const z = Array.from({ length: k }, gauss);
       for (let h = 0; h < H; h++) {
         let s = 0.3 * gauss() + 0.2;
         for (let q = 0; q < k; q++) s += mix[h * k + q] * z[q];
-        Z[(b * N + n) * H + h] = h < dead ? 0 : Math.max(0, s);  // ReLU: ties at zero; first columns dead
+        Z[(b * N + n) * H + h] = h < nd ? 0 : Math.max(0, s);  // ReLU: ties at zero; first columns dead
       }
     }
   }
@@ -188,6 +265,38 @@ async function checkMeasure() {
     // the copula covariances differ only by summation order: allow 1e-9 relative on Omega
     compareResults(`measure ties=${ties}: O-information`, r.cpu, r.cuda, 1e-9);
   }
+  // one batch whose checkpoints have different alive counts: 22, 9 (bins 6), 4 (bins 4 = alive), 2, 1
+  // (fewer than 2 alive: nothing measured, count 0) and 0 alive
+  await measureCase('measure dead columns [2, 15, 20, 22, 23, 24] of 24, bins 6', 6, 300, 24, [2, 15, 20, 22, 23, 24], { bins: 6, topK: 3 });
+  // paper size: 3763 rows (copula npad 4096, 8 per thread), 250 columns, 10 dead, 10 bins
+  await measureCase('measure 3763 x 250, 10 dead, 10 bins, ties=average', 1, 3763, 250, 10, { bins: 10, topK: 5 });
+  await measureCase('measure 3763 x 250, 40 dead, 10 bins, ties=random', 1, 3763, 250, 40, { bins: 10, topK: 5, ties: 'random', seed: 11 });
+  // singular: checkpoint 1 has a duplicated neuron -> INVALID_DATA on both (messages may differ)
+  {
+    const N = 200, H = 8;
+    const Z = randomActivations(2, N, H, 0);
+    for (let n = 0; n < N; n++) Z[(N + n) * H + 5] = Z[(N + n) * H + 4];
+    const codes = await codesOf((be) => addon.measureCheckpoints(Z, 2, N, H, { bins: 3 }, be));
+    check('measure singular (duplicated neuron) -> INVALID_DATA on both', codes[0] === 'INVALID_DATA' && codes[1] === 'INVALID_DATA', codes.join(' / '));
+  }
+}
+// one measureCheckpoints case: the same coded error on both, or the same dead counts, labels and values
+async function measureCase(name, batch, N, H, dead, opt) {
+  const Z = randomActivations(batch, N, H, dead);
+  const r = await both((be) => addon.measureCheckpoints(Z, batch, N, H, opt, be));
+  if (r.err) {  // the same coded error on both is a pass
+    check(name, r.codes[0] !== 'OK' && r.codes[0] === r.codes[1], `errors: ${r.codes.join(' / ')} (${r.err})`);
+    return;
+  }
+  let deadOk = true, labelsOk = true;
+  for (let b = 0; b < batch; b++) {
+    deadOk &&= r.cpu[b].dead === r.cuda[b].dead;
+    labelsOk &&= r.cpu[b].labels.length === r.cuda[b].labels.length && r.cpu[b].labels.every((x, i) => x === r.cuda[b].labels[i]);
+  }
+  const c = compareCore(r.cpu, r.cuda, 1e-9);
+  check(name, deadOk && labelsOk && c.ok,
+    `dead ${r.cpu.map((x) => x.dead).join(',')} / ${r.cuda.map((x) => x.dead).join(',')}, labels ${labelsOk ? 'equal' : 'DIFFER'}, ` +
+    `counts ${r.cpu.map((x) => x.count).join(',')}; ${c.detail}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,9 +390,14 @@ async function checkTraining() {
 
 // ---------------------------------------------------------------------------------------------
 // Part 2: timings
+// Median of `reps` timed calls after two warm-ups; a slow case gets fewer repetitions (about 15 s of
+// timed calls at most) so that an unexpectedly slow kernel cannot blow the device-time budget.
 async function timeit(fn, reps) {
+  const w0 = performance.now();
   await fn();
   await fn();
+  const each = (performance.now() - w0) / 2;
+  reps = Math.max(1, Math.min(reps, Math.floor(15000 / Math.max(each, 1e-3))));
   const t = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -338,9 +452,66 @@ async function timings() {
   }
 }
 
+// p = 97: 3764 training rows -> 8 split-K slices of 512 in the weight-gradient reductions
+async function checkTrainingPaper() {
+  const p = 97;
+  const data = taskData(p);
+  const arch = { vocab: p, hidden: [250], out: p, biasFirst: true, biasHidden: true, biasOut: true };
+  const models = [{ seed: 7, lr: 0.001, weightDecay: 1 }, { seed: 8, optimizer: 'sgd', lr: 0.1, weightDecay: 0.01 }];
+  let cpu, cuda;
+  try {
+    cpu = new addon.Trainer({ backend: 'cpu', arch, data, models });
+    cuda = new addon.Trainer({ backend: CUDA, arch, data, models });
+  } catch (e) { check('train p=97 create', false, `${e.code} ${e.message}`); return; }
+  const relL2 = (x, y) => { let n = 0, d = 0; for (let i = 0; i < x.length; i++) { n += (x[i] - y[i]) ** 2; d += x[i] ** 2; } return Math.sqrt(n / d); };
+  for (const m of [0, 1]) {
+    const e = relL2(cpu.gradients(m), cuda.gradients(m));
+    check(`train p=97 h=250 (${data.trainA.length} rows, ${Math.ceil(data.trainA.length / 512)} split-K slices): initial gradients model ${m}`, e < 1e-4, `rel L2 err ${e.toExponential(2)}`);
+  }
+  const steps = 10;
+  await cpu.step(steps); await cuda.step(steps);
+  for (const m of [0, 1]) {
+    const e = relL2(cpu.getParams(m), cuda.getParams(m));
+    // fp32 summation orders differ (and the trainer is built with --use_fast_math): indexing errors are O(1)
+    check(`train p=97 h=250: params after ${steps} steps model ${m}`, e < 1e-3, `rel L2 err ${e.toExponential(2)}`);
+  }
+}
+// GROKINFO_CUDA_GRAPHS=0 (read when a trainer is created) -> plain launches instead of the replayed graph:
+// the same kernels in the same order, so the two CUDA trainers must agree bitwise.
+async function checkGraphs() {
+  const p = 23;
+  const data = taskData(p);
+  const arch = { vocab: p, hidden: [64, 48], out: p, biasFirst: true, biasHidden: true, biasOut: true };
+  const models = hyperSet.slice(0, 6).map((h, i) => ({ seed: 2000 + i, ...h }));
+  const prev = process.env.GROKINFO_CUDA_GRAPHS;
+  let g, ng;
+  try {
+    delete process.env.GROKINFO_CUDA_GRAPHS;
+    g = new addon.Trainer({ backend: CUDA, arch, data, models });
+    process.env.GROKINFO_CUDA_GRAPHS = '0';
+    ng = new addon.Trainer({ backend: CUDA, arch, data, models });
+  } catch (e) { check('train graphs vs GROKINFO_CUDA_GRAPHS=0: create', false, `${e.code} ${e.message}`); return; }
+  finally { if (prev === undefined) delete process.env.GROKINFO_CUDA_GRAPHS; else process.env.GROKINFO_CUDA_GRAPHS = prev; }
+  const keep = new Uint8Array(64).map((_, j) => (j % 7 === 0 ? 0 : 1));
+  g.setMask(2, keep, false); ng.setMask(2, keep, false);
+  for (const n of [40, 260, 3]) { await g.step(n); await ng.step(n); }  // 260 > one 256-step optimiser-table chunk
+  let diff = 0, total = 0;
+  for (let m = 0; m < models.length; m++) {
+    const a = g.getParams(m), b = ng.getParams(m);
+    total += a.length;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) diff++;
+  }
+  const eg = await g.evaluate(), en = await ng.evaluate();
+  const evalSame = eg.every((x, m) => Object.is(x.trainLoss, en[m].trainLoss) && Object.is(x.testAcc, en[m].testAcc) && x.failed === en[m].failed);
+  check('train CUDA graphs vs GROKINFO_CUDA_GRAPHS=0 (303 steps, 6 models): bitwise', diff === 0 && evalSame,
+    `${diff} of ${total} params differ, evaluate ${evalSame ? 'equal' : 'DIFFERS'}`);
+}
+
 await checkOinfo();
 await checkMeasure();
 await checkTraining();
+await checkTrainingPaper();
+await checkGraphs();
 if (!args.has('--no-time')) {
   try {
     await timings();
