@@ -57,7 +57,7 @@ static void run_oinfo(const char* name, int D, const std::vector<int>& sizes, OI
   cmp(name, rc, rg, 1e-9);
 }
 int main() {
-  if (getenv("P1")) {
+  if (getenv("P1")) {  // P1=<tie policy: 0 average, 1 random, 2 ordinal>: one paper-size checkpoint
     const int N = 3763, H = 250; std::vector<float> Z(N * H); std::vector<double> mix(H * 6); for (auto& m : mix) m = gauss();
     for (int n = 0; n < N; ++n) { double z[6]; for (auto& q : z) q = gauss(); for (int h = 0; h < H; ++h) { double s = 0.3 * gauss() + 0.2; for (int q = 0; q < 6; ++q) s += mix[h * 6 + q] * z[q]; Z[n * H + h] = h < 10 ? 0.f : (float)std::max(0.0, s); } }
     MeasureOptions mo; mo.bins = 10; mo.top_k = 5; mo.ties = (TiePolicy)atoi(getenv("P1"));
@@ -71,6 +71,12 @@ int main() {
     return fails != 0;
   }
   auto singles = [](int D) { return std::vector<int>(D, 1); };
+  if (getenv("GPANELS")) {  // union of 450 > 416 variables: the host path chooses global-memory panels
+    OInfoOptions o; o.min_size = 2; o.max_size = 3; o.top_k = 3;
+    run_oinfo("bins units [200, 150, 100] sizes 2..3 (global-memory panels)", 450, {200, 150, 100}, o, 1);
+    printf("%s (%d failures)\n", fails ? "FAILED" : "ALL OK", fails);
+    return fails != 0;
+  }
   { OInfoOptions o; o.min_size = 2; o.max_size = 3; o.top_k = 30; run_oinfo("vars D=6 sizes 2..3 top 30 (fewer chunks than k)", 6, singles(6), o, 1); }
   { OInfoOptions o; o.min_size = 3; o.max_size = 4; o.top_k = 30; run_oinfo("vars D=7 sizes 3..4 top 30 (fewer chunks than k)", 7, singles(7), o, 1); }
   { OInfoOptions o; o.min_size = 3; o.max_size = 3; o.top_k = 20; run_oinfo("vars D=8 size 3 top 20 (7 chunks)", 8, singles(8), o, 1); }
