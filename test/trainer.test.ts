@@ -394,3 +394,29 @@ describe('thread count', () => {
     expect(run(3)).toBe(one);
   });
 });
+
+describe('denormals', () => {
+  it('the CPU trainer flushes denormal floats to zero (a denormal-only neuron reads as exactly 0)', async () => {
+    const a = arch(7, [5]);
+    const task = makeTask({ op: 'add', p: 7, trainFraction: 0.6, splitSeed: 3 });
+    const t = await Trainer.create({ backend: 'cpu', arch: a, task, models: [{ seed: 2 }] });
+    const p = t.getParams(0);
+    const L = paramLayout(a);
+    const w0 = L.find((x) => x.name === 'layers.0.weight')!;
+    const b0 = L.find((x) => x.name === 'layers.0.bias')!;
+    // Neuron 0: zero weights, a denormal bias (1e-40 < 1.18e-38), so ReLU(0 + 1e-40) would be 1e-40.
+    for (let c = 0; c < 2 * a.vocab; c++) p[w0.offset + c] = 0;
+    p[b0.offset] = 1e-40;
+    // Neuron 1: an ordinary bias, to show the rest is untouched.
+    for (let c = 0; c < 2 * a.vocab; c++) p[w0.offset + 2 * a.vocab + c] = 0;
+    p[b0.offset + 1] = 0.25;
+    t.setParams(0, p);
+    expect(t.getParams(0)[b0.offset]).toBe(Math.fround(1e-40)); // stored as given (a denormal float32)
+    const h = t.hidden(0, 0);
+    const width = 5;
+    for (let r = 0; r < h.length / width; r++) {
+      expect(h[r * width]).toBe(0);
+      expect(h[r * width + 1]).toBe(0.25);
+    }
+  });
+});
