@@ -37,6 +37,8 @@ export interface AblationResult {
 export interface ClaimsInput {
   runs: ClaimRun[];
   ablation?: AblationResult | AblationResult[];
+  /** Ablations left out because a sub-network was not trained (e.g. an empty inverse); named in c7. */
+  ablationSkipped?: number;
 }
 
 export interface ClaimsOptions {
@@ -297,7 +299,9 @@ export function buildClaims(input: ClaimsInput, opts: ClaimsOptions = {}): Claim
       rows.push({
         id: 'c7',
         claim,
-        measured: `final test accuracy (mean of ${ab.length}): original ${o.toFixed(3)}, synergistic ${s.toFixed(3)}, inverse ${v.toFixed(3)}; synergistic higher in ${wins}/${ab.length}`,
+        measured:
+          `final test accuracy (mean of ${ab.length}): original ${o.toFixed(3)}, synergistic ${s.toFixed(3)}, inverse ${v.toFixed(3)}; synergistic higher in ${wins}/${ab.length}` +
+          (input.ablationSkipped ? `; ${input.ablationSkipped} ablation(s) without an inverse (the synergistic sub-network was the whole layer) left out` : ''),
         verdict: s > v ? 'holds' : 'does not hold',
       });
     }
