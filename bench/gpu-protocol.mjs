@@ -66,7 +66,7 @@ const jobs = runs.map(({ id, config }) => ({ id, dir: join(out, 'runs', id), con
 const sums = await trainBatch(jobs, { backend, progress, label: `${jobs.length} runs` });
 const tTrain = performance.now();
 const ablationDirs = jobs.filter((j) => j.config.name === 'wd2' || j.config.name === 'wd0.1').map((j) => j.dir);
-const ablations = await ablateRuns(ablationDirs, { subnets: ['synergy', 'inverse'], backend, progress });
+const ablations = await ablateRuns(ablationDirs, { subnets: ['synergy', 'inverse', 'random:synergy'], backend, progress });
 const tAbl = performance.now();
 const claimRuns = jobs.map((j, i) => ({
   config: j.config,
@@ -77,7 +77,7 @@ const claimRuns = jobs.map((j, i) => ({
 const final = (a, name) => a.curves.find((c) => c.subnet === name)?.finalTestAcc ?? NaN;
 const claims = buildClaims({
   runs: claimRuns,
-  ablation: ablations.map((a) => ({ original: final(a, 'original'), synergy: final(a, 'synergy'), inverse: final(a, 'inverse') })),
+  ablation: ablations.filter((a) => final(a, 'inverse') === final(a, 'inverse')).map((a) => ({ original: final(a, 'original'), synergy: final(a, 'synergy'), inverse: final(a, 'inverse'), randomSynergy: final(a, 'random:synergy') })),
 });
 const tEnd = performance.now();
 

@@ -17,7 +17,11 @@ import type { ProgressSink } from './progress.js';
 import { trainBatch, type RunJob } from './run.js';
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from './types.js';
 
-export type SubnetSpec = 'synergy' | 'inverse' | `random:${number}`;
+/**
+ * synergy | inverse | random:N (N random neurons) | random:synergy / random:inverse (random neurons, as many as
+ * the synergistic sub-network / its inverse: the size-matched control).
+ */
+export type SubnetSpec = 'synergy' | 'inverse' | `random:${number}` | 'random:synergy' | 'random:inverse';
 
 export interface AblationOptions {
   subnets?: SubnetSpec[];
@@ -48,10 +52,10 @@ export interface AblationResult {
 }
 
 export function parseSubnet(text: string): SubnetSpec {
-  if (text === 'synergy' || text === 'inverse') return text;
+  if (text === 'synergy' || text === 'inverse' || text === 'random:synergy' || text === 'random:inverse') return text;
   const m = /^random:(\d+)$/.exec(text);
   if (m && Number(m[1]) >= 1) return text as SubnetSpec;
-  throw invalidArgument('--subnet', 'synergy | inverse | random:N (N >= 1)', text);
+  throw invalidArgument('--subnet', 'synergy | inverse | random:N (N >= 1) | random:synergy | random:inverse', text);
 }
 
 /** The measured step with the lowest Omega over the run (step 0, the initialisation, excluded when others exist). */
@@ -85,6 +89,8 @@ export function subnetNeurons(spec: SubnetSpec, synergy: number[], width: number
     const s = new Set(synergy);
     return Array.from({ length: width }, (_, i) => i).filter((i) => !s.has(i));
   }
+  if (spec === 'random:synergy') return randomSubset(width, new Set(synergy).size, seed);
+  if (spec === 'random:inverse') return randomSubset(width, width - new Set(synergy).size, seed);
   return randomSubset(width, Number(spec.slice('random:'.length)), seed);
 }
 

@@ -123,7 +123,10 @@ export async function analyzeSweep(dir: string, opts: { ablations?: AblationResu
   // the whole layer); the others are counted in c7's text.
   const final = (a: AblationResult, name: string) => a.curves.find((c) => c.subnet === name)?.finalTestAcc;
   const complete = (opts.ablations ?? []).filter((a) => final(a, 'synergy') !== undefined && final(a, 'inverse') !== undefined);
-  const ablation = complete.map((a) => ({ original: final(a, 'original')!, synergy: final(a, 'synergy')!, inverse: final(a, 'inverse')! }));
+  const ablation = complete.map((a) => {
+    const r = final(a, 'random:synergy');
+    return { original: final(a, 'original')!, synergy: final(a, 'synergy')!, inverse: final(a, 'inverse')!, ...(r !== undefined ? { randomSynergy: r } : {}) };
+  });
   const ablationSkipped = (opts.ablations ?? []).length - complete.length;
   const claims = buildClaims({ runs: claimRuns, ...(ablation.length ? { ablation } : {}), ablationSkipped });
   const analysis: SweepAnalysis = { runs: runs.length, configurations, prediction, claims };

@@ -108,9 +108,10 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
       if (run) ablationDirs.push(join(sweepDir, 'runs', run.id));
     }
   const todo = ablationDirs.filter((d) => !existsSync(join(d, 'ablation.json')));
-  if (todo.length) progress?.line(`ablation of ${todo.length} run(s) (weight decay 2 and 0.1, seeds ${ablationSeeds.join(', ')}): synergistic sub-network and inverse`);
+  if (todo.length)
+    progress?.line(`ablation of ${todo.length} run(s) (weight decay 2 and 0.1, seeds ${ablationSeeds.join(', ')}): synergistic sub-network, inverse, random of the same size`);
   const fresh = new Map<string, AblationResult>();
-  for (const r of await ablateRuns(todo, { subnets: ['synergy', 'inverse'], backend: backend.backend, signal: opts.signal, progress }))
+  for (const r of await ablateRuns(todo, { subnets: ['synergy', 'inverse', 'random:synergy'], backend: backend.backend, signal: opts.signal, progress }))
     fresh.set(r.run, r);
   const ablations: AblationResult[] = [];
   for (const d of ablationDirs) ablations.push(fresh.get(d) ?? (await readJson<AblationResult>(join(d, 'ablation.json'))));

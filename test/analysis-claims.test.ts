@@ -28,13 +28,13 @@ function paperLike(): ClaimRun[] {
     ...seeds.map((s) => make(noGrok(), 0, 50, s)),
   ];
 }
-const goodAblation = [{ original: 1, synergy: 0.97, inverse: 0.04 }, { original: 1, synergy: 0.9, inverse: 0.1 }];
+const goodAblation = [{ original: 1, synergy: 0.97, inverse: 0.04, randomSynergy: 0.5 }, { original: 1, synergy: 0.9, inverse: 0.1, randomSynergy: 0.6 }];
 const verdicts = (input: ClaimsInput) => Object.fromEntries(buildClaims(input).map((r) => [r.id, r.verdict]));
 
 describe('claims table', () => {
   it('paper-like runs: every claim holds, with the numbers in "measured"', () => {
     const rows = buildClaims({ runs: paperLike(), ablation: goodAblation });
-    expect(rows.map((r) => r.id)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']);
+    expect(rows.map((r) => r.id)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']);
     for (const r of rows) expect(r.verdict, `${r.id}: ${r.measured}`).toBe('holds');
     const by = Object.fromEntries(rows.map((r) => [r.id, r]));
     expect(by.c1!.measured).toBe('wd 0.1: 3/3 grok; wd 2: 3/3 grok; wd 10: 0/3 grok; wd 50: 0/3 grok');
@@ -42,6 +42,7 @@ describe('claims table', () => {
     expect(by.c3!.measured).toMatch(/^emergence peak before the grok step in 9\/9 grokking runs/);
     expect(by.c5!.measured).toMatch(/wd 0.1: both phases in 3\/3 runs; wd 2: neither in 3\/3 runs/);
     expect(by.c7!.measured).toMatch(/synergistic 0.935, inverse 0.070; synergistic higher in 2\/2/);
+    expect(by.c8!.measured).toMatch(/synergistic 0.935, random of the same size 0.550; synergistic higher in 2\/2/);
     const md = claimsToMarkdown(rows);
     expect(md.split('\n')).toHaveLength(rows.length + 3);
   });
@@ -74,6 +75,11 @@ describe('claims table', () => {
     expect(verdicts({ runs: c6 }).c6).toBe('does not hold');
     // c7: the inverse wins
     expect(verdicts({ runs, ablation: { original: 1, synergy: 0.2, inverse: 0.6 } }).c7).toBe('does not hold');
+    // c8: a random sub-network of the same size does as well (holds only when strictly better), and is
+    // 'not measured' without the control
+    expect(verdicts({ runs, ablation: { original: 1, synergy: 0.9, inverse: 0.6, randomSynergy: 0.9 } }).c8).toBe('does not hold');
+    expect(verdicts({ runs, ablation: [{ original: 1, synergy: 0.9, inverse: 0.6, randomSynergy: 0.5 }, { original: 1, synergy: 0.8, inverse: 0.6, randomSynergy: 0.85 }] }).c8).toBe('holds');
+    expect(verdicts({ runs, ablation: { original: 1, synergy: 0.9, inverse: 0.6 } }).c8).toBe('not measured');
   });
 
   it('missing data is "not measured", never a verdict', () => {

@@ -41,9 +41,9 @@ describe('grokinfo reproduce --quick (tiny)', () => {
       expect(existsSync(join(out, 'sweep', 'runs', id, 'oinfo.jsonl'))).toBe(true);
       expect(existsSync(join(out, 'sweep', 'runs', id, 'phases.json'))).toBe(true);
     }
-    // The ablations of weight decay 2 and 0.1 (synergy, inverse).
+    // The ablations of weight decay 2 and 0.1 (synergy, inverse, the size-matched random control).
     expect(res.ablations.length).toBe(2);
-    for (const a of res.ablations) expect(a.curves.map((c) => c.subnet)).toEqual(['original', 'synergy', 'inverse']);
+    for (const a of res.ablations) expect(a.curves.map((c) => c.subnet)).toEqual(['original', 'synergy', 'inverse', 'random:synergy']);
     // Claims: every row carries a computed verdict; c1's numbers mention every weight decay.
     expect(res.analysis.claims.length).toBeGreaterThanOrEqual(7);
     for (const c of res.analysis.claims) expect(['holds', 'does not hold', 'not measured']).toContain(c.verdict);

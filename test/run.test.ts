@@ -187,9 +187,15 @@ describe('ablation', () => {
     const odd = Array.from({ length: 12 }, (_, i) => 2 * i + 1);
     const edited = recs.map((r) => (r.step === 20 ? { ...r, synergy: -1e9, synergyNeurons: odd, synergySize: 12 } : r));
     writeFileSync(join(dir, 'oinfo.jsonl'), edited.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const res = await ablateRun(dir, { subnets: ['synergy', 'inverse', 'random:5'], backend: 'cpu' });
-    expect(res.curves.map((c) => c.subnet)).toEqual(['original', 'synergy', 'inverse', 'random:5']);
-    const [, syn, inv, rnd] = res.curves;
+    const res = await ablateRun(dir, { subnets: ['synergy', 'inverse', 'random:5', 'random:synergy', 'random:inverse'], backend: 'cpu' });
+    expect(res.curves.map((c) => c.subnet)).toEqual(['original', 'synergy', 'inverse', 'random:5', 'random:synergy', 'random:inverse']);
+    const [, syn, inv, rnd, rsyn, rinv] = res.curves;
+    // size-matched controls: random neurons, as many as the sub-network and as its inverse
+    expect(rsyn.neurons.length).toBe(12);
+    expect(rinv.neurons.length).toBe(12);
+    expect(new Set(rsyn.neurons).size).toBe(12);
+    expect(rsyn.neurons.every((i) => i >= 0 && i < 24)).toBe(true);
+    expect(rsyn.neurons).not.toEqual(odd);
     expect([...syn.neurons, ...inv.neurons].sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i));
     expect(rnd.neurons.length).toBe(5);
     const oi = readJsonl<OInfoRecord>(join(dir, 'oinfo.jsonl')).filter((r) => r.step > 0);

@@ -32,6 +32,8 @@ export interface AblationResult {
   original: number;
   synergy: number;
   inverse: number;
+  /** Final test accuracy of a random sub-network of the synergistic one's size (the control of c8), when trained. */
+  randomSynergy?: number;
 }
 
 export interface ClaimsInput {
@@ -293,7 +295,7 @@ export function buildClaims(input: ClaimsInput, opts: ClaimsOptions = {}): Claim
     });
     if (ab.length === 0) rows.push({ id: 'c7', claim, measured: 'no ablation results', verdict: 'not measured' });
     else {
-      const mean = (k: keyof AblationResult) => ab.reduce((a, r) => a + r[k], 0) / ab.length;
+      const mean = (k: 'original' | 'synergy' | 'inverse') => ab.reduce((a, r) => a + r[k], 0) / ab.length;
       const [o, s, v] = [mean('original'), mean('synergy'), mean('inverse')];
       const wins = ab.filter((r) => r.synergy > r.inverse).length;
       rows.push({
@@ -303,6 +305,29 @@ export function buildClaims(input: ClaimsInput, opts: ClaimsOptions = {}): Claim
           `final test accuracy (mean of ${ab.length}): original ${o.toFixed(3)}, synergistic ${s.toFixed(3)}, inverse ${v.toFixed(3)}; synergistic higher in ${wins}/${ab.length}` +
           (input.ablationSkipped ? `; ${input.ablationSkipped} ablation(s) without an inverse (the synergistic sub-network was the whole layer) left out` : ''),
         verdict: s > v ? 'holds' : 'does not hold',
+      });
+    }
+  }
+  // c8 (beyond the paper): the synergistic sub-network against a random one of the same size
+  {
+    const claim = 'Ablation control: the synergistic sub-network beats a random sub-network of the same size (not in the paper)';
+    const ab = (input.ablation === undefined ? [] : Array.isArray(input.ablation) ? input.ablation : [input.ablation]).filter(
+      (r) => r.randomSynergy !== undefined,
+    );
+    ab.forEach((r, i) => {
+      if (!(typeof r.randomSynergy === 'number' && r.randomSynergy >= 0 && r.randomSynergy <= 1))
+        throw new GrokinfoError('INVALID_DATA', `ablation[${i}].randomSynergy: a test accuracy in [0, 1] expected (got ${String(r.randomSynergy)})`, { index: i, field: 'randomSynergy' });
+    });
+    if (ab.length === 0) rows.push({ id: 'c8', claim, measured: 'no size-matched random ablation (subnet random:synergy)', verdict: 'not measured' });
+    else {
+      const s = ab.reduce((a, r) => a + r.synergy, 0) / ab.length;
+      const z = ab.reduce((a, r) => a + r.randomSynergy!, 0) / ab.length;
+      const wins = ab.filter((r) => r.synergy > r.randomSynergy!).length;
+      rows.push({
+        id: 'c8',
+        claim,
+        measured: `final test accuracy (mean of ${ab.length}): synergistic ${s.toFixed(3)}, random of the same size ${z.toFixed(3)}; synergistic higher in ${wins}/${ab.length}`,
+        verdict: s > z ? 'holds' : 'does not hold',
       });
     }
   }

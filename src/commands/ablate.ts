@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .command('ablate')
     .description('§7 ablation: retrain a measured run from the same initialisation keeping only a sub-network of hidden layer 1')
     .argument('<run>', 'a finished run directory trained with --measure oinfo')
-    .option('--subnet <list>', 'comma-separated: synergy | inverse | random:N', 'synergy,inverse')
+    .option('--subnet <list>', 'comma-separated: synergy | inverse | random:N | random:synergy | random:inverse (size-matched random controls)', 'synergy,inverse')
     .option('--mask-bias', 'also zero the masked neurons\' first-layer biases (the authors did not)')
     .option('--seed <n>', 'seed for random subnets (default: the run seed)')
     .option('--backend <b>', 'auto | cpu | cuda', 'auto')
