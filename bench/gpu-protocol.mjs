@@ -17,7 +17,7 @@ import { join } from 'node:path';
 const dist = join(import.meta.dirname, '..', 'dist');
 const { paperRunConfigs } = await import(join(dist, 'paper.js'));
 const { trainBatch } = await import(join(dist, 'run.js'));
-const { ablateRuns } = await import(join(dist, 'ablate.js'));
+const { ablateRuns, ablationClaimInput } = await import(join(dist, 'ablate.js'));
 const { buildClaims } = await import(join(dist, 'analysis', 'index.js'));
 const { readJsonl } = await import(join(dist, 'fsutil.js'));
 const { resolveBackend, loadNative } = await import(join(dist, 'native.js'));
@@ -74,11 +74,8 @@ const claimRuns = jobs.map((j, i) => ({
   metrics: readJsonl(join(j.dir, 'metrics.jsonl')),
   oinfo: readJsonl(join(j.dir, 'oinfo.jsonl')),
 }));
-const final = (a, name) => a.curves.find((c) => c.subnet === name)?.finalTestAcc ?? NaN;
-const claims = buildClaims({
-  runs: claimRuns,
-  ablation: ablations.filter((a) => final(a, 'inverse') === final(a, 'inverse')).map((a) => ({ original: final(a, 'original'), synergy: final(a, 'synergy'), inverse: final(a, 'inverse'), randomSynergy: final(a, 'random:synergy') })),
-});
+const { ablation, skipped: ablationSkipped } = ablationClaimInput(ablations);
+const claims = buildClaims({ runs: claimRuns, ...(ablation.length ? { ablation } : {}), ablationSkipped });
 const tEnd = performance.now();
 
 const s = (a, b) => (b - a) / 1000;

@@ -196,3 +196,23 @@ export async function ablateRuns(runDirs: readonly string[], opts: AblationOptio
   }
   return results;
 }
+
+/**
+ * Final test accuracies per ablation for the claims table (c7, c8): ablations with both the synergistic
+ * sub-network and its inverse trained (the inverse is skipped when the sub-network is the whole layer),
+ * with the size-matched random control when it was trained; `skipped` counts the others.
+ */
+export function ablationClaimInput(results: readonly AblationResult[]): {
+  ablation: { original: number; synergy: number; inverse: number; randomSynergy?: number }[];
+  skipped: number;
+} {
+  const final = (a: AblationResult, name: string) => a.curves.find((c) => c.subnet === name)?.finalTestAcc;
+  const complete = results.filter((a) => final(a, 'synergy') !== undefined && final(a, 'inverse') !== undefined);
+  return {
+    ablation: complete.map((a) => {
+      const r = final(a, 'random:synergy');
+      return { original: final(a, 'original')!, synergy: final(a, 'synergy')!, inverse: final(a, 'inverse')!, ...(r !== undefined ? { randomSynergy: r } : {}) };
+    }),
+    skipped: results.length - complete.length,
+  };
+}

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { AblationResult } from './ablate.js';
+import { ablationClaimInput, type AblationResult } from './ablate.js';
 import {
   buildClaims,
   configLabel,
@@ -119,15 +119,7 @@ export async function analyzeSweep(dir: string, opts: { ablations?: AblationResu
       return { ...s, report: null, error: (e as Error).message };
     }
   });
-  // Ablations with both sub-networks trained (the inverse is skipped when the synergistic sub-network is
-  // the whole layer); the others are counted in c7's text.
-  const final = (a: AblationResult, name: string) => a.curves.find((c) => c.subnet === name)?.finalTestAcc;
-  const complete = (opts.ablations ?? []).filter((a) => final(a, 'synergy') !== undefined && final(a, 'inverse') !== undefined);
-  const ablation = complete.map((a) => {
-    const r = final(a, 'random:synergy');
-    return { original: final(a, 'original')!, synergy: final(a, 'synergy')!, inverse: final(a, 'inverse')!, ...(r !== undefined ? { randomSynergy: r } : {}) };
-  });
-  const ablationSkipped = (opts.ablations ?? []).length - complete.length;
+  const { ablation, skipped: ablationSkipped } = ablationClaimInput(opts.ablations ?? []);
   const claims = buildClaims({ runs: claimRuns, ...(ablation.length ? { ablation } : {}), ablationSkipped });
   const analysis: SweepAnalysis = { runs: runs.length, configurations, prediction, claims };
   await writeJsonAtomic(join(dir, 'analysis.json'), analysis);

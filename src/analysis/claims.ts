@@ -6,7 +6,7 @@ import { GrokinfoError, invalidArgument } from '../errors.js';
 import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../types.js';
 import { detectPhases, firstSignificantPeak, type PhaseOptions } from './phases.js';
 import { lsSlope } from './predict.js';
-import { measuredRecords, normalizeRun, toBits } from './timeline.js';
+import { measuredRecords, medianOf, normalizeRun, toBits } from './timeline.js';
 
 export type Verdict = 'holds' | 'does not hold' | 'not measured';
 
@@ -64,11 +64,7 @@ const inWdFamily = (c: RunConfig) => !c.init.constantNorm;
 const inAlphaFamily = (c: RunConfig) => c.init.constantNorm;
 const grokked = (r: ClaimRun) => r.summary.grokStep !== null;
 const fmt = (v: number, d = 3) => (Number.isInteger(v) ? String(v) : v.toFixed(d));
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : 0.5 * (s[h - 1]! + s[h]!);
-};
+const median = medianOf;
 
 function hasOInfo(r: ClaimRun): r is ClaimRun & { oinfo: OInfoRecord[] } {
   return Array.isArray(r.oinfo) && r.oinfo.filter((o) => o.step !== 0).length >= 3;

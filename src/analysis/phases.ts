@@ -13,18 +13,12 @@ import {
   MEDIAN_SMOOTHER_STEPS,
   measuredRecords,
   medianInterval,
+  medianOf,
   medianWindowFor,
   minMax,
   normalizeRun,
   paperEmaAlpha,
 } from './timeline.js';
-
-function medianOf(x: readonly number[]): number {
-  if (x.length === 0) return 0;
-  const s = [...x].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : 0.5 * (s[h - 1]! + s[h]!);
-}
 
 export interface ZigzagSegment {
   /** Index of the first and last sample of the segment (pivots). */

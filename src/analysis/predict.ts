@@ -6,7 +6,7 @@
  */
 import { GrokinfoError, invalidArgument } from '../errors.js';
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../types.js';
-import { measuredRecords, toBits } from './timeline.js';
+import { measuredRecords, medianOf, toBits } from './timeline.js';
 
 export type PredictorKind = 'synergy' | 'weightNorm' | 'trainLoss';
 export const PREDICTOR_KINDS: readonly PredictorKind[] = ['synergy', 'weightNorm', 'trainLoss'];
@@ -379,12 +379,7 @@ export interface EvaluationReport {
   runs: RunEvaluation[];
 }
 
-const median = (xs: number[]) => {
-  if (xs.length === 0) return null;
-  const s = xs.slice().sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : 0.5 * (s[h - 1]! + s[h]!);
-};
+const median = (xs: number[]) => (xs.length === 0 ? null : medianOf(xs));
 
 /**
  * Trains each predictor on the runs of trainConfigs and evaluates it on the runs of heldOutConfigs. A run in

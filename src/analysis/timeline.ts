@@ -44,6 +44,11 @@ function checkFinite(x: readonly number[], what: string): void {
   }
 }
 
+/** Median of any array (NaN when empty). */
+export function medianOf(xs: readonly number[]): number {
+  return xs.length === 0 ? Number.NaN : median([...xs].sort((a, b) => a - b));
+}
+
 function median(sorted: readonly number[]): number {
   const n = sorted.length;
   const h = n >> 1;
