@@ -160,6 +160,8 @@ describe('detectPhases on synthetic runs with known phases', () => {
       }
     };
     expect(err(() => detectPhases(metrics, oinfo, { minSwing: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(err(() => detectPhases(metrics, oinfo, { noiseSwing: -1 }))).toBe('INVALID_ARGUMENT');
+    expect(err(() => detectPhases(metrics, oinfo, { smoother: 'spline' as never }))).toBe('INVALID_ARGUMENT');
     expect(err(() => detectPhases(metrics, oinfo.slice(0, 3)))).toBe('INVALID_DATA');
     const bad = metrics.slice();
     bad[3] = { ...bad[3]!, step: 0 };

@@ -173,7 +173,7 @@ function evidence(tl: Timeline, metrics: readonly MetricsRecord[], a: number, b:
 }
 
 /** Describes the method and parameters in PhasesFile.method. */
-function methodString(o: Required<Omit<PhaseOptions, 'grokStep'>>): string {
+function methodString(o: Required<Omit<PhaseOptions, 'grokStep'>>, swing: number): string {
   return (
     `grokinfo zigzag-phases v2: normalised synergy/redundancy/size (step 0 dropped, min-max, ` +
     (o.smoother === 'median'
@@ -181,7 +181,9 @@ function methodString(o: Required<Omit<PhaseOptions, 'grokStep'>>): string {
       : o.smoother === 'log-median'
         ? `running median over steps within a factor ${o.logWindow}), `
         : `${o.smoother} smoother alpha=${Number(o.alpha.toPrecision(4))}), `) +
-    `zigzag minSwing=${o.minSwing}, onsetFraction=${o.onsetFraction}, trendTol=${o.trendTol}, accRise=${o.accRise}, ` +
+    `zigzag minSwing=${o.minSwing}` +
+    (o.smoother === 'median' ? ` noiseSwing=${o.noiseSwing} (hysteresis used ${Number(swing.toPrecision(3))})` : '') +
+    `, onsetFraction=${o.onsetFraction}, trendTol=${o.trendTol}, accRise=${o.accRise}, ` +
     `grokThreshold=${o.grokThreshold}`
   );
 }
@@ -205,6 +207,7 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
   };
   if (!(o.minSwing > 0 && o.minSwing < 1)) throw invalidArgument('minSwing', 'a number in (0, 1)', o.minSwing);
   if (!(o.onsetFraction >= 0 && o.onsetFraction < 1)) throw invalidArgument('onsetFraction', 'a number in [0, 1)', o.onsetFraction);
+  if (!(Number.isFinite(o.noiseSwing) && o.noiseSwing >= 0)) throw invalidArgument('noiseSwing', 'a number >= 0', o.noiseSwing);
   if (!(o.trendTol >= 0 && o.trendTol < 1)) throw invalidArgument('trendTol', 'a number in [0, 1)', o.trendTol);
   if (!(o.accRise > 0 && o.accRise <= 1)) throw invalidArgument('accRise', 'a number in (0, 1]', o.accRise);
   if (!(o.grokThreshold > 0 && o.grokThreshold <= 1)) throw invalidArgument('grokThreshold', 'a number in (0, 1]', o.grokThreshold);
@@ -213,7 +216,6 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
   const n = tl.steps.length;
   if (n < 3) throw new GrokinfoError('INVALID_DATA', `oinfo: phases need at least 3 measured steps after step 0 (got ${n})`, { rows: n });
   const grokStep = opts.grokStep !== undefined ? opts.grokStep : firstStepAbove(metrics, 'testAcc', o.grokThreshold);
-  const method = methodString(o);
   const S = tl.synergy;
   const first = tl.steps[0]!;
   const last = tl.steps[n - 1]!;
@@ -231,6 +233,7 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
   const win = o.smoother === 'median' ? medianWindowFor(o.medianSteps, medianInterval(tl.steps)) : 1;
   const sigma = o.smoother === 'median' ? (sigmaRaw * Math.sqrt(Math.PI / 2)) / Math.sqrt(win) : 0;
   const swing = Math.max(o.minSwing, o.noiseSwing * sigma);
+  const method = methodString(o, swing);
   const segs = zigzagSegments(S, swing);
   const k0 = segs.findIndex((g) => g.significant && g.delta > 0);
   if (k0 < 0) {
