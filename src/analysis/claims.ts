@@ -277,10 +277,12 @@ export function buildClaims(input: ClaimsInput, opts: ClaimsOptions = {}): Claim
     );
   }
 
+  // c7, c8: ablations
+  const ablations = input.ablation === undefined ? [] : Array.isArray(input.ablation) ? input.ablation : [input.ablation];
   // c7: ablation
   {
     const claim = 'Ablation: the synergistic sub-network reaches a higher test accuracy than its inverse';
-    const ab = input.ablation === undefined ? [] : Array.isArray(input.ablation) ? input.ablation : [input.ablation];
+    const ab = ablations;
     ab.forEach((r, i) => {
       for (const k of ['original', 'synergy', 'inverse'] as const) {
         const v = r?.[k];
@@ -307,9 +309,7 @@ export function buildClaims(input: ClaimsInput, opts: ClaimsOptions = {}): Claim
   // c8 (beyond the paper): the synergistic sub-network against a random one of the same size
   {
     const claim = 'Ablation control: the synergistic sub-network beats a random sub-network of the same size (not in the paper)';
-    const ab = (input.ablation === undefined ? [] : Array.isArray(input.ablation) ? input.ablation : [input.ablation]).filter(
-      (r) => r.randomSynergy !== undefined,
-    );
+    const ab = ablations.filter((r) => r.randomSynergy !== undefined);
     ab.forEach((r, i) => {
       if (!(typeof r.randomSynergy === 'number' && r.randomSynergy >= 0 && r.randomSynergy <= 1))
         throw new GrokinfoError('INVALID_DATA', `ablation[${i}].randomSynergy: a test accuracy in [0, 1] expected (got ${String(r.randomSynergy)})`, { index: i, field: 'randomSynergy' });

@@ -113,13 +113,16 @@ export interface PhaseOptions {
   grokStep?: number | null;
   /** EMA weight (default: 0.1 per 5 steps, rescaled to the measurement interval; see paperEmaAlpha). */
   alpha?: number;
-  /** Smoother for the segmentation: 'zero-lag' (forward-backward EMA, default), 'ema' (the paper's plots) or 'median'. */
+  /**
+   * Smoother for the segmentation: 'median' (centred running median over `medianSteps`, default), 'zero-lag'
+   * (forward-backward EMA, v1's default), 'ema' (the paper's plots), 'kernel' or 'log-median' (see timeline.ts).
+   */
   smoother?: 'ema' | 'zero-lag' | 'median' | 'kernel' | 'log-median';
   /** Span of the 'median' smoother in training steps. */
   medianSteps?: number;
   /** Window ratio of the 'log-median' smoother. */
   logWindow?: number;
-  /** With the 'median' smoother, the zigzag hysteresis is at least this many noise standard deviations. Default 4. */
+  /** With the 'median' smoother, the zigzag hysteresis is at least this many noise standard deviations. Default 6. */
   noiseSwing?: number;
 }
 
@@ -193,13 +196,15 @@ function methodString(o: Required<Omit<PhaseOptions, 'grokStep'>>, swing: number
  * phase are left unlabelled (gaps). See README.md for the rules.
  */
 export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly OInfoRecord[], opts: PhaseOptions = {}): PhasesFile {
+  const recs = measuredRecords(oinfo);
+  const every = medianInterval(recs.map((r) => r.step));
   const o = {
     minSwing: opts.minSwing ?? 0.1,
     onsetFraction: opts.onsetFraction ?? 0.1,
     trendTol: opts.trendTol ?? 0.02,
     accRise: opts.accRise ?? 0.1,
     grokThreshold: opts.grokThreshold ?? 0.98,
-    alpha: opts.alpha ?? paperEmaAlpha(medianInterval(measuredRecords(oinfo).map((r) => r.step))),
+    alpha: opts.alpha ?? paperEmaAlpha(every),
     smoother: opts.smoother ?? 'median',
     medianSteps: opts.medianSteps ?? MEDIAN_SMOOTHER_STEPS,
     logWindow: opts.logWindow ?? LOG_MEDIAN_WINDOW,
@@ -226,11 +231,11 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
   // Hysteresis: at least minSwing, and at least noiseSwing times the noise left after the median smoother
   // (robust per-sample noise from the first differences of the raw normalised synergy, divided by the
   // median's sqrt(window / (pi/2)) gain), so that a noisy run does not zigzag on its noise.
-  const rawS = minMax(measuredRecords(oinfo).map((r) => -r.synergy));
+  const rawS = minMax(recs.map((r) => -r.synergy));
   const dx = rawS.slice(1).map((v, i) => v - rawS[i]!);
   const md = medianOf(dx);
   const sigmaRaw = (1.4826 * medianOf(dx.map((v) => Math.abs(v - md)))) / Math.SQRT2;
-  const win = o.smoother === 'median' ? medianWindowFor(o.medianSteps, medianInterval(tl.steps)) : 1;
+  const win = o.smoother === 'median' ? medianWindowFor(o.medianSteps, every) : 1;
   const sigma = o.smoother === 'median' ? (sigmaRaw * Math.sqrt(Math.PI / 2)) / Math.sqrt(win) : 0;
   const swing = Math.max(o.minSwing, o.noiseSwing * sigma);
   const method = methodString(o, swing);

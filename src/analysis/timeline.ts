@@ -264,10 +264,10 @@ export function normalizeRun(oinfo: readonly OInfoRecord[], opts: NormalizeOptio
   if (!(Number.isFinite(medianSteps) && medianSteps > 0)) throw invalidArgument('medianSteps', 'a number of steps > 0', medianSteps);
   const recs = measuredRecords(oinfo);
   if (recs.length === 0) throw new GrokinfoError('INVALID_DATA', 'oinfo: no measured step after step 0', { rows: oinfo.length });
-  const every = medianInterval(recs.map((r) => r.step));
+  const steps = recs.map((r) => r.step);
+  const every = medianInterval(steps);
   const alpha = opts.alpha ?? paperEmaAlpha(every);
   const win = medianWindowFor(medianSteps, every);
-  const steps = recs.map((r) => r.step);
   const smooth = (x: number[]) =>
     smoother === 'ema'
       ? ema(x, alpha)
@@ -279,7 +279,7 @@ export function normalizeRun(oinfo: readonly OInfoRecord[], opts: NormalizeOptio
             ? logStepMedian(steps, x, logWindow)
             : runningMedian(x, win);
   return {
-    steps: recs.map((r) => r.step),
+    steps,
     synergy: smooth(minMax(recs.map((r) => -r.synergy))),
     redundancy: smooth(minMax(recs.map((r) => r.redundancy))),
     size: smooth(minMax(hampel(recs.map((r) => r.synergySize), k, sig))),
