@@ -187,21 +187,25 @@ __global__ void softmax_xent_kernel(float* L, int64_t sL, int O, const int* y, i
   const int yr = y[row];
   const float ly = l[yr];
   __syncwarp();  // every lane has read the label's logit before any lane overwrites it
-  float sum = 0.f;
+  // Both sums in double (see gemm.cpp softmax_xent): the full sum S and the wrong classes' sum R; the
+  // correct class's gradient is -R/S (no cancellation), the loss log1p(R) when it holds the maximum.
+  double sum = 0.0, rest = 0.0;
   for (int c = lane; c < O; c += 32) {
     const float e = expf(l[c] - mx);
     if (grad) l[c] = e;
     sum += e;
+    if (c != yr) rest += e;
   }
-  sum = cu::warp_sumf(sum);
+  sum = cu::warp_sum(sum);
+  rest = cu::warp_sum(rest);
   if (grad) {
-    const float f = scale / sum;
+    const float f = static_cast<float>(static_cast<double>(scale) / sum);
     for (int c = lane; c < O; c += 32) l[c] *= f;
     __syncwarp();
-    if (lane == 0) l[yr] -= scale;
+    if (lane == 0) l[yr] = static_cast<float>(-static_cast<double>(scale) * rest / sum);
   }
   if (lane == 0) {
-    loss[m * sR + row] = log(static_cast<double>(sum)) + static_cast<double>(mx) - static_cast<double>(ly);
+    loss[m * sR + row] = ly == mx ? log1p(rest) : log(sum) + static_cast<double>(mx) - static_cast<double>(ly);
     if (correct) correct[m * sR + row] = arg == yr;
   }
 }
