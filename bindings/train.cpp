@@ -305,7 +305,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     return PromiseWorker::run(
         env,
         [snap, be, opt, results, ctl]() {
-          return measure_checkpoints(be, snap->data, snap->batch, snap->rows, snap->width, opt, *results, ctl);
+          return pooled_engine(be)->measure(snap->data, snap->batch, snap->rows, snap->width, opt, *results, ctl);
         },
         [results](Napi::Env env) -> Napi::Value {
           Napi::Array arr = Napi::Array::New(env, results->size());
