@@ -58,6 +58,7 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
   if (partial.measure) cfg.measure = { ...defaultMeasure(), ...(partial.measure as Partial<MeasureConfig>) };
   if (partial.mask) cfg.mask = partial.mask as RunConfig['mask'];
   validateRunConfig(cfg);
+  cfg.task = validateTaskConfig(cfg.task); // the resolved split ('auto' -> 'authors' or 'seeded') is recorded
   return cfg;
 }
 

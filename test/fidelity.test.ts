@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUTHORS_PERM } from '../src/data/authors-split.js';
+import { resolveRunConfig } from '../src/config.js';
 import { makeTask } from '../src/task.js';
 import { readInitialParams } from '../src/safetensors.js';
 import { Trainer, validateArch } from '../src/trainer.js';
@@ -77,6 +78,9 @@ describe("the authors' split", () => {
     expect(makeTask({ op: 'add', p: 23, trainFraction: 0.4, splitSeed: 420 }).config.split).toBe('seeded');
     expect(makeTask({ op: 'add', p: 97, trainFraction: 0.4, splitSeed: 420, split: 'seeded' }).config.split).toBe('seeded');
     expect(() => makeTask({ op: 'add', p: 23, trainFraction: 0.4, splitSeed: 420, split: 'authors' })).toThrow(/p = 97/);
+    // a run configuration records the split it resolved to
+    expect(resolveRunConfig({}).task.split).toBe('authors');
+    expect(resolveRunConfig({ task: { p: 23 } }).task.split).toBe('seeded');
   });
 });
 
