@@ -94,8 +94,13 @@ describe('CLI errors', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'grokinfo-cli-')), 'run');
     const child = spawn(process.execPath, [cli, 'train', '--measure', 'oinfo', '--every', '5', '--out', out, '--backend', 'cpu'], { cwd: root });
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    await new Promise((r) => setTimeout(r, 1500));
+    // interrupt once training has started (its first progress output), however long start-up takes
+    await new Promise<void>((r) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        r();
+      });
+    });
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(130);
