@@ -7,7 +7,7 @@
  * and limits (src/trainer.ts; the native layer has no defaults of its own, see native/mlp.h).
  */
 import { invalidArgument } from './errors.js';
-import { MAX_P, OPS } from './task.js';
+import { MAX_P, OPS, SPLIT_KINDS } from './task.js';
 
 /** Most hidden layers of a model (the native engine refuses more: native/mlp.h kMaxLayers). */
 export const MAX_LAYERS = 16;
@@ -20,7 +20,7 @@ export const INFO_UNITS = ['bits', 'nats'] as const;
 /** Units of every information quantity unless asked otherwise (the measures, `oinfo`, the report). */
 export const DEFAULT_UNITS: (typeof INFO_UNITS)[number] = 'bits';
 
-export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'widths' | 'integers' | 'string';
+export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'widths' | 'integers' | 'string' | 'path';
 
 export interface FieldDef {
   /** Dotted path in a RunConfig, e.g. 'optim.weightDecay'. */
@@ -33,9 +33,13 @@ export interface FieldDef {
   max?: number;
   exclusiveMin?: boolean;
   exclusiveMax?: boolean;
-  /** Default value; absent for a field that is `optional` or required (the mask's keep and maskBias). */
+  /**
+   * Default value. A field without one is `optional` or required (the mask's keep and maskBias). An
+   * optional field with a default is not filled into configurations (their ids stay those of the
+   * configurations without it): whatever reads it applies the default (task.split: 'auto').
+   */
   default?: unknown;
-  /** May be left out, and has no default (a run's name, an ablation's source). */
+  /** May be left out of a configuration (a run's name, a split file, an ablation's source). */
   optional?: boolean;
   help: string;
   /** Long CLI flag without the dashes; absent when the field has none. */
@@ -58,6 +62,8 @@ export const RUN_FIELDS: readonly FieldDef[] = [
   { path: 'task.p', kind: 'integer', min: 2, max: MAX_P, default: 97, help: 'modulus (prime for div)', flag: 'p', arg: 'p', grid: true, label: 'p' },
   { path: 'task.trainFraction', kind: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, default: 0.4, help: 'training fraction', flag: 'train-fraction', arg: 'f', grid: true, label: 'train' },
   { path: 'task.splitSeed', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: 420, help: 'seed of the train/test split, shared by all model seeds', flag: 'split-seed', arg: 'n', grid: true, label: 'split' },
+  { path: 'task.split', kind: 'enum', values: SPLIT_KINDS, default: 'auto', optional: true, help: "train/test split: auto is the authors' PyTorch split for p 97 with split seed 420, else grokinfo's seeded shuffle", flag: 'split', arg: 'kind', grid: true, label: 'splitKind' },
+  { path: 'task.splitFrom', kind: 'path', optional: true, help: 'training pair indices a*p+b (JSON array or 1-D integer .npy); the test set is every other pair', flag: 'split-from', arg: 'file', grid: true, label: 'splitFrom' },
   { path: 'model.hidden', kind: 'widths', min: 1, max: MAX_WIDTH, default: [250], help: `hidden layer widths (1 to ${MAX_LAYERS} layers), e.g. 250 or 128x128`, flag: 'hidden', arg: 'widths', grid: true, label: 'hidden' },
   { path: 'model.biasFirst', kind: 'boolean', default: true, help: 'first-layer bias', flag: 'bias-first', arg: 'bool', grid: true, label: 'biasFirst' },
   { path: 'model.biasHidden', kind: 'boolean', default: true, help: 'hidden-to-hidden biases', flag: 'bias-hidden', arg: 'bool', grid: true, label: 'biasHidden' },
@@ -73,6 +79,7 @@ export const RUN_FIELDS: readonly FieldDef[] = [
   { path: 'init.zeroOutput', kind: 'boolean', default: false, help: 'zero the output layer at init', flag: 'zero-output', arg: 'bool', grid: true, label: 'zeroOut' },
   { path: 'init.constantNorm', kind: 'boolean', default: false, help: 'rescale weights to the initial norm after every step', flag: 'constant-norm', arg: 'bool', grid: true, label: 'constNorm' },
   { path: 'init.omnigrokBiases', kind: 'boolean', default: false, help: "Omnigrok's variant: biases scaled and renormalised too", flag: 'omnigrok-biases', arg: 'bool', grid: true, label: 'omnigrokBiases' },
+  { path: 'init.from', kind: 'path', optional: true, help: 'initial weights from a safetensors file (layers.0.weight, layers.0.bias, layers.1.weight, ...; e.g. a PyTorch state_dict)', flag: 'init-from', arg: 'file', grid: true, label: 'initFrom' },
   { path: 'steps', kind: 'integer', min: 1, max: MAX_STEPS, default: 4000, help: 'optimiser steps', flag: 'steps', arg: 'n', grid: true, label: 'steps' },
   { path: 'evalEvery', kind: 'integer', min: 1, max: MAX_STEPS, default: 5, help: 'evaluate every n steps', flag: 'eval-every', arg: 'n', grid: true, label: 'evalEvery' },
   { path: 'checkpoints', kind: 'integers', min: 0, max: MAX_STEPS, default: [], help: 'save safetensors checkpoints at these steps (each <= steps), e.g. 0,1000,4000', flag: 'checkpoints', arg: 'steps', grid: false },
@@ -147,7 +154,7 @@ export function canonicalJson(v: unknown): string {
 export function sectionDefaults(section: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const fields = section === '' ? RUN_FIELDS.filter((f) => !f.path.includes('.')) : fieldsOf(section);
-  for (const f of fields) if (f.default !== undefined) out[leafKey(f)] = structuredClone(f.default);
+  for (const f of fields) if (f.default !== undefined && !f.optional) out[leafKey(f)] = structuredClone(f.default);
   return out;
 }
 
@@ -184,6 +191,8 @@ export function describeField(f: FieldDef): string {
       return `a list of integers, each ${range('an integer').replace(/^an integer /, '')}`;
     case 'string':
       return 'a string';
+    case 'path':
+      return 'a file path';
   }
 }
 
@@ -211,6 +220,8 @@ export function fieldAccepts(f: FieldDef, v: unknown): boolean {
       return Array.isArray(v) && v.every((w) => isInt(w) && inRange(f, w));
     case 'string':
       return typeof v === 'string';
+    case 'path':
+      return typeof v === 'string' && v !== '';
   }
 }
 
@@ -244,6 +255,8 @@ function fieldJsonSchema(f: FieldDef): Record<string, unknown> {
       return { type: 'array', items: num('integer') };
     case 'string':
       return { type: 'string' };
+    case 'path':
+      return { type: 'string', minLength: 1 };
   }
 }
 

@@ -43,10 +43,15 @@ export interface ModelSpec {
   constantNorm: boolean;
   /** Omnigrok variant: biases are scaled, counted in the norm and rescaled too. */
   omnigrokBiases: boolean;
+  /**
+   * Initial parameters (flat layout of paramLayout) that replace the seeded draw, e.g. a PyTorch
+   * model's state_dict; alpha, zeroOutput and the constant-norm target then apply to them as to a draw.
+   */
+  initial?: Float32Array;
 }
 
 /** Where each model-spec field lives in a run configuration (its type, range and default: src/schema.ts). */
-export const MODEL_SPEC_PATHS: Readonly<Record<keyof ModelSpec, string>> = {
+export const MODEL_SPEC_PATHS: Readonly<Record<Exclude<keyof ModelSpec, 'initial'>, string>> = {
   seed: 'init.seed',
   optimizer: 'optim.optimizer',
   lr: 'optim.lr',
@@ -138,6 +143,7 @@ export function validateModel(m: Partial<ModelSpec>, i = 0): ModelSpec {
   if (!m || typeof m !== 'object') throw invalidArgument(`models[${i}]`, 'an object', m);
   const s: ModelSpec = { ...DEFAULT_MODEL, ...Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) };
   for (const [k, path] of Object.entries(MODEL_SPEC_PATHS)) checkField(FIELD_BY_PATH.get(path)!, s[k as keyof ModelSpec], `models[${i}].${k}`);
+  if (s.initial !== undefined && !(s.initial instanceof Float32Array)) throw invalidArgument(`models[${i}].initial`, 'a Float32Array (flat parameter layout)', typeof s.initial);
   return s;
 }
 
@@ -206,6 +212,10 @@ export class Trainer {
     if (!Array.isArray(opts.models) || opts.models.length < 1 || opts.models.length > 100000)
       throw invalidArgument('models', 'an array of 1 to 100000 model specs', Array.isArray(opts.models) ? opts.models.length : opts.models);
     const specs = opts.models.map((m, i) => validateModel(m, i));
+    const np = paramCount(arch);
+    specs.forEach((s, i) => {
+      if (s.initial && s.initial.length !== np) throw invalidArgument(`models[${i}].initial`, `${np} parameters (the layout of paramLayout(arch))`, s.initial.length);
+    });
     const bytes = specs.length * paramCount(arch) * 4 * 3;
     if (bytes > 48 * 2 ** 30)
       throw invalidArgument('models', `at most ${Math.floor((48 * 2 ** 30) / (paramCount(arch) * 12))} models of this size (parameters and optimiser state)`, specs.length);

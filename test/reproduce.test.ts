@@ -94,13 +94,10 @@ describe('CLI errors', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'grokinfo-cli-')), 'run');
     const child = spawn(process.execPath, [cli, 'train', '--measure', 'oinfo', '--every', '5', '--out', out, '--backend', 'cpu'], { cwd: root });
     let stderr = '';
-    // interrupt once training has started (its first progress output), however long start-up takes
-    await new Promise<void>((r) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        r();
-      });
-    });
+    child.stderr.on('data', (d) => (stderr += d));
+    // interrupt once the run has started (its config.json is written first), however slow the machine
+    for (let waited = 0; !existsSync(join(out, 'config.json')) && waited < 60_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(130);

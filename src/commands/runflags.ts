@@ -3,6 +3,7 @@
  * schema (src/schema.ts): every field with a flag has one, its help names the default. In a sweep a
  * flag of a grid field may list several comma-separated values, which become a grid axis.
  */
+import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { invalidArgument, GrokinfoError } from '../errors.js';
 import { ALPHA_EXPERIMENT, deepMergeConfig, type PartialRunConfig } from '../config.js';
@@ -71,6 +72,9 @@ function parseValue(f: FlagDef, text: string): unknown {
       return text.split('x').map((w) => parseNumber(f.flag, w.trim(), true));
     case 'integers':
       return text.split(',').map((w) => parseNumber(f.flag, w.trim(), true));
+    case 'path':
+      if (text === '') throw invalidArgument(f.flag, 'a file path', text);
+      return resolvePath(text);
     default:
       return text;
   }
@@ -105,7 +109,7 @@ export function runFlagsToConfig(
       if (raw) setPath(base, f.field.path, true);
       continue;
     }
-    const parts = f.field.kind === 'integers' ? [String(raw)] : String(raw).split(',');
+    const parts = f.field.kind === 'integers' || f.field.kind === 'path' ? [String(raw)] : String(raw).split(',');
     if (parts.length > 1 && !(allowLists && f.field.grid))
       throw invalidArgument(f.flag, f.field.grid ? 'a single value here (lists are for `grokinfo sweep`)' : 'a single value (it cannot be a grid axis)', raw);
     const values = parts.map((p) => parseValue(f, p.trim()));
