@@ -122,8 +122,11 @@ function checkTies(v: unknown): TiePolicy {
   return v;
 }
 
+/** The unit of every O-information value unless asked otherwise (library and CLI alike). */
+export const DEFAULT_UNITS: InfoUnits = 'bits';
+
 function checkUnits(v: unknown): InfoUnits {
-  if (v === undefined) return 'nats';
+  if (v === undefined) return DEFAULT_UNITS;
   if (v !== 'bits' && v !== 'nats') throw invalidArgument('units', "'bits' or 'nats'", v);
   return v;
 }

@@ -10,7 +10,8 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
 import { batchKey, canonicalJson, deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
 import { GrokinfoError, invalidArgument } from './errors.js';
 import { readJson, writeJsonAtomic } from './fsutil.js';
@@ -52,7 +53,12 @@ const schema = {
     seeds: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 },
   },
 };
-const validateDefinition = new Ajv({ allErrors: true }).compile(schema);
+// Compiled on first use: loading ajv and compiling the schema is the slowest part of importing the core.
+let validator: ValidateFunction | undefined;
+function definitionValidator(): ValidateFunction {
+  const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+  return (validator ??= new Ajv({ allErrors: true }).compile(schema));
+}
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
   const keys = path.split('.');
@@ -74,6 +80,7 @@ const GRID_PATHS = new Set([
 
 /** Validates a definition (schema + every expanded configuration) and expands it into runs. */
 export function planSweep(def: SweepDefinition): SweepPlan {
+  const validateDefinition = definitionValidator();
   if (!validateDefinition(def)) {
     const msg = (validateDefinition.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
     throw new GrokinfoError('INVALID_ARGUMENT', `sweep definition is invalid: ${msg}`);
