@@ -22,7 +22,7 @@ let files: string[] = [];
 
 function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}${r.error ? ` (${r.error.message})` : ''}:\n${r.stdout}\n${r.stderr}`);
   return r;
 }
 
@@ -49,10 +49,11 @@ beforeAll(() => {
   // with the versions and integrities of this repository's package-lock.json; then `npm ci --offline`.
   const tgz = `file:../${tarball.split('/').pop()}`;
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string> }> };
-  const deps = (JSON.parse(execFileSync('tar', ['xzOf', tarball, 'package/package.json']).toString()) as { dependencies: Record<string, string> }).dependencies;
+  const packed = JSON.parse(execFileSync('tar', ['xzOf', tarball, 'package/package.json']).toString()) as { dependencies: Record<string, string>; bin: Record<string, string> };
+  const deps = packed.dependencies;
   const packages: Record<string, unknown> = {
     '': { name: 'app', version: '1.0.0', dependencies: { grokinfo: tgz } },
-    'node_modules/grokinfo': { version: pkg.version, resolved: tgz, integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`, dependencies: deps },
+    'node_modules/grokinfo': { version: pkg.version, resolved: tgz, integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`, dependencies: deps, bin: packed.bin, hasInstallScript: true },
   };
   const todo = Object.keys(deps);
   while (todo.length) {
