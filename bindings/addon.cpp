@@ -163,8 +163,12 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   bool cuda = grokinfo::cuda_available(&why);
 #ifdef GROKINFO_WITH_CUDA
   o.Set("cudaBuilt", true);
+  o.Set("cudaArchs", GROKINFO_CUDA_ARCHS);
 #else
   o.Set("cudaBuilt", false);
+#endif
+#ifdef GROKINFO_CPU_TARGET
+  o.Set("cpuTarget", GROKINFO_CPU_TARGET);
 #endif
   o.Set("cuda", cuda);
   o.Set("cudaReason", why);

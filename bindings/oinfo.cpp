@@ -1,5 +1,6 @@
-// N-API binding of the O-information engine: copula, Ward, multiplets, checkpoint measurement, and
-// the benchmark baselines. Typed arrays are read in place (kept alive by the worker); work runs off
+// N-API binding of the O-information engine: copula, Ward, multiplets, checkpoint measurement; in
+// the bench addon only (GROKINFO_BENCH_ADDON, see CMakeLists.txt), also the benchmark baselines and
+// the test-only engine variants. Typed arrays are read in place (kept alive by the worker); work runs off
 // the main thread through PromiseWorker; errors come back as coded GrokinfoErrors.
 #include <cmath>
 #include <memory>
@@ -8,8 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "../bench/native/baseline_oinfo.h"
 #include "binding.h"
+#ifdef GROKINFO_BENCH_ADDON
+#include "baseline_oinfo.h"
+#endif
 
 namespace grokinfo::bind {
 
@@ -194,8 +197,8 @@ Napi::Value WardCluster(const Napi::CallbackInfo& info) {
 }
 
 // oinfoMultiplets(cov: Float64Array, batch, D, units, options, backend, control, variant?)
-//   variant: undefined (the engine), 'general' (engine, block walker only), 'baseline' (batch 1;
-//   options.stride samples every stride-th multiplet per size).
+//   variant (bench addon only): undefined (the engine), 'general' (engine, block walker only),
+//   'baseline' (batch 1; options.stride samples every stride-th multiplet per size).
 Napi::Value OInfoMultiplets(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto cov = typed_array<double>(env, info[0], napi_float64_array, "cov");
@@ -206,6 +209,9 @@ Napi::Value OInfoMultiplets(const Napi::CallbackInfo& info) {
   Backend backend = backend_from(env, info[5]);
   Control ctl = control_arg(info, 6);
   std::string variant = info.Length() > 7 && info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "";
+#ifndef GROKINFO_BENCH_ADDON
+  if (!variant.empty()) throw_error(env, Code::INVALID_ARGUMENT, "variant '" + variant + "' exists only in the bench addon (grokinfo_bench.node)");
+#endif
   uint64_t stride = 1;
   if (info[4].IsObject()) stride = static_cast<uint64_t>(get_int(info[4].As<Napi::Object>(), "stride", 1));
   auto results = std::make_shared<std::vector<OInfoResult>>();
@@ -215,11 +221,15 @@ Napi::Value OInfoMultiplets(const Napi::CallbackInfo& info) {
       [=]() {
         OInfoOptions o = opts->opt;
         o.stream_path = opts->stream.empty() ? nullptr : opts->stream.c_str();
+#ifdef GROKINFO_BENCH_ADDON
         if (variant == "baseline") {
           results->resize(1);
           return oinfo_multiplets_baseline(C, D, *units, o, stride, (*results)[0], ctl);
         }
         if (variant == "general") return oinfo_multiplets_general(C, batch, D, *units, o, *results, ctl);
+#else
+        (void)stride;
+#endif
         return pooled_engine(backend)->multiplets(C, batch, D, *units, o, *results, ctl);
       },
       [results](Napi::Env e) {
@@ -230,6 +240,7 @@ Napi::Value OInfoMultiplets(const Napi::CallbackInfo& info) {
       keep({info[0], info.Length() > 6 ? info[6] : env.Undefined()}));
 }
 
+#ifdef GROKINFO_BENCH_ADDON
 // oinfoValuesBaseline(cov, D, units, options, multiplets: number[][]) -> Float64Array (synchronous)
 Napi::Value OInfoValuesBaseline(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -254,6 +265,7 @@ Napi::Value OInfoValuesBaseline(const Napi::CallbackInfo& info) {
   std::copy(values.begin(), values.end(), out.Data());
   return out;
 }
+#endif
 
 // measureCheckpoints(Z: Float32Array, batch, rows, cols, options, backend, control, variant?) -> Promise<raw[]>
 Napi::Value MeasureCheckpoints(const Napi::CallbackInfo& info) {
@@ -264,14 +276,21 @@ Napi::Value MeasureCheckpoints(const Napi::CallbackInfo& info) {
   MeasureOptions opt = info[4].IsObject() ? measure_options_from_js(info[4].As<Napi::Object>()) : MeasureOptions();
   Backend backend = backend_from(env, info[5]);
   Control ctl = control_arg(info, 6);
-  bool baseline = info.Length() > 7 && info[7].IsString() && info[7].As<Napi::String>().Utf8Value() == "baseline";
+  std::string variant = info.Length() > 7 && info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "";
+#ifdef GROKINFO_BENCH_ADDON
+  const bool baseline = variant == "baseline";
+#else
+  if (!variant.empty()) throw_error(env, Code::INVALID_ARGUMENT, "variant '" + variant + "' exists only in the bench addon (grokinfo_bench.node)");
+#endif
   auto results = std::make_shared<std::vector<MeasureResult>>();
   const float* Z = z.data;
   return PromiseWorker::run(
       env,
       [=]() {
-        return baseline ? measure_checkpoints_baseline(Z, batch, N, H, opt, *results, ctl)
-                        : pooled_engine(backend)->measure(Z, batch, N, H, opt, *results, ctl);
+#ifdef GROKINFO_BENCH_ADDON
+        if (baseline) return measure_checkpoints_baseline(Z, batch, N, H, opt, *results, ctl);
+#endif
+        return pooled_engine(backend)->measure(Z, batch, N, H, opt, *results, ctl);
       },
       [results](Napi::Env e) {
         Napi::Array a = Napi::Array::New(e, results->size());
@@ -373,7 +392,10 @@ void init_oinfo(Napi::Env env, Napi::Object exports) {
   exports.Set("copulaCovariance", Napi::Function::New(env, CopulaCovariance));
   exports.Set("wardCluster", Napi::Function::New(env, WardCluster));
   exports.Set("oinfoMultiplets", Napi::Function::New(env, OInfoMultiplets));
+#ifdef GROKINFO_BENCH_ADDON
   exports.Set("oinfoValuesBaseline", Napi::Function::New(env, OInfoValuesBaseline));
+  exports.Set("benchAddon", Napi::Boolean::New(env, true));
+#endif
   exports.Set("measureCheckpoints", Napi::Function::New(env, MeasureCheckpoints));
   exports.Set("measureBins", Napi::Function::New(env, MeasureBins));
 }

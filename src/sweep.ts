@@ -10,7 +10,8 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
 import { batchKey, deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
 import { allowedKeys, canonicalJson, GRID_PATHS, gridJsonSchema, partialConfigJsonSchema, setPath } from './schema.js';
 import { GrokinfoError, invalidArgument } from './errors.js';
@@ -56,7 +57,11 @@ const definitionSchema = {
 let compiled: ValidateFunction | undefined;
 /** The sweep-definition validator, compiled on first use (not at CLI start-up). */
 function validateDefinition(def: unknown): boolean {
-  compiled ??= new Ajv({ allErrors: true }).compile(definitionSchema);
+  if (!compiled) {
+    // loaded on first use: ajv is the slowest part of importing the core
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+    compiled = new Ajv({ allErrors: true }).compile(definitionSchema);
+  }
   return compiled(def);
 }
 

@@ -439,9 +439,8 @@ describe('measurement hook', () => {
 describe('thread count', () => {
   it('results are bitwise identical with 1, 2 and 3 OpenMP threads', async () => {
     const { execFileSync } = await import('node:child_process');
-    const { existsSync } = await import('node:fs');
-    const { nativeCandidates } = await import('../src/native.js');
-    const addon = nativeCandidates().find((p) => existsSync(p))!;
+    const { nativeInfo } = await import('../src/native.js');
+    const addon = nativeInfo().path;
     const script = `
       const addon = require(process.env.ADDON);
       const p = 23, N = 300;

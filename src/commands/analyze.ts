@@ -7,6 +7,7 @@ import { readJson } from '../fsutil.js';
 import { listRuns } from '../sweep.js';
 import { runField } from '../config.js';
 import { claimsToMarkdown } from '../analysis/index.js';
+import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {
   program
@@ -18,7 +19,7 @@ export function register(program: Command): void {
     .action(async (dir: string, o: Record<string, unknown>) => {
       if (existsSync(join(dir, 'summary.json'))) {
         const res = await analyzeRun(await loadRun(dir));
-        if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+        if (o.json) process.stdout.write(jsonOutput(res, 2));
         else if (!res.phases) process.stdout.write(`${dir}: no O-information records (train with --measure oinfo)\n`);
         else for (const p of res.phases.phases) process.stdout.write(`${p.name.padEnd(18)} steps ${p.start}-${p.end}\n`);
         return;
@@ -28,7 +29,7 @@ export function register(program: Command): void {
       const families = o.families !== undefined ? { field: String(o.families) } : undefined;
       if (families) runField(families.field);
       const res = await analyzeSweep(dir, { ablations, ...(families ? { families } : {}) });
-      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      if (o.json) process.stdout.write(jsonOutput(res, 2));
       else {
         for (const c of res.configurations)
           process.stdout.write(`${c.label.padEnd(20)} ${c.grokked}/${c.runs} grokked  mean grok step ${c.meanGrokStep?.toFixed(0) ?? '-'}  final test acc ${c.meanFinalTestAcc.toFixed(3)}\n`);

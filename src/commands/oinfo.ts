@@ -5,6 +5,9 @@ import { readMatrixFile } from '../io.js';
 import type { BackendName } from '../native.js';
 import { oinfo, type MultipletRecord, type OInfoOptions, type OInfoReport } from '../oinfo.js';
 import { DEFAULT_UNITS } from '../schema.js';
+import { consoleProgress, progressMeter } from '../progress.js';
+import { BINS_SYNTAX, GROUPS_SYNTAX, parseBinsSpec, parseGroupsSpec } from '../specs.js';
+import { jsonOutput } from './output.js';
 
 function intFlag(name: string, v: string | undefined, lo: number, hi = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
@@ -13,26 +16,13 @@ function intFlag(name: string, v: string | undefined, lo: number, hi = Number.MA
   return n;
 }
 
-/** Parses "0,1,2;3,4" into [[0,1,2],[3,4]]. */
+/** Bins and groups: the one syntax of src/specs.ts. */
 export function parseUnitLists(flag: string, v: string): number[][] {
-  const lists = v.split(';').map((part) =>
-    part
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '')
-      .map((s) => {
-        if (!/^\d+$/.test(s)) throw invalidArgument(flag, 'semicolon-separated lists of comma-separated column indices, e.g. "0,1;2,3"', v);
-        return Number(s);
-      }),
-  );
-  return lists;
+  return parseGroupsSpec(flag, v);
 }
 
 export function parseBins(v: string): { ward: number } | number[][] {
-  const m = /^\s*ward\s*:\s*(\d+)\s*$/i.exec(v);
-  if (m) return { ward: Number(m[1]) };
-  if (/^\s*\d+\s*$/.test(v)) return { ward: Number(v) };
-  return parseUnitLists('--bins', v);
+  return parseBinsSpec('--bins', v);
 }
 
 function fmt(x: number): string {
@@ -98,8 +88,8 @@ export function register(program: Command): void {
     .argument('<file>', 'CSV (header optional) or .npy (2-D float32/float64, C order)')
     .option('--min-size <n>', 'smallest multiplet, in units (default 2)')
     .option('--max-size <n>', 'largest multiplet, in units (default 3 for variables, all units for bins/groups)')
-    .option('--bins <spec>', 'bins: "ward:K" (Ward clusters of the columns) or explicit "0,1,2;3,4,..." (a partition)')
-    .option('--groups <spec>', 'groups as vector variables: "0,1;2,3" (disjoint)')
+    .option('--bins <spec>', `bins: ${BINS_SYNTAX}`)
+    .option('--groups <spec>', `groups as vector variables (disjoint): ${GROUPS_SYNTAX}`)
     .option('--ties <policy>', 'rank ties: average | random | ordinal', 'average')
     .option('--seed <n>', 'seed of the random tie policy', '0')
     .option('--units <u>', 'bits | nats', DEFAULT_UNITS)
@@ -109,6 +99,7 @@ export function register(program: Command): void {
     .option('--backend <b>', 'auto | cpu | cuda', 'auto')
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--json', 'machine-readable summary on stdout')
+    .option('--quiet', 'no progress output')
     .action(async (file: string, f: Record<string, string | boolean | undefined>) => {
       const m = readMatrixFile(file);
       const opts: OInfoOptions = {
@@ -130,15 +121,12 @@ export function register(program: Command): void {
       const onSig = () => ac.abort();
       process.once('SIGINT', onSig);
       opts.signal = ac.signal;
-      const tty = process.stderr.isTTY;
-      if (tty)
-        opts.onProgress = (done, total) => {
-          process.stderr.write(`\r${done.toLocaleString()} / ${total.toLocaleString()} multiplets (${((100 * done) / Math.max(total, 1)).toFixed(1)}%)`);
-        };
+      const progress = consoleProgress({ quiet: !!f.quiet });
+      opts.onProgress = progressMeter(progress, 'oinfo', 'multiplets');
       try {
         const r = await oinfo({ data: m.data, rows: m.rows, cols: m.cols }, opts);
-        if (tty) process.stderr.write('\n');
-        process.stdout.write(f.json ? JSON.stringify(summary(r)) + '\n' : table(r));
+        progress.done();
+        process.stdout.write(f.json ? jsonOutput(summary(r)) : table(r));
       } finally {
         process.removeListener('SIGINT', onSig);
       }

@@ -3,6 +3,7 @@ import type { BackendName } from '../native.js';
 import { consoleProgress } from '../progress.js';
 import { reproduce } from '../reproduce.js';
 import { interruptController, parseNumber, runFlagsToConfig, addRunFlags, withoutMeasureFlags } from './runflags.js';
+import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {
   const cmd = program
@@ -32,7 +33,7 @@ export function register(program: Command): void {
         noReport: o.report === false,
       });
       progress.done();
-      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      if (o.json) process.stdout.write(jsonOutput(res, 2));
       else {
         process.stdout.write(`\nclaims (${res.settings.note}):\n`);
         for (const c of res.analysis.claims) process.stdout.write(`  [${c.verdict}] ${c.id}: ${c.claim} — ${c.measured}\n`);

@@ -5,6 +5,7 @@ import { consoleProgress } from '../progress.js';
 import { parseShard, planSweep, runSweep, type SweepDefinition } from '../sweep.js';
 import type { BackendName } from '../native.js';
 import { addRunFlags, interruptController, parseNumber, runFlagsToConfig } from './runflags.js';
+import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {
   const cmd = program
@@ -27,7 +28,7 @@ export function register(program: Command): void {
     if (o.seeds !== undefined) def.seeds = String(o.seeds).split(',').map((s) => parseNumber('--seeds', s.trim(), true));
     const plan = planSweep(def);
     if (o.plan) {
-      process.stdout.write(JSON.stringify(plan.runs.map((r) => ({ id: r.id, config: r.config })), null, 2) + '\n');
+      process.stdout.write(jsonOutput(plan.runs.map((r) => ({ id: r.id, config: r.config })), 2));
       return;
     }
     const progress = consoleProgress({ quiet: !!o.quiet });
@@ -41,7 +42,7 @@ export function register(program: Command): void {
         maxBatch: o.maxBatch ? parseNumber('--max-batch', String(o.maxBatch), true) : undefined,
       });
       progress.done();
-      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      if (o.json) process.stdout.write(jsonOutput(res, 2));
     } finally {
       intr.dispose();
     }
