@@ -45,7 +45,7 @@ const { reluCase } = await import(join(root, 'dist', 'commands', 'bench.js'));
 const { measureNativeOptions } = await import(join(root, 'dist', 'oinfo.js'));
 const native = loadNative();
 console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} logical cores, ${isa()}; node ${process.version}`);
-if (native.cpuKernels) console.log(`engine kernels: ${native.cpuKernels()}`);
+if (native.cpuKernels) console.log(`engine kernels: ${native.cpuKernels().active} (GROKINFO_CPU_KERNELS=portable|avx2|avx512 forces one)`);
 
 async function timeIt(f, n = repeats) {
   await f(); // warm-up: thread pool, the engine's workspace
