@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "../native/kernels.h"
 #include "binding.h"
 #ifdef GROKINFO_BENCH_ADDON
 #include "baseline_oinfo.h"
@@ -336,6 +337,33 @@ Napi::Value MeasureBins(const Napi::CallbackInfo& info) {
       keep({info[0], info.Length() > 5 ? info[5] : env.Undefined()}));
 }
 
+// cpuKernels() -> {active: 'avx512'|'avx2'|'portable', paths: [{name, supported, why}]}
+Napi::Value CpuKernels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("active", kernels::isa_name(kernels::active_isa()));
+  Napi::Array paths = Napi::Array::New(env, kernels::kIsaCount);
+  for (int i = 0; i < kernels::kIsaCount; ++i) {
+    std::string why;
+    const bool ok = kernels::isa_supported(static_cast<kernels::Isa>(i), &why);
+    Napi::Object p = Napi::Object::New(env);
+    p.Set("name", kernels::isa_name(static_cast<kernels::Isa>(i)));
+    p.Set("supported", ok);
+    p.Set("why", why);
+    paths.Set(static_cast<uint32_t>(i), p);
+  }
+  o.Set("paths", paths);
+  return o;
+}
+
+// setCpuKernels(name): forces a kernel path for this process (tests and benchmarks).
+Napi::Value SetCpuKernels(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString())
+    throw_error(info.Env(), Code::INVALID_ARGUMENT, "setCpuKernels(name): name must be 'portable', 'avx2' or 'avx512'");
+  throw_if(info.Env(), kernels::set_isa(info[0].As<Napi::String>().Utf8Value()));
+  return info.Env().Undefined();
+}
+
 Napi::Value Ndtri(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) throw_error(info.Env(), Code::INVALID_ARGUMENT, "ndtri(u): u must be a number");
   return Napi::Number::New(info.Env(), ndtri(info[0].As<Napi::Number>().DoubleValue()));
@@ -398,6 +426,8 @@ void init_oinfo(Napi::Env env, Napi::Object exports) {
 #endif
   exports.Set("measureCheckpoints", Napi::Function::New(env, MeasureCheckpoints));
   exports.Set("measureBins", Napi::Function::New(env, MeasureBins));
+  exports.Set("cpuKernels", Napi::Function::New(env, CpuKernels));
+  exports.Set("setCpuKernels", Napi::Function::New(env, SetCpuKernels));
 }
 
 }  // namespace grokinfo::bind

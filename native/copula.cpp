@@ -1,4 +1,5 @@
-// Gaussian copula and covariance (METHOD.md §2.3), plus the float64 A^T A kernel shared with Ward.
+// Gaussian copula and covariance (METHOD.md §2.3), and the entry of the float64 A^T A kernel shared with
+// Ward (syrk_impl.h, per instruction set).
 #include <omp.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels.h"
 #include "oinfo.h"
 #include "oinfo_cpu.h"
 #include "oinfo_linalg.h"
@@ -17,161 +19,12 @@ namespace grokinfo {
 
 namespace linalg {
 
-namespace {
-
-// Summation order of syrk_tn, whatever the loop structure or thread count: rows in chunks of kSyrkChunk
-// (at multiples of kSyrkChunk), each chunk an FMA chain from zero in row order, the chunks added in order.
-constexpr int64_t kSyrkChunk = 256;
-
-// Packed layout of rows t0..t0+kc: columns 4p..4p+3 go to panel p, kc x 4 contiguous (panel stride 4 kc),
-// so the micro-kernel streams contiguous memory instead of rows 8 lda bytes apart (which, for lda a
-// multiple of 64, fall into a few L1 sets and evict each other).
-void syrk_pack(const double* A, int64_t lda, int64_t t0, int64_t kc, int64_t p0, int64_t p1, double* P) {
-  for (int64_t t = 0; t < kc; ++t) {
-    const double* row = A + (t0 + t) * lda;
-    for (int64_t p = p0; p < p1; ++p) store4(P + p * 4 * kc + 4 * t, load4(row + 4 * p));
-  }
-}
-
-// C[r][4q + c] (r < 4, q < NP, row stride ldc) (+)= sum_t a[t sa + r] * b[q sq + t sb + c] over t < kc, in
-// 4 NP ymm accumulators; chunked as kSyrkChunk (kc blocks start at multiples of it); first: store.
-template <int NP>
-void syrk_micro(const double* __restrict a, int64_t sa, const double* __restrict b, int64_t sb, int64_t sq,
-                int64_t kc, double* __restrict C, int64_t ldc, bool first) {
-  for (int64_t c0 = 0; c0 < kc; c0 += kSyrkChunk) {
-    const int64_t c1 = std::min(kc, c0 + kSyrkChunk);
-    v4d c[4][NP];
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r)
-#pragma GCC unroll 3
-      for (int q = 0; q < NP; ++q) c[r][q] = v4d{0, 0, 0, 0};
-    const double* pa = a + c0 * sa;
-    const double* pb = b + c0 * sb;
-#pragma GCC unroll 2
-    for (int64_t t = c0; t < c1; ++t, pa += sa, pb += sb) {
-      v4d bq[NP];
-#pragma GCC unroll 3
-      for (int q = 0; q < NP; ++q) bq[q] = load4(pb + q * sq);
-#pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r) {
-        const double x = pa[r];
-        const v4d ar = {x, x, x, x};
-#pragma GCC unroll 3
-        for (int q = 0; q < NP; ++q) c[r][q] += ar * bq[q];
-      }
-    }
-    const bool st = first && c0 == 0;
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r)
-#pragma GCC unroll 3
-      for (int q = 0; q < NP; ++q) {
-        double* o = C + r * ldc + 4 * q;
-        store4(o, st ? c[r][q] : load4(o) + c[r][q]);
-      }
-  }
-}
-
-// The 4 x 4w blocks (w <= 3 panels) of rows 4 ip.. of the upper triangle, for rows t0..t0+kc.
-inline void syrk_row_blocks(int64_t ip, int64_t np, const double* a, int64_t sa, const double* b0, int64_t sb,
-                            int64_t sq, int64_t kc, double* Cp, int64_t ldc, bool first) {
-  double* crow = Cp + ip * 4 * ldc;
-  for (int64_t p0 = (ip / 3) * 3; p0 < np; p0 += 3) {
-    const double* b = b0 + p0 * sq;
-    const int64_t w = std::min<int64_t>(3, np - p0);
-    if (w == 3)
-      syrk_micro<3>(a, sa, b, sb, sq, kc, crow + 4 * p0, ldc, first);
-    else if (w == 2)
-      syrk_micro<2>(a, sa, b, sb, sq, kc, crow + 4 * p0, ldc, first);
-    else
-      syrk_micro<1>(a, sa, b, sb, sq, kc, crow + 4 * p0, ldc, first);
-  }
-}
-
-}  // namespace
-
-// Upper-triangle 4 x 12 register blocks, then the mirror. Work items are ranges of 4-row panels of about
-// equal work, each run by one thread over all rows in k-blocks of about 512 KB of A (so a k-block serves
-// all the item's panels from L2); a single item with one thread. A with a row stride that is a multiple of
-// 2 KB is packed first (one barrier), other A is read in place. Every path sums in kSyrkChunk's order, so
-// the result is bitwise the same for any thread count (and for packed or not).
+// The kernel itself is syrk_impl.h, compiled once per instruction set (kernels_*.cpp); kernels.h picks
+// the path at run time.
 void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads,
              SyrkScratch* scratch) {
-  if (D <= 0) return;
   SyrkScratch local;
-  SyrkScratch& sc = scratch ? *scratch : local;
-  if (N <= 0) {
-    for (int64_t i = 0; i < D * D; ++i) out[i] = 0.0;
-    return;
-  }
-  const int64_t np = (D + 3) / 4;  // 4-column panels covering the used columns (4 np <= lda)
-  const int64_t ldc = 4 * np;
-  // Packing pays where the row stride is a multiple of 2 KB (all rows in two L1 sets); elsewhere reading A
-  // in place measured as fast or faster (bench/kernels/syrk_bench.cpp).
-  const bool pack = lda % 256 == 0;
-  const int64_t KC =
-      std::min(N, std::max<int64_t>(1, (int64_t{1} << 16) / ldc / kSyrkChunk) * kSyrkChunk);
-  const int64_t nkb = (N + KC - 1) / KC;
-  // Items: panel ranges of about equal work (panel ip has np - 3 floor(ip / 3) panels of blocks). Small
-  // products run on fewer threads (at least ~2 MFLOP each); the result does not depend on it.
-  int64_t total = 0;
-  for (int64_t ip = 0; ip < np; ++ip) total += np - ip / 3 * 3;
-  const int64_t nt = std::max<int64_t>(
-      1, std::min<int64_t>(threads > 0 ? threads : omp_get_max_threads(), 32 * N * total / 2000000));
-  std::vector<int64_t>& cut = sc.cut;
-  cut.clear();
-  cut.reserve(static_cast<size_t>(np) + 2);
-  cut.push_back(0);
-  {
-    const int64_t want = nt <= 1 ? 1 : std::min<int64_t>(np, 4 * nt);
-    int64_t acc = 0;
-    for (int64_t ip = 0; ip < np; ++ip) {
-      acc += np - ip / 3 * 3;
-      if (acc * want >= total * static_cast<int64_t>(cut.size()) && ip + 1 < np) cut.push_back(ip + 1);
-    }
-    cut.push_back(np);
-  }
-  const int64_t nitems = static_cast<int64_t>(cut.size()) - 1;
-  // Grown, never shrunk, and never cleared: every element read is written first (kb == 0 stores).
-  if (sc.C.size() < static_cast<size_t>(ldc * ldc)) sc.C.resize(static_cast<size_t>(ldc * ldc));
-  if (pack && sc.P.size() < static_cast<size_t>(N * ldc)) sc.P.resize(static_cast<size_t>(N * ldc));
-  double* const Cp = sc.C.data();
-  double* const P = pack ? sc.P.data() : nullptr;
-  const int64_t npk = (np + 7) / 8;  // packing items: 8 panels (256 bytes of a row) by one k-block
-  auto pack_item = [&](int64_t g) {
-    const int64_t kb = g / npk, q = g % npk, t0 = kb * KC;
-    syrk_pack(A, lda, t0, std::min(KC, N - t0), 8 * q, std::min(np, 8 * q + 8), P + t0 * ldc);
-  };
-  auto run_item = [&](int64_t it) {
-    for (int64_t kb = 0; kb < nkb; ++kb) {
-      const int64_t t0 = kb * KC, kc = std::min(KC, N - t0);
-      for (int64_t ip = cut[it]; ip < cut[it + 1]; ++ip) {
-        if (pack) {
-          const double* Pb = P + t0 * ldc;
-          syrk_row_blocks(ip, np, Pb + ip * 4 * kc, 4, Pb, 4, 4 * kc, kc, Cp, ldc, kb == 0);
-        } else {
-          const double* At = A + t0 * lda;
-          syrk_row_blocks(ip, np, At + 4 * ip, lda, At, lda, 4, kc, Cp, ldc, kb == 0);
-        }
-      }
-    }
-  };
-  if (nitems == 1) {
-    if (pack)
-      for (int64_t g = 0; g < npk * nkb; ++g) pack_item(g);
-    run_item(0);
-  } else {
-#pragma omp parallel num_threads(static_cast<int>(std::min(nt, nitems)))
-    {
-      if (pack) {
-#pragma omp for schedule(static)
-        for (int64_t g = 0; g < npk * nkb; ++g) pack_item(g);
-      }
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t it = 0; it < nitems; ++it) run_item(it);
-    }
-  }
-  for (int64_t i = 0; i < D; ++i)
-    for (int64_t j = 0; j < D; ++j) out[i * D + j] = alpha * (i <= j ? Cp[i * ldc + j] : Cp[j * ldc + i]);
+  kernels::syrk()(A, N, D, lda, alpha, out, threads, scratch ? *scratch : local);
 }
 
 }  // namespace linalg

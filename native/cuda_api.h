@@ -1,6 +1,6 @@
 // Entry points of the CUDA backend. Defined in the .cu files when the addon is built with CUDA;
 // otherwise backend.cpp defines them to return BACKEND_UNAVAILABLE. Called only by the CPU-side
-// dispatchers (oinfo_multiplets, measure_checkpoints, Trainer::create), never from bindings/.
+// fronts (OInfoEngine in oinfo.cpp, Trainer::create in mlp.cpp), never from bindings/.
 #pragma once
 #include <memory>
 #include <vector>

@@ -20,7 +20,6 @@
 #include <string>
 
 #include "adamw.h"
-#include "cuda_api.h"
 #include "gemm.h"
 #include "mlp_init.h"
 
@@ -202,7 +201,7 @@ class CpuTrainer final : public Trainer {
       } else {
         r.test_loss = r.test_acc = std::nan("");
       }
-      r.weight_norm = mlp_weight_norm(arch_, p, false);
+      r.weight_norm = mlp_weight_norm(layout_, p, false);
       r.failed = s.failed;
       r.failure = s.failure;
     });
@@ -441,9 +440,9 @@ class CpuTrainer final : public Trainer {
     optim_update(os, p, s.m.data(), s.v.data(), g, nparams_);
     apply_mask(s);
     if (s.h.constant_norm) {
-      const double norm = mlp_weight_norm(arch_, p, s.h.omnigrok_biases);
+      const double norm = mlp_weight_norm(layout_, p, s.h.omnigrok_biases);
       const double f = s.target_norm / norm;
-      if (std::isfinite(f)) mlp_scale_weights(arch_, p, s.h.omnigrok_biases, static_cast<float>(f));
+      if (std::isfinite(f)) mlp_scale_weights(layout_, p, s.h.omnigrok_biases, static_cast<float>(f));
       else fail(s, "constant-norm rescale by a non-finite factor");
     }
     if (!s.failed && !all_finite(p, nparams_)) fail(s, "non-finite parameters");
@@ -463,25 +462,8 @@ class CpuTrainer final : public Trainer {
 
 }  // namespace
 
-Status Trainer::create(Backend backend, const ArchSpec& arch, const TaskData& data,
-                       const std::vector<ModelHyper>& models, std::unique_ptr<Trainer>* out) {
-  Status st = validate_arch(arch);
-  if (!st.ok()) return st;
-  st = validate_task(arch, data);
-  if (!st.ok()) return st;
-  if (models.empty() || models.size() > 100000)
-    return Status::Error(Code::INVALID_ARGUMENT, "models must list 1 to 100000 models");
-  for (size_t i = 0; i < models.size(); i++) {
-    st = validate_hyper(models[i], static_cast<int32_t>(i));
-    if (!st.ok()) return st;
-  }
-  if (backend == Backend::CUDA) {
-    const int64_t n = mlp_param_count(arch);
-    std::vector<float> initial(static_cast<size_t>(n) * models.size());
-    for (size_t i = 0; i < models.size(); i++) mlp_init_params(arch, models[i], initial.data() + i * n);
-    return trainer_create_cuda(arch, data, models, initial, out);
-  }
-  if (backend != Backend::CPU) return Status::Error(Code::INVALID_ARGUMENT, "unknown backend");
+Status trainer_create_cpu(const ArchSpec& arch, const TaskData& data, const std::vector<ModelHyper>& models,
+                          std::unique_ptr<Trainer>* out) {
   try {
     *out = std::make_unique<CpuTrainer>(arch, data, models);
   } catch (const std::bad_alloc&) {

@@ -134,20 +134,28 @@ double mlp_init_params(const ArchSpec& arch, const ModelHyper& h, float* out) {
   return target;
 }
 
-double mlp_weight_norm(const ArchSpec& arch, const float* p, bool include_biases) {
+double mlp_weight_norm(const std::vector<ParamTensor>& layout, const float* p, bool include_biases) {
   double s = 0;
-  for (const ParamTensor& t : mlp_param_layout(arch)) {
+  for (const ParamTensor& t : layout) {
     if (t.bias && !include_biases) continue;
     for (int64_t i = 0; i < t.size(); i++) s += static_cast<double>(p[t.offset + i]) * p[t.offset + i];
   }
   return std::sqrt(s);
 }
 
-void mlp_scale_weights(const ArchSpec& arch, float* p, bool include_biases, float factor) {
-  for (const ParamTensor& t : mlp_param_layout(arch)) {
+double mlp_weight_norm(const ArchSpec& arch, const float* p, bool include_biases) {
+  return mlp_weight_norm(mlp_param_layout(arch), p, include_biases);
+}
+
+void mlp_scale_weights(const std::vector<ParamTensor>& layout, float* p, bool include_biases, float factor) {
+  for (const ParamTensor& t : layout) {
     if (t.bias && !include_biases) continue;
     for (int64_t i = 0; i < t.size(); i++) p[t.offset + i] *= factor;
   }
+}
+
+void mlp_scale_weights(const ArchSpec& arch, float* p, bool include_biases, float factor) {
+  mlp_scale_weights(mlp_param_layout(arch), p, include_biases, factor);
 }
 
 bool all_finite(const float* x, int64_t n) {

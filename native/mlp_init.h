@@ -4,6 +4,7 @@
 // seed gives the same initial parameters on every backend and whatever the number of models.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "mlp.h"
@@ -50,8 +51,15 @@ double mlp_weight_norm(const ArchSpec& arch, const float* params, bool include_b
 
 // Multiplies the weight matrices (and biases when include_biases) by `factor`.
 void mlp_scale_weights(const ArchSpec& arch, float* params, bool include_biases, float factor);
+// The same over a layout computed once (no allocation per call).
+double mlp_weight_norm(const std::vector<ParamTensor>& layout, const float* params, bool include_biases);
+void mlp_scale_weights(const std::vector<ParamTensor>& layout, float* params, bool include_biases, float factor);
 
 // True when every parameter is finite.
 bool all_finite(const float* x, int64_t n);
+
+// The CPU backend's trainer (mlp_cpu.cpp); arguments already checked by Trainer::create (mlp.cpp).
+Status trainer_create_cpu(const ArchSpec& arch, const TaskData& data, const std::vector<ModelHyper>& models,
+                          std::unique_ptr<Trainer>* out);
 
 }  // namespace grokinfo

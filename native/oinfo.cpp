@@ -49,6 +49,13 @@ Status cpu_only(const char* what) {
 
 Status check_multiplets(const double* cov, int64_t batch, int64_t D, const Units& un, const OInfoOptions& opt,
                         int32_t* maxvars_out) {
+  std::vector<char> seen;
+  std::vector<int32_t> sizes;
+  return check_multiplets(cov, batch, D, un, opt, maxvars_out, seen, sizes);
+}
+
+Status check_multiplets(const double* cov, int64_t batch, int64_t D, const Units& un, const OInfoOptions& opt,
+                        int32_t* maxvars_out, std::vector<char>& seen, std::vector<int32_t>& sizes) {
   if (batch < 1 || D < 1) return Status::Error(Code::INVALID_ARGUMENT, "batch and D must be >= 1");
   Status st = check_common(opt.scale, opt.top_k);
   if (!st.ok()) return st;
@@ -60,8 +67,8 @@ Status check_multiplets(const double* cov, int64_t batch, int64_t D, const Units
                                                      std::to_string(un.count) + "), got min_size " +
                                                      std::to_string(opt.min_size) + ", max_size " + std::to_string(opt.max_size));
   if (opt.max_size > 1000) return Status::Error(Code::INVALID_ARGUMENT, "max_size: must be <= 1000");
-  std::vector<char> seen(static_cast<size_t>(D), 0);
-  std::vector<int32_t> sizes;
+  seen.assign(static_cast<size_t>(D), 0);
+  sizes.clear();
   for (int32_t u = 0; u < un.count; ++u) {
     const int32_t a = un.offsets[u], e = un.offsets[u + 1];
     if (e <= a) return Status::Error(Code::INVALID_ARGUMENT, "units: unit " + std::to_string(u) + " is empty");
@@ -106,7 +113,7 @@ OInfoEngine::~OInfoEngine() { cpu::delete_scratch(ws_); }
 
 Status OInfoEngine::multiplets(const double* cov, int64_t batch, int64_t D, const Units& units, const OInfoOptions& opt,
                                std::vector<OInfoResult>& results, const Control& ctl) {
-  Status s = check_multiplets(cov, batch, D, units, opt);
+  Status s = check_multiplets(cov, batch, D, units, opt, nullptr, seen_, sizes_);
   if (!s.ok()) return s;
   if (backend_ == Backend::CUDA) return oinfo_multiplets_cuda(cov, batch, D, units, opt, results, ctl);
   return cpu::oinfo_multiplets(*ws_, cov, batch, D, units, opt, results, ctl);

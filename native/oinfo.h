@@ -146,6 +146,9 @@ struct BinsOptions {
 // options, and every unit variable's variance. maxvars (optional): variables of the largest multiplet.
 Status check_multiplets(const double* cov, int64_t batch, int64_t D, const Units& units, const OInfoOptions& opt,
                         int32_t* maxvars = nullptr);
+// The same with caller-kept scratch (no allocation within its capacity).
+Status check_multiplets(const double* cov, int64_t batch, int64_t D, const Units& units, const OInfoOptions& opt,
+                        int32_t* maxvars, std::vector<char>& seen, std::vector<int32_t>& sizes);
 
 // ---------------------------------------------------------------------------------------------
 // A persistent engine instance: the one place where the backend is chosen and arguments are checked.
@@ -175,6 +178,8 @@ class OInfoEngine {
  private:
   Backend backend_;
   cpu::EngineScratch* ws_;
+  std::vector<char> seen_;
+  std::vector<int32_t> sizes_;
 };
 
 }  // namespace grokinfo

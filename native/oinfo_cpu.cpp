@@ -31,7 +31,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "cuda_api.h"
 #include "oinfo.h"
 #include "oinfo_detail.h"
 #include "oinfo_cpu.h"

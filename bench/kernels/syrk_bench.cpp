@@ -6,7 +6,7 @@
 // GFLOP/s counts the useful flops of a syrk, N D (D + 1) (upper triangle, one multiply and one add each).
 // Build and run:
 //   g++ -std=c++20 -O3 -march=x86-64-v3 -ffp-contract=fast -fno-math-errno -fopenmp -Inative
-//       bench/kernels/syrk_bench.cpp native/copula.cpp -o /tmp/syrk_bench && /tmp/syrk_bench [rounds]
+//       bench/kernels/syrk_bench.cpp native/copula.cpp native/kernels*.cpp -o /tmp/syrk_bench && /tmp/syrk_bench [rounds]
 #include <omp.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
