@@ -161,6 +161,7 @@ int main() {
   arch.vocab = 11;
   arch.hidden = {24};
   arch.out = 11;
+  arch.bias_first = true;
   TaskData data;
   for (int32_t a = 0; a < 11; ++a)
     for (int32_t b = 0; b < 11; ++b) {
@@ -170,7 +171,17 @@ int main() {
       (train ? data.train_y : data.test_y).push_back((a + b) % 11);
     }
   std::vector<ModelHyper> hyper(3);
-  for (size_t i = 0; i < hyper.size(); ++i) hyper[i].seed = i + 1;
+  for (size_t i = 0; i < hyper.size(); ++i) {  // every value set: the native side has no defaults
+    ModelHyper& h = hyper[i];
+    h.seed = i + 1;
+    h.optimizer = Optimizer::AdamW;
+    h.lr = 0.03;
+    h.weight_decay = 2.0;
+    h.beta1 = 0.9;
+    h.beta2 = 0.98;
+    h.eps = 1e-8;
+    h.alpha = 1.0;
+  }
   std::unique_ptr<Trainer> trainer;
   if (!ok(Trainer::create(Backend::CPU, arch, data, hyper, &trainer), "trainer")) return 3;
   std::vector<EvalResult> ev;
