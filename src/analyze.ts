@@ -17,7 +17,9 @@ import {
   type EvaluationReport,
 } from './analysis/index.js';
 import { GrokinfoError } from './errors.js';
-import { readJson, readJsonl, writeJsonAtomic } from './fsutil.js';
+import type { MeasuresRecord } from './measures/compute.js';
+import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from './measures/leaderboard.js';
+import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from './fsutil.js';
 import type { ProgressSink } from './progress.js';
 import { listRuns } from './sweep.js';
 import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary, Timeline } from './types.js';
@@ -29,13 +31,15 @@ export interface LoadedRun {
   summary: RunSummary;
   metrics: MetricsRecord[];
   oinfo: OInfoRecord[];
+  /** measures.jsonl (the progress-measure framework), empty when not measured. */
+  measures: MeasuresRecord[];
 }
 
 export async function loadRun(dir: string): Promise<LoadedRun> {
   if (!existsSync(join(dir, 'summary.json'))) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} is not a finished run (no summary.json)`);
   const config = await readJson<RunConfig>(join(dir, 'config.json'));
   const summary = await readJson<RunSummary>(join(dir, 'summary.json'));
-  return { dir, id: basename(dir), config, summary, metrics: readJsonl(join(dir, 'metrics.jsonl')), oinfo: readJsonl(join(dir, 'oinfo.jsonl')) };
+  return { dir, id: basename(dir), config, summary, metrics: readJsonl(join(dir, 'metrics.jsonl')), oinfo: readJsonl(join(dir, 'oinfo.jsonl')), measures: readJsonl(join(dir, 'measures.jsonl')) };
 }
 
 export interface RunAnalysis {
@@ -66,6 +70,8 @@ export interface SweepAnalysis {
   configurations: { label: string; runs: number; grokked: number; meanGrokStep: number | null; meanFinalTestAcc: number }[];
   prediction: PredictionSplit[];
   claims: ClaimRow[];
+  /** Every progress measure ranked (src/measures/leaderboard.ts); also leaderboard.json and leaderboard.md. */
+  leaderboard: Leaderboard;
 }
 
 /** Held-out splits: the weight-decay family against the alpha family (both ways) when both exist, else half of the configurations. */
@@ -121,7 +127,10 @@ export async function analyzeSweep(dir: string, opts: { ablations?: AblationResu
   });
   const { ablation, skipped: ablationSkipped } = ablationClaimInput(opts.ablations ?? []);
   const claims = buildClaims({ runs: claimRuns, ...(ablation.length ? { ablation } : {}), ablationSkipped });
-  const analysis: SweepAnalysis = { runs: runs.length, configurations, prediction, claims };
+  const leaderboard = buildLeaderboard(runs);
+  await writeJsonAtomic(join(dir, 'leaderboard.json'), leaderboard);
+  await writeFileAtomic(join(dir, 'leaderboard.md'), leaderboardToMarkdown(leaderboard));
+  const analysis: SweepAnalysis = { runs: runs.length, configurations, prediction, claims, leaderboard };
   await writeJsonAtomic(join(dir, 'analysis.json'), analysis);
   return analysis;
 }

@@ -21,6 +21,7 @@ const COMMANDS = [
   'report',
   'export-onnx',
   'measure-model',
+  'measure',
 ];
 
 export async function main(argv: string[]): Promise<number> {

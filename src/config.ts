@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { invalidArgument } from './errors.js';
+import { resolveMeasuresConfig, validateMeasuresConfig } from './measures/config.js';
 import { validateTaskConfig } from './task.js';
 import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig } from './types.js';
 
@@ -56,6 +57,7 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
     grokThreshold: partial.grokThreshold ?? d.grokThreshold,
   };
   if (partial.measure) cfg.measure = { ...defaultMeasure(), ...(partial.measure as Partial<MeasureConfig>) };
+  if (partial.measures) cfg.measures = resolveMeasuresConfig(partial.measures, cfg.task.op);
   if (partial.mask) cfg.mask = partial.mask as RunConfig['mask'];
   validateRunConfig(cfg);
   return cfg;
@@ -99,6 +101,7 @@ export function validateRunConfig(c: RunConfig): void {
     if (!int(me.layer) || me.layer < 0 || me.layer >= m.hidden.length)
       throw invalidArgument('measure.layer (--layer)', `a hidden layer index in [0, ${m.hidden.length - 1}]`, me.layer);
   }
+  if (c.measures) validateMeasuresConfig(c.measures, c);
   if (c.mask) {
     const w = m.hidden[0];
     if (!Array.isArray(c.mask.keep) || !c.mask.keep.every((j) => int(j) && j >= 0 && j < w))
@@ -108,7 +111,7 @@ export function validateRunConfig(c: RunConfig): void {
 
 /** Runs that can be trained in one batched native call: same task split, architecture and schedule. */
 export function batchKey(c: RunConfig): string {
-  return JSON.stringify([c.task, c.model, c.steps, c.evalEvery, c.measure ?? null, [...c.checkpoints].sort((a, b) => a - b)]);
+  return JSON.stringify([c.task, c.model, c.steps, c.evalEvery, c.measure ?? null, [...c.checkpoints].sort((a, b) => a - b), c.measures ?? null]);
 }
 
 /** A stable, readable identifier of a run configuration (name if given, else a content hash). */

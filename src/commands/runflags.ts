@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { invalidArgument, GrokinfoError } from '../errors.js';
 import type { PartialRunConfig } from '../config.js';
+import { MEASURE_NAMES, parseMeasureList } from '../measures/registry.js';
 
 interface FlagDef {
   flag: string; // commander flag spec
@@ -43,8 +44,9 @@ export function addRunFlags(cmd: Command, opts: { lists?: boolean } = {}): Comma
   for (const f of RUN_FLAGS) cmd.option(f.flag, opts.lists ? `${f.help}; comma-separated values make a grid axis` : f.help);
   cmd.option('--alpha-init', 'the alpha experiments (§4): weight decay 0, output zeroed, constant weight norm');
   cmd.option('--checkpoints <steps>', 'save safetensors checkpoints at these steps, e.g. 0,1000,4000');
-  cmd.option('--measure <kind>', "measure progress during training: 'oinfo'");
-  cmd.option('--every <n>', 'measure every n steps (default 5)');
+  cmd.option('--measure <names>', `progress measures during training, comma-separated, or 'all': ${MEASURE_NAMES.join(', ')} (docs/measures.md)`);
+  cmd.option('--every <n>', 'O-information every n steps (default 5)');
+  cmd.option('--expensive-every <n>', 'expensive progress measures every n steps (default 50; cheap ones run at every evaluation)');
   cmd.option('--bins <k>', 'Ward bins of the hidden neurons (default 10)');
   cmd.option('--ties <policy>', 'rank ties: average | random | ordinal (default average)');
   cmd.option('--units <u>', 'bits | nats (default bits)');
@@ -119,9 +121,11 @@ export function runFlagsToConfig(
   if (o.checkpoints !== undefined)
     setPath(base, 'checkpoints', String(o.checkpoints).split(',').map((s) => parseNumber('--checkpoints', s.trim(), true)));
   const measureFlags = ['every', 'bins', 'ties', 'units', 'biasCorrect', 'layer'];
-  if (o.measure !== undefined || measureFlags.some((k) => o[k] !== undefined)) {
-    if (o.measure !== undefined && o.measure !== 'oinfo') throw invalidArgument('--measure', "'oinfo'", o.measure);
-    if (o.measure === undefined) throw invalidArgument('--measure', "'oinfo' when --every/--bins/--ties/--units/--layer are given");
+  const names = o.measure !== undefined ? parseMeasureList(String(o.measure)) : [];
+  const wantsOinfo = names.includes('oinfo');
+  if (measureFlags.some((k) => o[k] !== undefined) && !wantsOinfo)
+    throw invalidArgument('--measure', "a list including 'oinfo' when --every/--bins/--ties/--units/--layer are given", o.measure);
+  if (wantsOinfo) {
     const m: Record<string, unknown> = { kind: 'oinfo' };
     if (o.every !== undefined) m.every = parseNumber('--every', String(o.every), true);
     if (o.bins !== undefined) m.bins = parseNumber('--bins', String(o.bins), true);
@@ -131,6 +135,16 @@ export function runFlagsToConfig(
     if (o.layer !== undefined) m.layer = parseNumber('--layer', String(o.layer), true);
     base.measure = m;
   }
+  const others = String(o.measure ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s !== 'oinfo');
+  if (others.length) {
+    // 'all' stays literal until the task is known (resolveRunConfig drops Fourier measures where they do not apply)
+    const m: Record<string, unknown> = { names: others };
+    if (o.expensiveEvery !== undefined) m.expensiveEvery = parseNumber('--expensive-every', String(o.expensiveEvery), true);
+    base.measures = m;
+  } else if (o.expensiveEvery !== undefined) throw invalidArgument('--expensive-every', 'only with --measure naming a measure other than oinfo', o.expensiveEvery);
   return { base: base as PartialRunConfig, grid };
 }
 

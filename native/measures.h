@@ -1,0 +1,12 @@
+// Native kernels of the progress-measure framework (src/measures/): the O(N x D^2) parts.
+#pragma once
+#include <cstdint>
+
+namespace grokinfo::measures {
+
+// Gram matrix in float64 of the columns of X (N x D, row-major float32), optionally of their
+// indicators (X > 0) instead of the values: G[i][j] = sum_n f(X[n][i]) f(X[n][j]), with
+// f(x) = x or f(x) = [x > 0]. Full symmetric D x D output (row-major). Threads over row blocks.
+void gram(const float* X, int64_t N, int64_t D, bool indicator, double* G);
+
+}  // namespace grokinfo::measures
