@@ -9,6 +9,7 @@
  *   reproduce                      the paper's experiments end to end
  *   buildReport                    figures (SVG/PNG) and report.html
  *   exportMlp, measureModel, ...   ONNX in and out
+ *   measures                       progress measures, their records and the leaderboard (docs/measures.md)
  */
 export { GrokinfoError, type ErrorCode } from './errors.js';
 export { resolveBackend, loadNative, type BackendName, type BackendChoice } from './native.js';
@@ -30,3 +31,4 @@ export { consoleProgress, type ProgressSink } from './progress.js';
 export * as analysis from './analysis/index.js';
 export { buildReport, writeReport, loadReportDir, type ReportOptions, type ReportResult } from './report/index.js';
 export * as onnx from './onnx/index.js';
+export * as measures from './measures/index.js';

@@ -9,6 +9,7 @@ import type { Op } from '../types.js';
 import {
   absWeightEntropy,
   activationSparsity,
+  firstLayerSparsity,
   agopMeasures,
   binnedMI,
   cosineSimilarity,
@@ -108,11 +109,17 @@ export async function computeMeasure(name: string, ctx: MeasureContext): Promise
       return { total: perLayer.reduce((a, v) => a + v, 0), perLayer };
     }
     case 'sparsity': {
-      const perLayer = Array.from({ length: L }, (_, l) => activationSparsity(ctx.hidden(l), ctx.train.a.length, m.layers[l]!.rows, SPARSITY_TAU));
+      // layer 0 straight from the weights (no activation copy); deeper layers from their activations
+      const perLayer = Array.from({ length: L }, (_, l) =>
+        l === 0 ? firstLayerSparsity(m, ctx.train, SPARSITY_TAU) : activationSparsity(ctx.hidden(l), ctx.train.a.length, m.layers[l]!.rows, SPARSITY_TAU),
+      );
       return { tau: SPARSITY_TAU, mean: perLayer.reduce((a, v) => a + v, 0) / L, perLayer };
     }
     case 'fourier': {
-      const f = fourierMeasures(m, ctx.p, { keyThreshold: KEY_FREQUENCY_THRESHOLD });
+      // cheap: component norms from the native Gram matrix of W1's columns; no per-neuron spectra
+      const l0 = m.layers[0]!;
+      const gram = l0.weight instanceof Float32Array ? (loadNative().measuresGram(l0.weight, l0.rows, l0.cols, false) as Float64Array) : undefined;
+      const f = fourierMeasures(m, ctx.p, { keyThreshold: KEY_FREQUENCY_THRESHOLD, neurons: false, ...(gram ? { gram } : {}) });
       return {
         gini: (f.giniA + f.giniB) / 2,
         giniA: f.giniA,
@@ -121,10 +128,13 @@ export async function computeMeasure(name: string, ctx: MeasureContext): Promise
         iprA: f.iprA,
         iprB: f.iprB,
         keyFrequencies: f.keyFrequencies,
-        neuronConcentration: f.neuronConcentration,
         frequencyNormsA: f.frequencyNormsA,
         frequencyNormsB: f.frequencyNormsB,
       };
+    }
+    case 'fourier-neurons': {
+      const f = fourierMeasures(m, ctx.p, { keyThreshold: KEY_FREQUENCY_THRESHOLD, neurons: true });
+      return { neuronConcentration: f.neuronConcentration };
     }
     case 'fourier-loss': {
       const K = ctx.keyFrequencies ?? fourierMeasures(m, ctx.p, { keyThreshold: KEY_FREQUENCY_THRESHOLD }).keyFrequencies;

@@ -4,7 +4,7 @@
  * (registry.ts) calls these during training and on saved checkpoints; they are exported for direct use.
  */
 import { GrokinfoError, invalidArgument } from '../errors.js';
-import { logDetAndInverseDiagonal, squaredSingularValues, symmetricEigenQL } from './linalg.js';
+import { gramOfColumns, logDetAndInverseDiagonal, squaredSingularValues, symmetricEigenQL } from './linalg.js';
 import { crossEntropy, forward, seededNormal, seededUniform, type MlpModel, type PairData, type Vec } from './model.js';
 
 const LN2 = Math.LN2;
@@ -35,6 +35,30 @@ export function absWeightEntropy(w: ArrayLike<number>): number {
     if (a > 0) h -= a * Math.log(a);
   }
   return h;
+}
+
+/**
+ * Activation sparsity of the first hidden layer straight from the weights (no activation matrix): the fraction
+ * of (sample, unit) pairs with W1[k, a] + W1[k, p + b] + b1[k] < tau (ReLU(z) < tau iff z < tau for tau > 0).
+ */
+export function firstLayerSparsity(m: MlpModel, data: PairData, tau = 0.1): number {
+  if (!(tau > 0)) throw invalidArgument('tau', 'a number > 0 (the weight shortcut; use activationSparsity otherwise)', tau);
+  const l0 = m.layers[0]!;
+  const H = l0.rows,
+    D = l0.cols;
+  // transposed columns: WT[c][k] = W1[k][c] - tau/2 (so a column pair plus the bias compares with 0)
+  const WT = new Float64Array(D * H);
+  for (let k = 0; k < H; k++) for (let c = 0; c < D; c++) WT[c * H + k] = l0.weight[k * D + c]!;
+  const bias = new Float64Array(H);
+  for (let k = 0; k < H; k++) bias[k] = (l0.bias ? l0.bias[k]! : 0) - tau;
+  let below = 0;
+  const N = data.a.length;
+  for (let n = 0; n < N; n++) {
+    const oa = data.a[n]! * H,
+      ob = (m.vocab + data.b[n]!) * H;
+    for (let k = 0; k < H; k++) if (WT[oa + k]! + WT[ob + k]! + bias[k]! < 0) below++;
+  }
+  return N > 0 ? below / (N * H) : NaN;
 }
 
 /** Golechha's activation sparsity: fraction of entries of an N x H activation matrix below tau (default 0.1). */
@@ -209,7 +233,7 @@ export interface FourierMeasures {
   /** Frequencies k >= 1 whose pooled (a and b) norm exceeds keyThreshold x the largest. */
   keyFrequencies: number[];
   keyThreshold: number;
-  /** Median over neurons with Fourier energy of the share of a neuron's energy (a and b, k >= 1) in its top frequency. */
+  /** Median over neurons with Fourier energy of the share of a neuron's energy (a and b, k >= 1) in its top frequency (NaN when neurons: false). */
   neuronConcentration: number;
 }
 
@@ -217,7 +241,7 @@ export interface FourierMeasures {
  * Nanda et al. (2023) Fourier measures adapted to the MLP's first layer: E_a = W1[:, 0:p] and E_b = W1[:, p:2p]
  * (hidden x p), coefficients C = E F^T in the real Fourier basis of Z_p, component norms = column norms of C.
  */
-export function fourierMeasures(m: MlpModel, p: number, opts: { keyThreshold?: number } = {}): FourierMeasures {
+export function fourierMeasures(m: MlpModel, p: number, opts: { keyThreshold?: number; neurons?: boolean; gram?: Float64Array } = {}): FourierMeasures {
   const l0 = m.layers[0]!;
   if (m.vocab !== p || l0.cols !== 2 * p) throw invalidArgument('p', `the model's vocabulary (${m.vocab}), with 2p first-layer inputs`, p);
   const thr = opts.keyThreshold ?? 0.25;
@@ -235,16 +259,32 @@ export function fourierMeasures(m: MlpModel, p: number, opts: { keyThreshold?: n
       }
     return C;
   };
-  const Ca = coef(0),
-    Cb = coef(p);
+  const neurons = opts.neurons ?? true;
+  const Ca = neurons ? coef(0) : null,
+    Cb = neurons ? coef(p) : null;
   const compNorms = (C: Float64Array) =>
     Array.from({ length: p }, (_, r) => {
       let s = 0;
       for (let h = 0; h < H; h++) s += C[h * p + r]! ** 2;
       return Math.sqrt(s);
     });
-  const na = compNorms(Ca),
-    nb = compNorms(Cb);
+  // without the per-neuron coefficients: |C[:, r]|^2 = F_r (E^T E) F_r^T from the Gram matrix of W1's columns
+  const gramNorms = (offset: number) => {
+    const D = l0.cols;
+    const G = opts.gram ?? gramOfColumns(l0.weight, H, D);
+    if (G.length !== D * D) throw invalidArgument('gram', `${D * D} values (W1^T W1)`, G.length);
+    return Array.from({ length: p }, (_, r) => {
+      let s = 0;
+      for (let x = 0; x < p; x++) {
+        let t = 0;
+        for (let y = 0; y < p; y++) t += G[(offset + x) * D + offset + y]! * F[r * p + y]!;
+        s += F[r * p + x]! * t;
+      }
+      return Math.sqrt(Math.max(s, 0));
+    });
+  };
+  const na = Ca ? compNorms(Ca) : gramNorms(0),
+    nb = Cb ? compNorms(Cb) : gramNorms(p);
   const freqNorms = (n: number[]) => {
     const f = new Array<number>(K + 1).fill(0);
     n.forEach((v, r) => (f[frequencyOf[r]!] += v * v));
@@ -256,7 +296,7 @@ export function fourierMeasures(m: MlpModel, p: number, opts: { keyThreshold?: n
   const maxK = Math.max(0, ...pooled.slice(1));
   const keyFrequencies = maxK > 0 ? pooled.map((v, k) => (k >= 1 && v > thr * maxK ? k : -1)).filter((k) => k >= 1) : [];
   const shares: number[] = [];
-  for (let h = 0; h < H; h++) {
+  for (let h = 0; Ca && Cb && h < H; h++) {
     const e = new Array<number>(K + 1).fill(0);
     for (let r = 1; r < p; r++) e[frequencyOf[r]!] += Ca[h * p + r]! ** 2 + Cb[h * p + r]! ** 2;
     const tot = e.reduce((a, v) => a + v, 0);
@@ -331,26 +371,31 @@ export function fourierLossFromLogits(
   const G = p * p;
   const a = (g: number) => Math.floor(g / p);
   const b = (g: number) => g % p;
-  const proj = new Float64Array(G * C);
+  // u_k and v_k depend on (a, b) only through s = (a + sign*b) mod p: aggregate the logits by s (Ls, p x C), project
+  // there (Ps[s] = sum_k u_k(s) <u_k, L> + v_k(s) <v_k, L>), and expand back to the grid.
+  const sOf = (g: number) => (((a(g) + sign * b(g)) % p) + p) % p;
+  const Ls = new Float64Array(p * C);
+  for (let g = 0; g < G; g++) {
+    const so = sOf(g) * C;
+    for (let c = 0; c < C; c++) Ls[so + c] += L[g * C + c]!;
+  }
+  const Ps = new Float64Array(p * C);
   for (const k of keyFrequencies) {
     const w = (2 * Math.PI * k) / p;
-    const u = new Float64Array(G),
-      v = new Float64Array(G);
-    for (let g = 0; g < G; g++) {
-      const c = a(g) + sign * b(g);
-      u[g] = (Math.SQRT2 / p) * Math.cos(w * c);
-      v[g] = (Math.SQRT2 / p) * Math.sin(w * c);
-    }
+    const u = Float64Array.from({ length: p }, (_, t) => (Math.SQRT2 / p) * Math.cos(w * t));
+    const v = Float64Array.from({ length: p }, (_, t) => (Math.SQRT2 / p) * Math.sin(w * t));
     for (let c = 0; c < C; c++) {
       let cu = 0,
         cv = 0;
-      for (let g = 0; g < G; g++) {
-        cu += u[g]! * L[g * C + c]!;
-        cv += v[g]! * L[g * C + c]!;
+      for (let t = 0; t < p; t++) {
+        cu += u[t]! * Ls[t * C + c]!;
+        cv += v[t]! * Ls[t * C + c]!;
       }
-      for (let g = 0; g < G; g++) proj[g * C + c] += cu * u[g]! + cv * v[g]!;
+      for (let t = 0; t < p; t++) Ps[t * C + c] += cu * u[t]! + cv * v[t]!;
     }
   }
+  const proj = new Float64Array(G * C);
+  for (let g = 0; g < G; g++) proj.set(Ps.subarray(sOf(g) * C, sOf(g) * C + C), g * C);
   const mean = new Float64Array(C);
   for (let g = 0; g < G; g++) for (let c = 0; c < C; c++) mean[c] += L[g * C + c]! / G;
   const restricted = new Float64Array(G * C);

@@ -87,15 +87,19 @@ export function forward(m: MlpModel, a: Int32Array, b: Int32Array): Forward {
         for (let k = 0; k < H; k++) z[n * H + k] = W[k * layer.cols + ca]! + W[k * layer.cols + cb]! + (layer.bias ? layer.bias[k]! : 0);
       }
     } else {
+      // z[n, :] = b + sum over the non-zero x[n, j] (ReLU outputs are about half zeros) of x[n, j] * W[:, j]
       const K = layer.cols;
-      const Wd = Float64Array.from(W);
+      const Wt = new Float64Array(K * H);
+      for (let k = 0; k < H; k++) for (let j = 0; j < K; j++) Wt[j * H + k] = W[k * K + j]!;
       for (let n = 0; n < N; n++) {
-        const xo = n * K;
-        for (let k = 0; k < H; k++) {
-          let s = layer.bias ? layer.bias[k]! : 0;
-          const wo = k * K;
-          for (let j = 0; j < K; j++) s += Wd[wo + j]! * x![xo + j]!;
-          z[n * H + k] = s;
+        const xo = n * K,
+          zo = n * H;
+        if (layer.bias) for (let k = 0; k < H; k++) z[zo + k] = layer.bias[k]!;
+        for (let j = 0; j < K; j++) {
+          const xj = x![xo + j]!;
+          if (xj === 0) continue;
+          const wo = j * H;
+          for (let k = 0; k < H; k++) z[zo + k] += xj * Wt[wo + k]!;
         }
       }
     }

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { GrokinfoError, invalidArgument } from '../errors.js';
 import { readJson, readJsonl } from '../fsutil.js';
+import type { MeasuresRecord } from '../measures/compute.js';
 import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../types.js';
 
 export interface LoadedRun {
@@ -20,6 +21,8 @@ export interface LoadedRun {
   oinfo: OInfoRecord[] | null;
   summary: RunSummary | null;
   phases: PhasesFile | null;
+  /** measures.jsonl records (src/measures/), empty when not measured. */
+  measures?: MeasuresRecord[];
 }
 
 export interface ConfigGroup {
@@ -93,7 +96,8 @@ export async function loadRunDir(dir: string, notes: string[] = [], runId?: stri
   if (!summary) notes.push(`run ${id}: no summary.json (final numbers taken from metrics.jsonl)`);
   const pPath = join(abs, 'phases.json');
   const phases = existsSync(pPath) ? await readJson<PhasesFile>(pPath) : null;
-  return { id, dir: abs, config, metrics, oinfo, summary, phases };
+  const measures = readJsonlChecked<MeasuresRecord>(join(abs, 'measures.jsonl'));
+  return { id, dir: abs, config, metrics, oinfo, summary, phases, measures };
 }
 
 /** A run and the ablation runs trained from it (<run>/ablation/<subnet>/, see src/ablate.ts). */
