@@ -25,10 +25,41 @@ Napi::Value MeasuresGram(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// measuresFirstLayerBelow(W: Float32Array, H, cols, bias: Float32Array|null, vocab, a: Int32Array, b: Int32Array, tau)
+//   -> number of (sample, unit) pairs with first-layer pre-activation < tau.
+Napi::Value MeasuresFirstLayerBelow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 8) throw_error(env, Code::INVALID_ARGUMENT, "measuresFirstLayerBelow(W, H, cols, bias, vocab, a, b, tau)");
+  auto W = typed_array<float>(env, info[0], napi_float32_array, "W (Float32Array)");
+  auto num = [&](size_t i, const char* what) {
+    if (!info[i].IsNumber()) throw_error(env, Code::INVALID_ARGUMENT, std::string(what) + " must be a number");
+    return info[i].As<Napi::Number>().DoubleValue();
+  };
+  const int64_t H = static_cast<int64_t>(num(1, "H")), cols = static_cast<int64_t>(num(2, "cols")), vocab = static_cast<int64_t>(num(4, "vocab"));
+  const float tau = static_cast<float>(num(7, "tau"));
+  if (H < 1 || cols < 2 || vocab < 1 || 2 * vocab > cols || W.length != static_cast<size_t>(H * cols))
+    throw_error(env, Code::INVALID_ARGUMENT, "measuresFirstLayerBelow: W must be H x cols with cols >= 2 * vocab");
+  const float* bias = nullptr;
+  if (!info[3].IsNull() && !info[3].IsUndefined()) {
+    auto bv = typed_array<float>(env, info[3], napi_float32_array, "bias (Float32Array or null)");
+    if (bv.length != static_cast<size_t>(H)) throw_error(env, Code::INVALID_ARGUMENT, "measuresFirstLayerBelow: bias must have H values");
+    bias = bv.data;
+  }
+  auto A = typed_array<int32_t>(env, info[5], napi_int32_array, "a (Int32Array)");
+  auto B = typed_array<int32_t>(env, info[6], napi_int32_array, "b (Int32Array)");
+  if (A.length != B.length) throw_error(env, Code::INVALID_ARGUMENT, "measuresFirstLayerBelow: a and b must have one length");
+  for (size_t i = 0; i < A.length; ++i)
+    if (A.data[i] < 0 || A.data[i] >= vocab || B.data[i] < 0 || B.data[i] >= vocab)
+      throw_error(env, Code::INVALID_ARGUMENT, "measuresFirstLayerBelow: tokens must be in [0, vocab)");
+  const int64_t below = measures::first_layer_below(W.data, H, cols, bias, vocab, A.data, B.data, static_cast<int64_t>(A.length), tau);
+  return Napi::Number::New(env, static_cast<double>(below));
+}
+
 }  // namespace
 
 void init_measures(Napi::Env env, Napi::Object exports) {
   exports.Set("measuresGram", Napi::Function::New(env, MeasuresGram));
+  exports.Set("measuresFirstLayerBelow", Napi::Function::New(env, MeasuresFirstLayerBelow));
 }
 
 }  // namespace grokinfo::bind

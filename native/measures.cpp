@@ -33,4 +33,23 @@ void gram(const float* X, int64_t N, int64_t D, bool indicator, double* G) {
     for (int64_t j = 0; j < i; ++j) G[i * D + j] = G[j * D + i];
 }
 
+int64_t first_layer_below(const float* W, int64_t H, int64_t cols, const float* bias, int64_t vocab,
+                          const int32_t* a, const int32_t* b, int64_t N, float tau) {
+  // transposed columns (one contiguous row per token) with the bias minus tau folded into the a-rows
+  std::vector<float> WT(static_cast<size_t>(cols * H));
+  for (int64_t k = 0; k < H; ++k)
+    for (int64_t c = 0; c < cols; ++c) WT[c * H + k] = W[k * cols + c];
+  std::vector<float> shift(static_cast<size_t>(H));
+  for (int64_t k = 0; k < H; ++k) shift[k] = (bias ? bias[k] : 0.0f) - tau;
+  int64_t below = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    const float* ra = WT.data() + static_cast<int64_t>(a[n]) * H;
+    const float* rb = WT.data() + (vocab + static_cast<int64_t>(b[n])) * H;
+    int64_t c = 0;
+    for (int64_t k = 0; k < H; ++k) c += (ra[k] + rb[k] + shift[k] < 0.0f) ? 1 : 0;
+    below += c;
+  }
+  return below;
+}
+
 }  // namespace grokinfo::measures

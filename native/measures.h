@@ -9,4 +9,10 @@ namespace grokinfo::measures {
 // f(x) = x or f(x) = [x > 0]. Full symmetric D x D output (row-major). Threads over row blocks.
 void gram(const float* X, int64_t N, int64_t D, bool indicator, double* G);
 
+// Activation sparsity of a first layer that sees one-hot pairs: the number of (sample, unit) pairs with
+// W[k][a[n]] + W[k][vocab + b[n]] + bias[k] < tau, W row-major H x cols (float32, summed in float32 like the
+// trainer's forward pass), bias may be null.
+int64_t first_layer_below(const float* W, int64_t H, int64_t cols, const float* bias, int64_t vocab,
+                          const int32_t* a, const int32_t* b, int64_t N, float tau);
+
 }  // namespace grokinfo::measures

@@ -79,3 +79,26 @@ describe('docs', () => {
     for (const m of MEASURES) expect(md).toContain(`\n### ${m.name}\n`);
   });
 });
+
+describe('weight measures on ONNX models', () => {
+  it('measure-model --weight-measures equals the measures on the same parameters', async () => {
+    const { exportMlp } = await import('../src/onnx/export.js');
+    const { register: registerMM } = await import('../src/commands/measure-model.js');
+    const { writeFileSync } = await import('node:fs');
+    const { modelFromParams } = await import('../src/measures/model.js');
+    const { weightNorms, absWeightEntropy, htsrLayer } = await import('../src/measures/functions.js');
+    const { paramLayout } = await import('../src/trainer.js');
+    const arch = { vocab: 11, hidden: [40], out: 11, biasFirst: true, biasHidden: true, biasOut: false };
+    const layout = paramLayout(arch);
+    const params = Float32Array.from({ length: layout.reduce((a, t) => a + t.size, 0) }, (_, i) => Math.sin(i * 0.37) * 0.5);
+    const file = join(tmp(), 'm.onnx');
+    writeFileSync(file, exportMlp(arch, params));
+    const r = await runCommand(registerMM, ['measure-model', file, '--weight-measures']);
+    expect(r.error).toBeUndefined();
+    const got = JSON.parse(r.stdout);
+    const m = modelFromParams(arch, layout, params);
+    expect(got.weightNorm).toBeCloseTo(weightNorms(m).total, 9);
+    expect(got.weightEntropy).toBeCloseTo(m.layers.reduce((a, l) => a + absWeightEntropy(l.weight), 0), 8);
+    expect(got.matrices[0].alpha).toBeCloseTo(htsrLayer(m.layers[0]!.weight, 40, 22).fit!.alpha, 9);
+  }, 60_000);
+});

@@ -12,6 +12,7 @@ import {
   binnedMI,
   circulantDeviation,
   fourierLossFromLogits,
+  firstLayerSparsity,
   fourierMeasures,
   gaussianInfo,
   gini,
@@ -209,6 +210,25 @@ describe('Fourier measures', () => {
     expect(f.iprA).toBeCloseTo(ea.reduce((a, v) => a + v ** 4, 0) / ea.reduce((a, v) => a + v ** 2, 0) ** 2, 12);
   });
 
+  it('the cheap path (Gram of W1, O(p^2) sums) gives the same component norms as C = E F^T, odd and even p', () => {
+    for (const p of [11, 10]) {
+      const u = rng(p);
+      const H = 17;
+      const W1 = Float64Array.from({ length: H * 2 * p }, () => gauss(u));
+      const m: MlpModel = { vocab: p, layers: [{ weight: W1, rows: H, cols: 2 * p, bias: null }, { weight: new Float64Array(p * H), rows: p, cols: H, bias: null }] };
+      const full = fourierMeasures(m, p, { neurons: true });
+      const cheap = fourierMeasures(m, p, { neurons: false });
+      full.componentNormsA.forEach((v, i) => expect(cheap.componentNormsA[i]).toBeCloseTo(v, 9));
+      full.componentNormsB.forEach((v, i) => expect(cheap.componentNormsB[i]).toBeCloseTo(v, 9));
+      expect(cheap.giniA).toBeCloseTo(full.giniA, 9);
+      expect(cheap.keyFrequencies).toEqual(full.keyFrequencies);
+      // Parseval: the component norms carry all of E's energy
+      let e = 0;
+      for (let h = 0; h < H; h++) for (let x = 0; x < p; x++) e += W1[h * 2 * p + x]! ** 2;
+      expect(cheap.componentNormsA.reduce((a, v) => a + v * v, 0)).toBeCloseTo(e, 8);
+    }
+  });
+
   it('Gini: 0 for equal values, (N-1)/N for one non-zero', () => {
     expect(gini([2, 2, 2, 2])).toBeCloseTo(0, 14);
     expect(gini([0, 0, 0, 5])).toBeCloseTo(3 / 4, 14);
@@ -251,6 +271,30 @@ describe('Golechha measures', () => {
     expect(activationSparsity([0, 0.05, 0.2, 3, 0.1, 0.09], 2, 3, 0.1)).toBeCloseTo(3 / 6, 15);
     // -sum |w| ln |w|: 0.5 ln 2 + 0 (|w| = 1) - 2 ln 2 (|w| = 2) + 0 (w = 0)
     expect(absWeightEntropy([0.5, -1, -2, 0])).toBeCloseTo(0.5 * Math.log(2) - 2 * Math.log(2), 15);
+  });
+
+  it('first-layer sparsity from the weights (native and float64) equals the fraction over the activations', async () => {
+    const { loadNative } = await import('../src/native.js');
+    const p = 13,
+      H = 30;
+    const m64 = randomMlp(p, H, 12, 0.3);
+    const l0 = m64.layers[0]!;
+    const W = Float32Array.from(l0.weight),
+      bias = Float32Array.from(l0.bias!);
+    const u = rng(4);
+    const a = Int32Array.from({ length: 200 }, () => Math.floor(u() * p)),
+      b = Int32Array.from({ length: 200 }, () => Math.floor(u() * p));
+    // reference: the activations by hand, counted below tau
+    let below = 0;
+    for (let n = 0; n < 200; n++)
+      for (let k = 0; k < H; k++) {
+        const z = W[k * 2 * p + a[n]!]! + W[k * 2 * p + p + b[n]!]! + bias[k]!;
+        if (Math.max(z, 0) < 0.1) below++;
+      }
+    const native = loadNative().measuresFirstLayerBelow(W, H, 2 * p, bias, p, a, b, 0.1) as number;
+    expect(native).toBe(below);
+    const m32: MlpModel = { vocab: p, layers: [{ ...l0, weight: W, bias }, m64.layers[1]!] };
+    expect(firstLayerSparsity({ ...m32, layers: [{ ...l0, weight: Float64Array.from(W), bias: Float64Array.from(bias) }, m64.layers[1]!] }, { a, b, y: a }, 0.1)).toBeCloseTo(below / (200 * H), 12);
   });
 
   it('local circuit complexity = sum of KL to the masked network (reference forward, same mask order)', () => {

@@ -75,6 +75,16 @@ const infoIn = (g: GaussianInfo, units: 'bits' | 'nats') => ({
   sinfo: toUnits(g.sinfo, units),
 });
 
+/** Layer-0 sparsity: the native count on float32 weights (the trainer's), the float64 reference otherwise. */
+function layer0Sparsity(m: MlpModel, train: PairData): number {
+  const l0 = m.layers[0]!;
+  if (l0.weight instanceof Float32Array && (l0.bias === null || l0.bias instanceof Float32Array)) {
+    const below = loadNative().measuresFirstLayerBelow(l0.weight, l0.rows, l0.cols, l0.bias, m.vocab, train.a, train.b, SPARSITY_TAU) as number;
+    return below / (train.a.length * l0.rows);
+  }
+  return firstLayerSparsity(m, train, SPARSITY_TAU);
+}
+
 function labelSign(op: Op): 1 | -1 {
   return op === 'sub' ? -1 : 1;
 }
@@ -111,7 +121,7 @@ export async function computeMeasure(name: string, ctx: MeasureContext): Promise
     case 'sparsity': {
       // layer 0 straight from the weights (no activation copy); deeper layers from their activations
       const perLayer = Array.from({ length: L }, (_, l) =>
-        l === 0 ? firstLayerSparsity(m, ctx.train, SPARSITY_TAU) : activationSparsity(ctx.hidden(l), ctx.train.a.length, m.layers[l]!.rows, SPARSITY_TAU),
+        l === 0 ? layer0Sparsity(m, ctx.train) : activationSparsity(ctx.hidden(l), ctx.train.a.length, m.layers[l]!.rows, SPARSITY_TAU),
       );
       return { tau: SPARSITY_TAU, mean: perLayer.reduce((a, v) => a + v, 0) / L, perLayer };
     }

@@ -268,20 +268,43 @@ export function fourierMeasures(m: MlpModel, p: number, opts: { keyThreshold?: n
       for (let h = 0; h < H; h++) s += C[h * p + r]! ** 2;
       return Math.sqrt(s);
     });
-  // without the per-neuron coefficients: |C[:, r]|^2 = F_r (E^T E) F_r^T from the Gram matrix of W1's columns
+  // Without the per-neuron coefficients, from the Gram matrix G of W1's columns (block E^T E of one side):
+  // |C[:, cos k]|^2 = (1/p) [sum_d g-(d) cos(w d) + sum_s g+(s) cos(w s)], |C[:, sin k]|^2 = (1/p) [same - same],
+  // with g-(d) = sum_{x - y = d} G[x][y] and g+(s) = sum_{x + y = s} G[x][y] (mod p): O(p^2) after the Gram.
   const gramNorms = (offset: number) => {
     const D = l0.cols;
     const G = opts.gram ?? gramOfColumns(l0.weight, H, D);
     if (G.length !== D * D) throw invalidArgument('gram', `${D * D} values (W1^T W1)`, G.length);
-    return Array.from({ length: p }, (_, r) => {
-      let s = 0;
-      for (let x = 0; x < p; x++) {
-        let t = 0;
-        for (let y = 0; y < p; y++) t += G[(offset + x) * D + offset + y]! * F[r * p + y]!;
-        s += F[r * p + x]! * t;
+    const gm = new Float64Array(p),
+      gp = new Float64Array(p);
+    let tr = 0;
+    for (let x = 0; x < p; x++)
+      for (let y = 0; y < p; y++) {
+        const v = G[(offset + x) * D + offset + y]!;
+        gm[(x - y + p) % p] += v;
+        gp[(x + y) % p] += v;
       }
-      return Math.sqrt(Math.max(s, 0));
-    });
+    for (let x = 0; x < p; x++) tr += G[(offset + x) * D + offset + x]!;
+    const out = new Array<number>(p).fill(0);
+    let sum = 0;
+    for (let d = 0; d < p; d++) sum += gm[d]!;
+    out[0] = Math.sqrt(Math.max(sum / p, 0));
+    for (let r = 1; r < p; r++) {
+      const k = frequencyOf[r]!;
+      const w = (2 * Math.PI * k) / p;
+      let cm = 0,
+        cp = 0;
+      for (let d = 0; d < p; d++) {
+        cm += gm[d]! * Math.cos(w * d);
+        cp += gp[d]! * Math.cos(w * d);
+      }
+      const isNyquist = 2 * k === p;
+      const isCos = isNyquist || r % 2 === 1;
+      const v = isNyquist ? cm / p : isCos ? (cm + cp) / p : (cm - cp) / p;
+      out[r] = Math.sqrt(Math.max(v, 0));
+    }
+    void tr;
+    return out;
   };
   const na = Ca ? compNorms(Ca) : gramNorms(0),
     nb = Cb ? compNorms(Cb) : gramNorms(p);

@@ -7,3 +7,4 @@ export { measureSchedule, MeasureSession } from './session.js';
 export { remeasureRun, type RemeasureOptions, type RemeasureResult } from './remeasure.js';
 export * from './leaderboard.js';
 export { cholesky, logDet, symmetricEigen, symmetricEigenQL, squaredSingularValues } from './linalg.js';
+export { onnxWeightMatrices, onnxWeightMeasures, type OnnxWeightMatrix, type OnnxWeightMeasures } from './onnx.js';
