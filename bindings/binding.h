@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -84,4 +85,7 @@ namespace grokinfo::bind {
 MeasureOptions measure_options_from_js(const Napi::Object& o);
 // {dead, labels: Int32Array, count, synergy: {value, members (bins)}, redundancy, bySize: [...], ...}
 Napi::Object measure_result_to_js(Napi::Env env, const MeasureResult& r);
+// A pooled O-information engine of that backend: its scratch stays warm between calls (no allocation
+// or page faults once it has seen the problem size); back in the pool when the last reference goes.
+std::shared_ptr<OInfoEngine> pooled_engine(Backend backend);
 }  // namespace grokinfo::bind

@@ -3,6 +3,7 @@
 // the main thread through PromiseWorker; errors come back as coded GrokinfoErrors.
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -219,7 +220,7 @@ Napi::Value OInfoMultiplets(const Napi::CallbackInfo& info) {
           return oinfo_multiplets_baseline(C, D, *units, o, stride, (*results)[0], ctl);
         }
         if (variant == "general") return oinfo_multiplets_general(C, batch, D, *units, o, *results, ctl);
-        return oinfo_multiplets(backend, C, batch, D, *units, o, *results, ctl);
+        return pooled_engine(backend)->multiplets(C, batch, D, *units, o, *results, ctl);
       },
       [results](Napi::Env e) {
         Napi::Array a = Napi::Array::New(e, results->size());
@@ -270,7 +271,7 @@ Napi::Value MeasureCheckpoints(const Napi::CallbackInfo& info) {
       env,
       [=]() {
         return baseline ? measure_checkpoints_baseline(Z, batch, N, H, opt, *results, ctl)
-                        : measure_checkpoints(backend, Z, batch, N, H, opt, *results, ctl);
+                        : pooled_engine(backend)->measure(Z, batch, N, H, opt, *results, ctl);
       },
       [results](Napi::Env e) {
         Napi::Array a = Napi::Array::New(e, results->size());
@@ -280,12 +281,67 @@ Napi::Value MeasureCheckpoints(const Napi::CallbackInfo& info) {
       keep({info[0], info.Length() > 6 ? info[6] : env.Undefined()}));
 }
 
+// measureBins(X: Float32Array|Float64Array, rows, cols, options, backend, control) -> Promise<raw>
+//   The bins pipeline of `oinfo --bins ward:K` on one matrix: measureCheckpoints' options plus minSize,
+//   maxSize (0: every bin), streamPath, checkSamples.
+Napi::Value MeasureBins(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t N = int_arg(info, 1, "rows", 1), D = int_arg(info, 2, "cols", 1);
+  if (!info[3].IsObject()) throw_error(env, Code::INVALID_ARGUMENT, "options must be an object");
+  Napi::Object o = info[3].As<Napi::Object>();
+  struct Holder {
+    BinsOptions opt;
+    std::string stream;
+  };
+  auto h = std::make_shared<Holder>();
+  h->opt.m = measure_options_from_js(o);
+  h->opt.min_size = static_cast<int32_t>(get_int(o, "minSize", 2));
+  h->opt.max_size = static_cast<int32_t>(get_int(o, "maxSize", 0));
+  h->opt.check_samples = get_bool(o, "checkSamples", false);
+  h->opt.data_label = "matrix";
+  h->stream = get_string(o, "streamPath", "");
+  Backend backend = backend_from(env, info[4]);
+  Control ctl = control_arg(info, 5);
+  const auto [X, f32] = matrix_arg(info, N, D);
+  auto results = std::make_shared<std::vector<MeasureResult>>();
+  return PromiseWorker::run(
+      env,
+      [=]() {
+        BinsOptions opt = h->opt;
+        opt.stream_path = h->stream.empty() ? nullptr : h->stream.c_str();
+        auto engine = pooled_engine(backend);
+        return f32 ? engine->measure_bins(static_cast<const float*>(X), 1, N, D, opt, *results, ctl)
+                   : engine->measure_bins(static_cast<const double*>(X), 1, N, D, opt, *results, ctl);
+      },
+      [results](Napi::Env e) -> Napi::Value { return measure_result_to_js(e, (*results)[0]); },
+      keep({info[0], info.Length() > 5 ? info[5] : env.Undefined()}));
+}
+
 Napi::Value Ndtri(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) throw_error(info.Env(), Code::INVALID_ARGUMENT, "ndtri(u): u must be a number");
   return Napi::Number::New(info.Env(), ndtri(info[0].As<Napi::Number>().DoubleValue()));
 }
 
 }  // namespace
+
+std::shared_ptr<OInfoEngine> pooled_engine(Backend backend) {
+  static std::mutex mu;
+  static std::vector<std::unique_ptr<OInfoEngine>> pool[2];
+  std::unique_ptr<OInfoEngine> e;
+  {
+    std::lock_guard<std::mutex> g(mu);
+    auto& p = pool[backend == Backend::CUDA ? 1 : 0];
+    if (!p.empty()) {
+      e = std::move(p.back());
+      p.pop_back();
+    }
+  }
+  if (!e) e = std::make_unique<OInfoEngine>(backend);
+  return std::shared_ptr<OInfoEngine>(e.release(), [backend](OInfoEngine* x) {
+    std::lock_guard<std::mutex> g(mu);
+    pool[backend == Backend::CUDA ? 1 : 0].emplace_back(x);
+  });
+}
 
 MeasureOptions measure_options_from_js(const Napi::Object& o) {
   Napi::Env env = o.Env();
@@ -319,6 +375,7 @@ void init_oinfo(Napi::Env env, Napi::Object exports) {
   exports.Set("oinfoMultiplets", Napi::Function::New(env, OInfoMultiplets));
   exports.Set("oinfoValuesBaseline", Napi::Function::New(env, OInfoValuesBaseline));
   exports.Set("measureCheckpoints", Napi::Function::New(env, MeasureCheckpoints));
+  exports.Set("measureBins", Napi::Function::New(env, MeasureBins));
 }
 
 }  // namespace grokinfo::bind

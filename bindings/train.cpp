@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../native/mlp.h"
+#include "../native/mlp_init.h"
 #include "../native/oinfo.h"
 #include "binding.h"
 
@@ -116,6 +117,20 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
       h.zero_output = get_bool(m, "zeroOutput", false);
       h.constant_norm = get_bool(m, "constantNorm", false);
       h.omnigrok_biases = get_bool(m, "omnigrokBiases", false);
+      if (m.Has("initial") && !m.Get("initial").IsUndefined() && !m.Get("initial").IsNull()) {
+        if (!m.Get("initial").IsTypedArray() || m.Get("initial").As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+          throw_error(env, Code::INVALID_ARGUMENT, "models[" + std::to_string(i) + "].initial must be a Float32Array");
+        Napi::Float32Array a = m.Get("initial").As<Napi::Float32Array>();
+        throw_if(env, validate_arch(arch_));
+        int64_t np = 0;
+        for (const ParamTensor& t : mlp_param_layout(arch_)) np += t.size();
+        if (static_cast<int64_t>(a.ElementLength()) != np)
+          throw_error(env, Code::INVALID_ARGUMENT, "models[" + std::to_string(i) + "].initial must hold " + std::to_string(np) +
+                                                       " parameters (got " + std::to_string(a.ElementLength()) + ")");
+        if (!all_finite(a.Data(), np))
+          throw_error(env, Code::INVALID_DATA, "models[" + std::to_string(i) + "].initial: parameters must be finite");
+        h.initial.assign(a.Data(), a.Data() + np);
+      }
       hyper.push_back(h);
     }
     std::unique_ptr<Trainer> t;
@@ -305,7 +320,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     return PromiseWorker::run(
         env,
         [snap, be, opt, results, ctl]() {
-          return measure_checkpoints(be, snap->data, snap->batch, snap->rows, snap->width, opt, *results, ctl);
+          return pooled_engine(be)->measure(snap->data, snap->batch, snap->rows, snap->width, opt, *results, ctl);
         },
         [results](Napi::Env env) -> Napi::Value {
           Napi::Array arr = Napi::Array::New(env, results->size());

@@ -49,6 +49,8 @@ struct ModelHyper {
                                      // factor back to the norm recorded at init (before zeroing)
   bool omnigrok_biases = false;      // Omnigrok variant: biases are scaled by alpha, counted in the
                                      // target norm and rescaled with the weights
+  std::vector<float> initial;        // when not empty (param_count values, layout above): these values
+                                     // replace the seeded draw; alpha / zero-output / target norm apply
 };
 
 struct EvalResult {

@@ -118,8 +118,8 @@ double mlp_init_params(const ArchSpec& arch, const ModelHyper& h, float* out) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
     const bool scaled = !t.bias || h.omnigrok_biases;
     for (int64_t i = 0; i < t.size(); i++) {
-      double w = (2.0 * rng.uniform() - 1.0) * bound;
-      float f = static_cast<float>(w);
+      const double w = (2.0 * rng.uniform() - 1.0) * bound;
+      float f = h.initial.empty() ? static_cast<float>(w) : h.initial[t.offset + i];
       if (scaled && h.alpha != 1.0) f = static_cast<float>(static_cast<double>(f) * h.alpha);
       out[t.offset + i] = f;
     }

@@ -60,6 +60,7 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
   if (partial.measures) cfg.measures = resolveMeasuresConfig(partial.measures, cfg.task.op);
   if (partial.mask) cfg.mask = partial.mask as RunConfig['mask'];
   validateRunConfig(cfg);
+  cfg.task = validateTaskConfig(cfg.task); // the resolved split ('auto' -> 'authors' or 'seeded') is recorded
   return cfg;
 }
 
@@ -75,6 +76,8 @@ export function validateRunConfig(c: RunConfig): void {
   const m = c.model;
   if (!Array.isArray(m.hidden) || m.hidden.length < 1 || m.hidden.length > 8 || !m.hidden.every((w) => int(w) && w >= 1 && w <= 65536))
     throw invalidArgument('model.hidden (--hidden)', '1 to 8 layer widths, each an integer in [1, 65536]', m.hidden);
+  if (c.init.from !== undefined && (typeof c.init.from !== 'string' || c.init.from === ''))
+    throw invalidArgument('init.from (--init-from)', 'the path of a safetensors file', c.init.from);
   const o = c.optim;
   if (!['adamw', 'adam', 'sgd'].includes(o.optimizer)) throw invalidArgument('optim.optimizer (--optimizer)', 'one of adamw, adam, sgd', o.optimizer);
   if (!finite(o.lr) || o.lr <= 0) throw invalidArgument('optim.lr (--lr)', 'a finite number > 0', o.lr);

@@ -20,7 +20,7 @@ import { writeJsonAtomic } from './fsutil.js';
 import { resolveBackend, type BackendName } from './native.js';
 import { checkpointToRecord, type CheckpointMeasure } from './oinfo.js';
 import { formatDuration, type ProgressSink } from './progress.js';
-import { saveCheckpoint } from './safetensors.js';
+import { readInitialParams, saveCheckpoint } from './safetensors.js';
 import { makeTask } from './task.js';
 import { Trainer } from './trainer.js';
 import { MeasureSession, measureSchedule } from './measures/session.js';
@@ -149,7 +149,9 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
   const { backend } = resolveBackend(opts.backend ?? 'auto');
   const wallStart = performance.now();
   const task = makeTask(c0.task);
-  const trainer = await Trainer.create({ backend, arch: archOf(c0), task, models: jobs.map((j) => modelOf(j.config)) });
+  const initial = await Promise.all(jobs.map((j) => (j.config.init.from ? readInitialParams(j.config.init.from, archOf(c0)) : undefined)));
+  const models = jobs.map((j, i) => ({ ...modelOf(j.config), ...(initial[i] ? { initial: initial[i] } : {}) }));
+  const trainer = await Trainer.create({ backend, arch: archOf(c0), task, models });
   const metricsW: JsonlWriter[] = [];
   const oinfoW: (JsonlWriter | undefined)[] = [];
   let inflight: Promise<void> | undefined; // the measurement running beside training

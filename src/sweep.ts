@@ -65,7 +65,7 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
 }
 
 const GRID_PATHS = new Set([
-  'task.op', 'task.p', 'task.trainFraction', 'task.splitSeed',
+  'task.op', 'task.p', 'task.trainFraction', 'task.splitSeed', 'task.split', 'task.splitFrom', 'init.from',
   'model.hidden', 'model.biasFirst', 'model.biasHidden', 'model.biasOut',
   'optim.optimizer', 'optim.lr', 'optim.weightDecay', 'optim.beta1', 'optim.beta2', 'optim.eps',
   'init.seed', 'init.alpha', 'init.zeroOutput', 'init.constantNorm', 'init.omnigrokBiases',

@@ -42,6 +42,11 @@ export interface ModelSpec {
   constantNorm: boolean;
   /** Omnigrok variant: biases are scaled, counted in the norm and rescaled too. */
   omnigrokBiases: boolean;
+  /**
+   * Initial parameters (flat layout of paramLayout) that replace the seeded draw, e.g. a PyTorch
+   * model's state_dict; alpha, zeroOutput and the constant-norm target then apply to them as to a draw.
+   */
+  initial?: Float32Array;
 }
 
 /** The paper's defaults (METHOD.md §1) for anything a model spec leaves out. */
@@ -134,6 +139,7 @@ export function validateModel(m: Partial<ModelSpec>, i = 0): ModelSpec {
   if (!finite(s.alpha) || s.alpha <= 0) throw invalidArgument(f('alpha'), 'a finite number > 0', s.alpha);
   for (const k of ['zeroOutput', 'constantNorm', 'omnigrokBiases'] as const)
     if (typeof s[k] !== 'boolean') throw invalidArgument(f(k), 'a boolean', s[k]);
+  if (s.initial !== undefined && !(s.initial instanceof Float32Array)) throw invalidArgument(f('initial'), 'a Float32Array (flat parameter layout)', typeof s.initial);
   return s;
 }
 
@@ -203,6 +209,10 @@ export class Trainer {
     if (!Array.isArray(opts.models) || opts.models.length < 1 || opts.models.length > 100000)
       throw invalidArgument('models', 'an array of 1 to 100000 model specs', Array.isArray(opts.models) ? opts.models.length : opts.models);
     const specs = opts.models.map((m, i) => validateModel(m, i));
+    const np = paramCount(arch);
+    specs.forEach((s, i) => {
+      if (s.initial && s.initial.length !== np) throw invalidArgument(`models[${i}].initial`, `${np} parameters (the layout of paramLayout(arch))`, s.initial.length);
+    });
     const bytes = specs.length * paramCount(arch) * 4 * 3;
     if (bytes > 48 * 2 ** 30)
       throw invalidArgument('models', `at most ${Math.floor((48 * 2 ** 30) / (paramCount(arch) * 12))} models of this size (parameters and optimiser state)`, specs.length);

@@ -203,6 +203,42 @@ describe('determinism and batching', () => {
     expect(bitsEqual(again.getParams(1), all.getParams(0))).toBe(true);
   });
 
+  it('evaluating between steps changes nothing (the next step reuses the evaluation pass), bitwise', async () => {
+    // Reference: the same models stepped without any evaluation in between.
+    const plain = await Trainer.create({ backend: 'cpu', arch: a, task, models: specs });
+    await plain.step(12);
+    const evaluated = await Trainer.create({ backend: 'cpu', arch: a, task, models: specs });
+    const losses: number[][] = [];
+    for (let s = 0; s < 4; s++) {
+      await evaluated.step(3);
+      losses.push((await evaluated.evaluate()).map((e) => e.trainLoss));
+    }
+    for (let m = 0; m < specs.length; m++)
+      expect(bitsEqual(evaluated.getParams(m), plain.getParams(m)), `model ${m}`).toBe(true);
+    // setParams and setMask between an evaluation and a step: the step recomputes its gradient.
+    const fresh = await Trainer.create({ backend: 'cpu', arch: a, task, models: [specs[0]] });
+    const other = await Trainer.create({ backend: 'cpu', arch: a, task, models: [specs[0]] });
+    await fresh.step(2);
+    await other.step(2);
+    await other.evaluate();
+    const p = fresh.getParams(0).map((v, i) => (i % 7 === 0 ? v * 0.5 : v));
+    fresh.setParams(0, p);
+    other.setParams(0, p);
+    await fresh.step(1);
+    await other.step(1);
+    expect(bitsEqual(other.getParams(0), fresh.getParams(0))).toBe(true);
+    const keep = new Uint8Array(40).fill(1);
+    keep[3] = 0;
+    await other.evaluate();
+    other.setMask(0, keep);
+    fresh.setMask(0, keep);
+    await fresh.step(1);
+    await other.step(1);
+    expect(bitsEqual(other.getParams(0), fresh.getParams(0))).toBe(true);
+    // the failing model (lr 1e30) is reported by the evaluation, the others train on
+    expect(losses.at(-1)!.slice(0, 4).every(Number.isFinite)).toBe(true);
+  });
+
   it('a failing model is frozen and named; the others are unaffected', async () => {
     const t = await Trainer.create({ backend: 'cpu', arch: a, task, models: specs });
     await t.step(10);

@@ -2,6 +2,7 @@
  * Flags shared by `train`, `sweep`, `ablate` and `reproduce`: every RunConfig field has one. In a
  * sweep a flag may list several comma-separated values, which become a grid axis.
  */
+import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { invalidArgument, GrokinfoError } from '../errors.js';
 import type { PartialRunConfig } from '../config.js';
@@ -11,7 +12,7 @@ interface FlagDef {
   flag: string; // commander flag spec
   key: string; // commander option key
   path: string; // RunConfig path
-  kind: 'number' | 'int' | 'string' | 'bool' | 'widths';
+  kind: 'number' | 'int' | 'string' | 'bool' | 'widths' | 'path';
   help: string;
 }
 
@@ -20,6 +21,8 @@ export const RUN_FLAGS: FlagDef[] = [
   { flag: '--p <p>', key: 'p', path: 'task.p', kind: 'int', help: 'modulus (default 97; prime for div)' },
   { flag: '--train-fraction <f>', key: 'trainFraction', path: 'task.trainFraction', kind: 'number', help: 'training fraction (default 0.4)' },
   { flag: '--split-seed <n>', key: 'splitSeed', path: 'task.splitSeed', kind: 'int', help: 'seed of the train/test split, shared by all model seeds (default 420)' },
+  { flag: '--split <kind>', key: 'split', path: 'task.split', kind: 'string', help: "train/test split: auto | authors | seeded (default auto: the authors' PyTorch split for p 97 with split seed 420, else grokinfo's seeded shuffle)" },
+  { flag: '--split-from <file>', key: 'splitFrom', path: 'task.splitFrom', kind: 'path', help: 'training pair indices a*p+b (JSON array or 1-D integer .npy); the test set is every other pair' },
   { flag: '--hidden <widths>', key: 'hidden', path: 'model.hidden', kind: 'widths', help: 'hidden layer widths, e.g. 250 or 128x128 (default 250)' },
   { flag: '--bias-first <bool>', key: 'biasFirst', path: 'model.biasFirst', kind: 'bool', help: 'first-layer bias (default true)' },
   { flag: '--bias-hidden <bool>', key: 'biasHidden', path: 'model.biasHidden', kind: 'bool', help: 'hidden-to-hidden biases (default true)' },
@@ -35,6 +38,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { flag: '--zero-output <bool>', key: 'zeroOutput', path: 'init.zeroOutput', kind: 'bool', help: 'zero the output layer at init' },
   { flag: '--constant-norm <bool>', key: 'constantNorm', path: 'init.constantNorm', kind: 'bool', help: 'rescale weights to the initial norm after every step' },
   { flag: '--omnigrok-biases <bool>', key: 'omnigrokBiases', path: 'init.omnigrokBiases', kind: 'bool', help: "Omnigrok's variant: biases scaled and renormalised too" },
+  { flag: '--init-from <file>', key: 'initFrom', path: 'init.from', kind: 'path', help: 'initial weights from a safetensors file (layers.0.weight, layers.0.bias, layers.1.weight, ...; e.g. a PyTorch state_dict)' },
   { flag: '--steps <n>', key: 'steps', path: 'steps', kind: 'int', help: 'optimiser steps (default 4000)' },
   { flag: '--eval-every <n>', key: 'evalEvery', path: 'evalEvery', kind: 'int', help: 'evaluate every n steps (default 5)' },
   { flag: '--grok-threshold <acc>', key: 'grokThreshold', path: 'grokThreshold', kind: 'number', help: 'test accuracy that counts as grokked (default 0.98)' },
@@ -81,6 +85,9 @@ function parseValue(f: FlagDef, text: string): unknown {
       return parseBool(flag, text);
     case 'widths':
       return text.split('x').map((w) => parseNumber(flag, w, true));
+    case 'path':
+      if (text === '') throw invalidArgument(flag, 'a file path', text);
+      return resolvePath(text);
     default:
       return text;
   }
@@ -111,7 +118,7 @@ export function runFlagsToConfig(
   for (const f of RUN_FLAGS) {
     const raw = o[f.key];
     if (raw === undefined) continue;
-    const parts = f.kind === 'widths' ? String(raw).split(',') : String(raw).split(',');
+    const parts = f.kind === 'path' ? [String(raw)] : String(raw).split(',');
     if (parts.length > 1 && !allowLists)
       throw invalidArgument(f.flag.split(' ')[0], 'a single value here (lists are for `grokinfo sweep`)', raw);
     const values = parts.map((p) => parseValue(f, p.trim()));
