@@ -54,6 +54,8 @@ export interface MeasureContext {
   hidden(layer: number): Float32Array;
   /** The trainer's evaluation at this step (else the loss measure runs its own float64 forward pass). */
   eval?: EvalValues;
+  /** Hidden layer of the info measure: the O-information engine's layer (config.measure.layer), default 0. */
+  infoLayer?: number;
   /** The O-information engine's extreme multiplets at this step (neuron indices), for the info measure. */
   oinfo?: { synergyNeurons: number[]; redundancyNeurons: number[] };
   units: 'bits' | 'nats';
@@ -151,9 +153,10 @@ export async function computeMeasure(name: string, ctx: MeasureContext): Promise
       return { ...fourierLoss(m, ctx.p, K, { train: ctx.train, test: ctx.test }, labelSign(ctx.op)), keyFrequenciesFixed: ctx.keyFrequencies !== undefined };
     }
     case 'info': {
-      const X = ctx.hidden(0);
+      const layer = ctx.infoLayer ?? 0;
+      const X = ctx.hidden(layer);
       const N = ctx.train.a.length,
-        H = m.layers[0]!.rows;
+        H = m.layers[layer]!.rows;
       const alive: number[] = [];
       for (let j = 0; j < H; j++) {
         const v0 = X[j]!;
@@ -176,6 +179,7 @@ export async function computeMeasure(name: string, ctx: MeasureContext): Promise
       };
       return {
         units: ctx.units,
+        hiddenLayer: layer,
         alive: D,
         layer: infoIn(gaussianInfo(cov, D), ctx.units),
         synergy: multiplet(ctx.oinfo?.synergyNeurons),

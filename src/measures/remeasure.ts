@@ -89,6 +89,7 @@ export async function remeasureRun(dir: string, opts: RemeasureOptions = {}): Pr
         hidden,
         ...(o ? { oinfo: o } : {}),
         units: config.measure?.units ?? 'bits',
+        infoLayer: config.measure?.layer ?? 0,
         seed: config.init.seed,
         ...(keyFrequencies ? { keyFrequencies } : {}),
         ...(finalSqrtAgop ? { finalSqrtAgop } : {}),

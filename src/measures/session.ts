@@ -81,6 +81,7 @@ export class MeasureSession {
         ...(evals[m] ? { eval: { trainLoss: evals[m]!.trainLoss, trainAcc: evals[m]!.trainAcc, testLoss: evals[m]!.testLoss, testAcc: evals[m]!.testAcc } } : {}),
         ...(oi?.[m] ? { oinfo: oi[m] } : {}),
         units: this.config.measure?.units ?? 'bits',
+        infoLayer: this.config.measure?.layer ?? 0,
         seed: this.config.init.seed,
       });
       this.writers[m]!.push(rec);
