@@ -28,6 +28,10 @@ double get_number(const Napi::Object& o, const char* key, double fallback);
 int64_t get_int(const Napi::Object& o, const char* key, int64_t fallback);
 bool get_bool(const Napi::Object& o, const char* key, bool fallback);
 std::string get_string(const Napi::Object& o, const char* key, const std::string& fallback);
+// Required values (no fallback): a missing one is INVALID_ARGUMENT "<what><key> is required".
+double need_number(const Napi::Object& o, const char* key, const std::string& what);
+bool need_bool(const Napi::Object& o, const char* key, const std::string& what);
+std::string need_string(const Napi::Object& o, const char* key, const std::string& what);
 
 template <typename T>
 struct ArrayView {

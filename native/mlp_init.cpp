@@ -37,8 +37,8 @@ static Status bad(const std::string& m) { return Status::Error(Code::INVALID_ARG
 Status validate_arch(const ArchSpec& arch) {
   if (arch.vocab < 2 || arch.vocab > 65536) return bad("arch.vocab must be an integer in [2, 65536]");
   if (arch.out < 2 || arch.out > 65536) return bad("arch.out must be an integer in [2, 65536]");
-  if (arch.hidden.empty() || arch.hidden.size() > 16)
-    return bad("arch.hidden must list 1 to 16 hidden layer widths");
+  if (arch.hidden.empty() || arch.hidden.size() > static_cast<size_t>(kMaxLayers))
+    return bad("arch.hidden must list 1 to " + std::to_string(kMaxLayers) + " hidden layer widths");
   for (size_t i = 0; i < arch.hidden.size(); i++)
     if (arch.hidden[i] < 1 || arch.hidden[i] > 65536)
       return bad("arch.hidden[" + std::to_string(i) + "] must be an integer in [1, 65536]");

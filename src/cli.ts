@@ -31,14 +31,8 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
   for (const name of COMMANDS) {
-    let mod: { register?: Register };
-    try {
-      mod = await import(`./commands/${name}.js`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`commands/${name}.js`)) continue;
-      throw e;
-    }
-    mod.register?.(program);
+    const mod = (await import(`./commands/${name}.js`)) as { register: Register };
+    mod.register(program);
   }
   try {
     await program.parseAsync(argv);

@@ -10,11 +10,12 @@ import { tempPathFor } from './fsutil.js';
 import type { Matrix } from './io.js';
 import { loadNative, resolveBackend, withNativeJob, type BackendName } from './native.js';
 import type { OInfoRecord, SizeExtremeRecord } from './types.js';
+import { DEFAULT_UNITS, INFO_UNITS } from './schema.js';
 
 export type { Matrix } from './io.js';
 
 export type TiePolicy = 'average' | 'random' | 'ordinal';
-export type InfoUnits = 'bits' | 'nats';
+export type InfoUnits = (typeof INFO_UNITS)[number];
 
 export interface OInfoOptions {
   /** Smallest multiplet, in units (default 2). */
@@ -123,7 +124,7 @@ function checkTies(v: unknown): TiePolicy {
 }
 
 function checkUnits(v: unknown): InfoUnits {
-  if (v === undefined) return 'nats';
+  if (v === undefined) return DEFAULT_UNITS;
   if (v !== 'bits' && v !== 'nats') throw invalidArgument('units', "'bits' or 'nats'", v);
   return v;
 }

@@ -22,8 +22,8 @@ import { checkpointToRecord, type CheckpointMeasure } from './oinfo.js';
 import { formatDuration, type ProgressSink } from './progress.js';
 import { readInitialParams, saveCheckpoint } from './safetensors.js';
 import { makeTask } from './task.js';
-import { Trainer } from './trainer.js';
 import { MeasureSession, measureSchedule } from './measures/session.js';
+import { modelSpecOf, Trainer } from './trainer.js';
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from './types.js';
 
 export interface RunJob {
@@ -58,19 +58,7 @@ export function archOf(c: RunConfig) {
 }
 
 export function modelOf(c: RunConfig) {
-  return {
-    seed: c.init.seed,
-    optimizer: c.optim.optimizer,
-    lr: c.optim.lr,
-    weightDecay: c.optim.weightDecay,
-    beta1: c.optim.beta1,
-    beta2: c.optim.beta2,
-    eps: c.optim.eps,
-    alpha: c.init.alpha,
-    zeroOutput: c.init.zeroOutput,
-    constantNorm: c.init.constantNorm,
-    omnigrokBiases: c.init.omnigrokBiases,
-  };
+  return modelSpecOf(c);
 }
 
 /** The steps at which something happens: evaluation, measurement, checkpoints (always 0 and the last step). */
@@ -320,7 +308,5 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
     await Promise.all([...metricsW, ...oinfoW].map((w) => w?.abandon()));
     await session?.abandon();
     throw e;
-  } finally {
-    trainer.dispose?.();
   }
 }

@@ -5,6 +5,7 @@ import { analyzeRun, analyzeSweep, loadRun } from '../analyze.js';
 import type { AblationResult } from '../ablate.js';
 import { readJson } from '../fsutil.js';
 import { listRuns } from '../sweep.js';
+import { runField } from '../config.js';
 import { claimsToMarkdown } from '../analysis/index.js';
 
 export function register(program: Command): void {
@@ -12,6 +13,7 @@ export function register(program: Command): void {
     .command('analyze')
     .description('recompute timelines, phases (per run), and prediction + claims (per sweep) from the records')
     .argument('<dir>', 'a run or sweep directory')
+    .option('--families <field>', "prediction families: one per value of this configuration field (e.g. optim.lr); default: the paper's weight-decay / alpha split where both exist, else every other configuration")
     .option('--json', 'print the analysis as JSON')
     .action(async (dir: string, o: Record<string, unknown>) => {
       if (existsSync(join(dir, 'summary.json'))) {
@@ -23,7 +25,9 @@ export function register(program: Command): void {
       }
       const ablations: AblationResult[] = [];
       for (const d of await listRuns(dir)) if (existsSync(join(d, 'ablation.json'))) ablations.push(await readJson<AblationResult>(join(d, 'ablation.json')));
-      const res = await analyzeSweep(dir, { ablations });
+      const families = o.families !== undefined ? { field: String(o.families) } : undefined;
+      if (families) runField(families.field);
+      const res = await analyzeSweep(dir, { ablations, ...(families ? { families } : {}) });
       if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
       else {
         for (const c of res.configurations)

@@ -4,6 +4,7 @@ import { invalidArgument } from '../errors.js';
 import { readMatrixFile } from '../io.js';
 import type { BackendName } from '../native.js';
 import { oinfo, type MultipletRecord, type OInfoOptions, type OInfoReport } from '../oinfo.js';
+import { DEFAULT_UNITS } from '../schema.js';
 
 function intFlag(name: string, v: string | undefined, lo: number, hi = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
@@ -101,7 +102,7 @@ export function register(program: Command): void {
     .option('--groups <spec>', 'groups as vector variables: "0,1;2,3" (disjoint)')
     .option('--ties <policy>', 'rank ties: average | random | ordinal', 'average')
     .option('--seed <n>', 'seed of the random tie policy', '0')
-    .option('--units <u>', 'bits | nats', 'nats')
+    .option('--units <u>', 'bits | nats', DEFAULT_UNITS)
     .option('--bias-correct', 'Ince et al. (2017) bias correction')
     .option('--top <k>', 'also list the k most synergistic and k most redundant multiplets', '0')
     .option('--out <file.jsonl>', 'write every multiplet as a JSON line {"members":[...],"oinfo":x}')

@@ -68,7 +68,7 @@ export function changePoint(steps: readonly number[], values: readonly number[])
   return { step: r2 >= CHANGE_POINT_MIN_R2 ? t[best]! : null, r2, index: best };
 }
 
-/** A run as the leaderboard reads it (what analyze's loadRun gives). */
+/** A run as the leaderboard reads it (src/runs.ts loadFinishedRun, oinfo null read as none). */
 export interface LeaderboardRun {
   id: string;
   config: RunConfig;
