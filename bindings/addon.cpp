@@ -5,6 +5,8 @@
 
 namespace grokinfo::bind {
 
+void init_measures(Napi::Env env, Napi::Object exports);  // bindings/measures.cpp
+
 namespace {
 struct AddonData {
   Napi::FunctionReference error_class;
@@ -181,6 +183,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo));
   grokinfo::bind::init_oinfo(env, exports);
   grokinfo::bind::init_train(env, exports);
+  grokinfo::bind::init_measures(env, exports);
   return exports;
 }
 

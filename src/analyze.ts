@@ -8,7 +8,8 @@ import { ablationClaimInput, type AblationResult } from './ablate.js';
 import { buildClaims, detectPhases, evaluate, normalizeRun, type ClaimRow, type ClaimRun, type EvaluationReport } from './analysis/index.js';
 import { configKey, runField } from './config.js';
 import { GrokinfoError, invalidArgument } from './errors.js';
-import { writeJsonAtomic } from './fsutil.js';
+import { writeFileAtomic, writeJsonAtomic } from './fsutil.js';
+import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from './measures/leaderboard.js';
 import type { ProgressSink } from './progress.js';
 import { groupRuns, loadFinishedRun, type FinishedRun, type LoadedRun } from './runs.js';
 import { getPath } from './schema.js';
@@ -57,6 +58,8 @@ export interface SweepAnalysis {
   configurations: ConfigurationSummary[];
   prediction: PredictionSplit[];
   claims: ClaimRow[];
+  /** Every progress measure ranked (src/measures/leaderboard.ts); also leaderboard.json and leaderboard.md. */
+  leaderboard: Leaderboard;
 }
 
 /** A family of configurations for held-out prediction: a name and which configurations belong to it. */
@@ -167,7 +170,10 @@ export async function analyzeSweep(dir: string, opts: AnalyzeOptions = {}): Prom
   });
   const { ablation, skipped: ablationSkipped } = ablationClaimInput(opts.ablations ?? []);
   const claims = buildClaims({ runs: claimRuns, ...(ablation.length ? { ablation } : {}), ablationSkipped });
-  const analysis: SweepAnalysis = { runs: runs.length, configurations, prediction, claims };
+  const leaderboard = buildLeaderboard(runs.map((r) => ({ ...r, oinfo: r.oinfo ?? [] })));
+  await writeJsonAtomic(join(dir, 'leaderboard.json'), leaderboard);
+  await writeFileAtomic(join(dir, 'leaderboard.md'), leaderboardToMarkdown(leaderboard));
+  const analysis: SweepAnalysis = { runs: runs.length, configurations, prediction, claims, leaderboard };
   await writeJsonAtomic(join(dir, 'analysis.json'), analysis);
   return analysis;
 }

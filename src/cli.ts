@@ -23,6 +23,7 @@ export const COMMANDS = [
   'report',
   'export-onnx',
   'measure-model',
+  'measure',
 ] as const;
 
 /** The command modules argv needs: the named command only; none for a bare --version; all otherwise (help). */

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { invalidArgument } from './errors.js';
-import { canonicalJson, checkField, checkKnownKeys, FIELD_BY_PATH, getPath, RUN_FIELDS, sectionDefaults } from './schema.js';
+import { resolveMeasuresConfig, validateMeasuresConfig } from './measures/config.js';
+import { canonicalJson, checkField, checkKnownKeys, FIELD_BY_PATH, getPath, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
 import { validateTaskConfig } from './task.js';
 import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig } from './types.js';
 
@@ -59,6 +60,7 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
     grokThreshold: partial.grokThreshold ?? d.grokThreshold,
   };
   if (partial.measure) cfg.measure = { ...defaultMeasure(), ...(partial.measure as Partial<MeasureConfig>) };
+  if (partial.measures) cfg.measures = resolveMeasuresConfig(partial.measures, cfg.task.op);
   if (partial.mask) cfg.mask = partial.mask as RunConfig['mask'];
   validateRunConfig(cfg);
   cfg.task = validateTaskConfig(cfg.task); // the resolved split ('auto' -> 'authors' or 'seeded') is recorded
@@ -68,14 +70,14 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
 /**
  * Checks every field against its schema entry (type and range, src/schema.ts), then the rules that
  * relate fields: the task's (a prime p for div, a fraction leaving both sides non-empty),
- * checkpoints <= steps, the measured layer and the ablation's neurons inside the model.
+ * checkpoints <= steps, the measured layer and the ablation's neurons inside the model, the progress
+ * measures applying to the task (src/measures/config.ts).
  */
 export function validateRunConfig(c: RunConfig): void {
   validateTaskConfig(c.task);
   for (const f of RUN_FIELDS) {
     const section = f.path.includes('.') ? f.path.slice(0, f.path.indexOf('.')) : null;
-    if (section === 'measure' && !c.measure) continue;
-    if (section === 'mask' && !c.mask) continue;
+    if (section !== null && OPTIONAL_SECTIONS.includes(section) && !c[section as 'measure' | 'measures' | 'mask']) continue;
     const v = getPath(c, f.path);
     if (v === undefined && f.optional) continue;
     checkField(f, v);
@@ -84,6 +86,7 @@ export function validateRunConfig(c: RunConfig): void {
   if (!c.checkpoints.every((s) => s <= c.steps)) throw invalidArgument('checkpoints (--checkpoints)', `steps in [0, ${c.steps}]`, c.checkpoints);
   if (c.measure && c.measure.layer >= m.hidden.length)
     throw invalidArgument('measure.layer (--layer)', `a hidden layer index in [0, ${m.hidden.length - 1}]`, c.measure.layer);
+  if (c.measures) validateMeasuresConfig(c.measures, c);
   if (c.mask) {
     const w = m.hidden[0];
     if (!c.mask.keep.every((j) => j < w)) throw invalidArgument('mask.keep', `neuron indices in [0, ${w - 1}]`, c.mask.keep);
@@ -99,7 +102,7 @@ export function runField(path: string) {
 
 /** Runs that can be trained in one batched native call: same task split, architecture and schedule. */
 export function batchKey(c: RunConfig): string {
-  return JSON.stringify([c.task, c.model, c.steps, c.evalEvery, c.measure ?? null, [...c.checkpoints].sort((a, b) => a - b)]);
+  return JSON.stringify([c.task, c.model, c.steps, c.evalEvery, c.measure ?? null, [...c.checkpoints].sort((a, b) => a - b), c.measures ?? null]);
 }
 
 /** A stable, readable identifier of a run configuration (name if given, else a content hash). */
@@ -150,19 +153,20 @@ export function ablationRole(c: RunConfig): AblationRole {
  * configuration (init.seed, the name, the checkpoint steps). Every field the user can set is part of
  * it, so runs that differ in learning rate, p, width or optimiser are different configurations. The
  * kept neurons of an ablation differ from seed to seed: an ablation configuration is its role (and the
- * size of a random control), and it is not measured, so the measure settings are not part of it.
+ * size of a random control), and it is not measured, so the measure settings (measure, measures) are
+ * not part of it.
  */
 export function configKey(c: RunConfig): string {
   const { name: _name, init, checkpoints: _cp, mask, ...rest } = c;
   const { seed: _seed, ...initRest } = init;
   const m = mask ? { role: ablationRole(c), maskBias: mask.maskBias, ...(mask.source?.startsWith('random') ? { n: mask.keep.length } : {}) } : undefined;
-  const { measure, ...unmeasured } = rest;
-  return canonicalJson({ ...(mask ? unmeasured : { ...unmeasured, measure }), init: initRest, mask: m });
+  const { measure, measures, ...unmeasured } = rest;
+  return canonicalJson({ ...(mask ? unmeasured : { ...unmeasured, measure, measures }), init: initRest, mask: m });
 }
 
-/** The configuration an ablation run was derived from: the key without the mask and the measure settings. */
+/** The configuration an ablation run was derived from: the key without the mask and the measure settings (both kinds). */
 export function baseKey(c: RunConfig): string {
-  const { mask: _mask, measure: _measure, name: _n, init, checkpoints: _cp, ...rest } = c;
+  const { mask: _mask, measure: _measure, measures: _measures, name: _n, init, checkpoints: _cp, ...rest } = c;
   const { seed: _seed, ...initRest } = init;
   return canonicalJson({ ...rest, init: initRest });
 }

@@ -11,6 +11,7 @@
  *   grokinfo/analysis   analyzeRun, analyzeSweep, timelines, phases, prediction, claims
  *   grokinfo/report     buildReport: figures (SVG/PNG, needs vega, vega-lite, @resvg/resvg-js) and report.html
  *   grokinfo/onnx       exportMlp, measureModel, ... (activations need onnxruntime-node)
+ * `measures` (progress measures, their records and the leaderboard; docs/measures.md) is part of the core.
  * Nothing here loads the native addon or an optional package at import time.
  */
 export { GrokinfoError, type ErrorCode } from './errors.js';
@@ -31,3 +32,4 @@ export { planSweep, runSweep, mergeSweeps, shardRuns, parseShard, listRuns, type
 export { ablateRun, lowestOmega, subnetNeurons, type AblationOptions, type AblationResult as AblationCurves, type SubnetSpec } from './ablate.js';
 export { reproduce, reproducePlan, reproduceSettings, type ReproduceOptions, type ReproduceResult } from './reproduce.js';
 export { consoleProgress, type ProgressSink } from './progress.js';
+export * as measures from './measures/index.js';

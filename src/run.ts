@@ -5,6 +5,7 @@
  *   config.json      the RunConfig (written first)
  *   metrics.jsonl    one MetricsRecord per evaluated step
  *   oinfo.jsonl      one OInfoRecord per measured step (when config.measure is set)
+ *   measures.jsonl   one MeasuresRecord per measured step (when config.measures is set; src/measures/)
  *   checkpoints/step-<N>.safetensors
  *   summary.json     RunSummary, written last: its presence marks a finished run
  * While a run is in progress its records go to *.jsonl.partial; they are renamed into place when
@@ -21,6 +22,7 @@ import { checkpointToRecord, type CheckpointMeasure } from './oinfo.js';
 import { formatDuration, type ProgressSink } from './progress.js';
 import { readInitialParams, saveCheckpoint } from './safetensors.js';
 import { makeTask } from './task.js';
+import { MeasureSession, measureSchedule } from './measures/session.js';
 import { modelSpecOf, Trainer } from './trainer.js';
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from './types.js';
 
@@ -69,7 +71,7 @@ export function scheduleOf(c: RunConfig): { evalAt: Set<number>; measureAt: Set<
     for (let s = c.measure.every; s <= c.steps; s += c.measure.every) measureAt.add(s);
   }
   const checkpointAt = new Set<number>(c.checkpoints);
-  const stops = [...new Set([...evalAt, ...measureAt, ...checkpointAt])].sort((a, b) => a - b);
+  const stops = [...new Set([...evalAt, ...measureAt, ...checkpointAt, ...measureSchedule(c).expensive])].sort((a, b) => a - b);
   return { evalAt, measureAt, checkpointAt, stops };
 }
 
@@ -83,7 +85,7 @@ export function firstAbove(records: MetricsRecord[], key: 'testAcc' | 'trainAcc'
   return null;
 }
 
-class JsonlWriter {
+export class JsonlWriter {
   private handle: fs.FileHandle | undefined;
   private pending: string[] = [];
   constructor(readonly finalPath: string) {}
@@ -141,6 +143,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
   const metricsW: JsonlWriter[] = [];
   const oinfoW: (JsonlWriter | undefined)[] = [];
   let inflight: Promise<void> | undefined; // the measurement running beside training
+  let session: MeasureSession | null = null; // the progress measures (src/measures/), measures.jsonl
   const queue: Promise<void>[] = []; // pending measurements, oldest first (each settles after its records are written)
   const maxPending = opts.maxPendingMeasures ?? 2;
   if (!(Number.isInteger(maxPending) && maxPending >= 1)) throw invalidArgument('maxPendingMeasures', 'an integer >= 1', maxPending);
@@ -165,6 +168,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         oinfoW.push(ow);
       } else oinfoW.push(undefined);
     }
+    session = await MeasureSession.open(jobs, task);
     const metrics: MetricsRecord[][] = jobs.map(() => []);
     const failed: (string | null)[] = jobs.map(() => null);
     const { evalAt, measureAt, checkpointAt, stops } = scheduleOf(c0);
@@ -174,7 +178,8 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
     let step = 0;
     const label = opts.label ?? (jobs.length === 1 ? jobs[0].id : `${jobs.length} runs`);
 
-    const startMeasure = async (atStep: number) => {
+    // Returns the pending records wrapped in an object (an async function's result promise would flatten them).
+    const startMeasure = async (atStep: number): Promise<{ records: Promise<(OInfoRecord | undefined)[]> } | undefined> => {
       if (!measure) return;
       const models = jobs.map((_, m) => m).filter((m) => failed[m] === null);
       if (models.length === 0) return;
@@ -189,6 +194,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       }, opts.signal);
       p.catch(() => undefined); // handled below; avoids an unhandled rejection while `prev` runs
       const prev = inflight;
+      const records: (OInfoRecord | undefined)[] = jobs.map(() => undefined);
       inflight = (async () => {
         if (prev) await prev;
         const results: CheckpointMeasure[] = await p;
@@ -197,10 +203,14 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         results.forEach((r, i) => {
           const rec: OInfoRecord = checkpointToRecord(atStep, r, measure.units, secs / results.length);
           oinfoW[models[i]]!.push(rec);
+          records[models[i]!] = rec;
         });
       })();
       inflight.catch(() => undefined); // awaited later (in order, or on failure); never unhandled meanwhile
       queue.push(inflight); // settled entries are dropped by the next call's loop at no cost
+      const done = inflight.then(() => records);
+      done.catch(() => undefined);
+      return { records: done };
     };
 
     for (const stop of stops) {
@@ -217,6 +227,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         trainSeconds += (performance.now() - t0) / 1000;
         step = stop;
       }
+      const stepEvals: (MetricsRecord | undefined)[] = jobs.map(() => undefined);
       if (evalAt.has(step)) {
         const t0 = performance.now();
         const ev = await trainer.evaluate();
@@ -237,9 +248,15 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
           };
           metrics[m].push(rec);
           metricsW[m].push(rec);
+          stepEvals[m] = rec;
         });
       }
-      if (measureAt.has(step)) await startMeasure(step);
+      const oinfoRecords = measureAt.has(step) ? await startMeasure(step) : undefined;
+      if (session) {
+        const t0 = performance.now();
+        await session.atStep(step, jobs.map((_, m) => m).filter((m) => failed[m] === null), trainer, stepEvals, oinfoRecords?.records);
+        measureSeconds += (performance.now() - t0) / 1000;
+      }
       if (checkpointAt.has(step)) {
         for (let m = 0; m < jobs.length; m++) {
           if (failed[m] !== null) continue;
@@ -251,6 +268,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         }
       }
       await Promise.all([...metricsW, ...oinfoW].map((w) => w?.flush()));
+      await session?.flush();
     }
     if (inflight) await inflight;
     const wallSeconds = (performance.now() - wallStart) / 1000;
@@ -258,6 +276,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
     for (let m = 0; m < jobs.length; m++) {
       await metricsW[m].commit();
       await oinfoW[m]?.commit();
+      await session?.commit(m);
       const rec = metrics[m];
       const last = rec[rec.length - 1];
       const thr = jobs[m].config.grokThreshold;
@@ -287,6 +306,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
     // Unfinished runs keep only their *.partial files (no summary.json): a resumed sweep redoes them.
     await inflight?.catch(() => undefined);
     await Promise.all([...metricsW, ...oinfoW].map((w) => w?.abandon()));
+    await session?.abandon();
     throw e;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Runs in memory: the one loader of a run directory (src/types.ts describes it) for analysis and the
  * report, and the grouping of runs into configurations by their full configuration key (configKey).
- * A run needs config.json; metrics.jsonl, oinfo.jsonl, summary.json and phases.json are optional and
+ * A run needs config.json; metrics.jsonl, oinfo.jsonl, measures.jsonl, summary.json and phases.json are optional and
  * a missing one becomes a note (analysis asks for finished runs: summary.json required).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { ablationRole, configKey, configurationLabels } from './config.js';
 import { GrokinfoError, invalidArgument } from './errors.js';
 import { readJson, readJsonl } from './fsutil.js';
+import type { MeasuresRecord } from './measures/compute.js';
 import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from './types.js';
 
 export interface LoadedRun {
@@ -19,6 +20,8 @@ export interface LoadedRun {
   metrics: MetricsRecord[];
   /** Sorted by step; null when the run has no oinfo.jsonl records (not measured). */
   oinfo: OInfoRecord[] | null;
+  /** Sorted by step: measures.jsonl (the progress-measure framework, docs/measures.md); empty when not measured. */
+  measures: MeasuresRecord[];
   /** null when the run has no summary.json (not finished). */
   summary: RunSummary | null;
   phases: PhasesFile | null;
@@ -82,12 +85,13 @@ export async function loadRun(dir: string, notes: string[] = [], runId?: string)
   } else if (!config.mask) {
     notes.push(`run ${id}: no oinfo.jsonl (not measured): O-information figures left out for it`);
   }
+  const measures = readJsonlChecked<MeasuresRecord>(join(abs, 'measures.jsonl')).sort((a, b) => a.step - b.step);
   const sPath = join(abs, 'summary.json');
   const summary = existsSync(sPath) ? await readJson<RunSummary>(sPath) : null;
   if (!summary) notes.push(`run ${id}: no summary.json (final numbers taken from metrics.jsonl)`);
   const pPath = join(abs, 'phases.json');
   const phases = existsSync(pPath) ? await readJson<PhasesFile>(pPath) : null;
-  return { id, dir: abs, config, metrics, oinfo, summary, phases };
+  return { id, dir: abs, config, metrics, oinfo, measures, summary, phases };
 }
 
 /** A run and the ablation runs trained from it (<run>/ablation/<subnet>/, see src/ablate.ts). */

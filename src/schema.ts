@@ -7,6 +7,7 @@
  * and limits (src/trainer.ts; the native layer has no defaults of its own, see native/mlp.h).
  */
 import { invalidArgument } from './errors.js';
+import { DEFAULT_EXPENSIVE_EVERY, MEASURE_NAMES } from './measures/registry.js';
 import { MAX_P, OPS, SPLIT_KINDS } from './task.js';
 
 /** Most hidden layers of a model (the native engine refuses more: native/mlp.h kMaxLayers). */
@@ -20,13 +21,13 @@ export const INFO_UNITS = ['bits', 'nats'] as const;
 /** Units of every information quantity unless asked otherwise (the measures, `oinfo`, the report). */
 export const DEFAULT_UNITS: (typeof INFO_UNITS)[number] = 'bits';
 
-export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'widths' | 'integers' | 'string' | 'path';
+export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'names' | 'widths' | 'integers' | 'string' | 'path';
 
 export interface FieldDef {
   /** Dotted path in a RunConfig, e.g. 'optim.weightDecay'. */
   path: string;
   kind: FieldKind;
-  /** Allowed values of an enum. */
+  /** Allowed values of an enum (of each element of names). */
   values?: readonly string[];
   /** Range of a number or integer (of each element of widths/integers). */
   min?: number;
@@ -52,9 +53,19 @@ export interface FieldDef {
   label?: string;
 }
 
-/** Sections of a RunConfig; `measure` and `mask` are optional (absent: not measured, not ablated). */
-export const SECTIONS = ['task', 'model', 'optim', 'init', 'measure', 'mask'] as const;
-export const OPTIONAL_SECTIONS: readonly string[] = ['measure', 'mask'];
+/**
+ * Sections of a RunConfig; `measure` (O-information), `measures` (the other progress measures,
+ * src/measures/registry.ts) and `mask` are optional (absent: not measured, not ablated).
+ */
+export const SECTIONS = ['task', 'model', 'optim', 'init', 'measure', 'measures', 'mask'] as const;
+export const OPTIONAL_SECTIONS: readonly string[] = ['measure', 'measures', 'mask'];
+
+/**
+ * What `--measure` and measures.names accept: registry names, and 'all' (every measure that applies
+ * to the task, resolved with the task: src/measures/config.ts). On the command line 'oinfo' in the
+ * list selects the O-information (the measure section, measure.kind); the others go to measures.names.
+ */
+export const MEASURE_CHOICES: readonly string[] = ['all', ...MEASURE_NAMES];
 
 export const RUN_FIELDS: readonly FieldDef[] = [
   { path: 'name', kind: 'string', optional: true, help: 'run name (used in the id)', grid: true },
@@ -84,13 +95,15 @@ export const RUN_FIELDS: readonly FieldDef[] = [
   { path: 'evalEvery', kind: 'integer', min: 1, max: MAX_STEPS, default: 5, help: 'evaluate every n steps', flag: 'eval-every', arg: 'n', grid: true, label: 'evalEvery' },
   { path: 'checkpoints', kind: 'integers', min: 0, max: MAX_STEPS, default: [], help: 'save safetensors checkpoints at these steps (each <= steps), e.g. 0,1000,4000', flag: 'checkpoints', arg: 'steps', grid: false },
   { path: 'grokThreshold', kind: 'number', min: 0, max: 1, exclusiveMin: true, default: 0.98, help: 'test accuracy that counts as grokked', flag: 'grok-threshold', arg: 'acc', grid: true, label: 'grokAt' },
-  { path: 'measure.kind', kind: 'enum', values: ['oinfo'], default: 'oinfo', help: "measure progress during training: 'oinfo'", flag: 'measure', arg: 'kind', grid: false },
+  { path: 'measure.kind', kind: 'enum', values: ['oinfo'], default: 'oinfo', help: "O-information during training (on the command line: 'oinfo' in --measure)", grid: false },
   { path: 'measure.every', kind: 'integer', min: 1, max: MAX_STEPS, default: 5, help: 'measure every n steps', flag: 'every', arg: 'n', grid: false, label: 'every' },
   { path: 'measure.bins', kind: 'integer', min: 2, max: 20, default: 10, help: 'Ward bins of the hidden neurons', flag: 'bins', arg: 'k', grid: false, label: 'bins' },
   { path: 'measure.ties', kind: 'enum', values: TIE_POLICIES, default: 'average', help: 'rank ties', flag: 'ties', arg: 'policy', grid: false, label: 'ties' },
   { path: 'measure.units', kind: 'enum', values: INFO_UNITS, default: DEFAULT_UNITS, help: 'information units', flag: 'units', arg: 'u', grid: false, label: 'units' },
   { path: 'measure.biasCorrect', kind: 'boolean', default: false, help: 'apply the Ince et al. bias correction', flag: 'bias-correct', grid: false, label: 'biasCorrect' },
   { path: 'measure.layer', kind: 'integer', min: 0, max: MAX_LAYERS - 1, default: 0, help: 'hidden layer to measure (< the number of layers)', flag: 'layer', arg: 'l', grid: false, label: 'layer' },
+  { path: 'measures.names', kind: 'names', values: MEASURE_CHOICES, help: "progress measures during training, comma-separated, or 'all' (docs/measures.md); 'oinfo' selects the O-information (its settings: --every, --bins, --ties, --units, --bias-correct, --layer)", flag: 'measure', arg: 'names', grid: false },
+  { path: 'measures.expensiveEvery', kind: 'integer', min: 1, max: MAX_STEPS, default: DEFAULT_EXPENSIVE_EVERY, help: 'expensive progress measures every n steps (cheap ones run at every evaluation)', flag: 'expensive-every', arg: 'n', grid: false, label: 'expensiveEvery' },
   { path: 'mask.keep', kind: 'integers', min: 0, max: MAX_WIDTH - 1, help: 'ablation: kept neurons of hidden layer 0', grid: false },
   { path: 'mask.maskBias', kind: 'boolean', help: 'ablation: zero the removed neurons’ biases too', grid: false },
   { path: 'mask.source', kind: 'string', optional: true, help: 'ablation: where the kept neurons come from (src/ablate.ts)', grid: false },
@@ -185,6 +198,8 @@ export function describeField(f: FieldDef): string {
       return 'true or false';
     case 'enum':
       return `one of ${f.values!.join(', ')}`;
+    case 'names':
+      return `a non-empty list of: ${f.values!.join(', ')}`;
     case 'widths':
       return `1 to ${MAX_LAYERS} layer widths, each ${range('an integer')}`;
     case 'integers':
@@ -214,6 +229,8 @@ export function fieldAccepts(f: FieldDef, v: unknown): boolean {
       return typeof v === 'boolean';
     case 'enum':
       return typeof v === 'string' && f.values!.includes(v);
+    case 'names':
+      return Array.isArray(v) && v.length >= 1 && v.every((x) => typeof x === 'string' && f.values!.includes(x));
     case 'widths':
       return Array.isArray(v) && v.length >= 1 && v.length <= MAX_LAYERS && v.every((w) => isInt(w) && inRange(f, w));
     case 'integers':
@@ -249,6 +266,8 @@ function fieldJsonSchema(f: FieldDef): Record<string, unknown> {
       return { type: 'boolean' };
     case 'enum':
       return { enum: [...f.values!] };
+    case 'names':
+      return { type: 'array', minItems: 1, items: { enum: [...f.values!] } };
     case 'widths':
       return { type: 'array', minItems: 1, maxItems: MAX_LAYERS, items: num('integer') };
     case 'integers':

@@ -1,7 +1,8 @@
 /**
  * The records a run writes, shared by training, measurement, analysis, reports and ONNX.
  * A run directory holds: config.json (RunConfig), metrics.jsonl (MetricsRecord per evaluated step),
- * oinfo.jsonl (OInfoRecord per measured step, when measured), summary.json (RunSummary),
+ * oinfo.jsonl (OInfoRecord per measured step, when measured), measures.jsonl (MeasuresRecord per
+ * measured step, when config.measures is set; docs/measures.md), summary.json (RunSummary),
  * phases.json (PhasesFile, from analysis), checkpoints/step-<N>.safetensors.
  * A sweep directory holds sweep.json (the plan) and runs/<runId>/ for each run.
  */
@@ -64,6 +65,14 @@ export interface MeasureConfig {
   layer: number;
 }
 
+/** The progress measures of the framework (src/measures/registry.ts) besides O-information. */
+export interface MeasuresConfig {
+  /** Registry names, in registry order (never 'oinfo', which is RunConfig.measure). */
+  names: string[];
+  /** Steps between measurements of the expensive measures (cheap ones run at every evaluation). */
+  expensiveEvery: number;
+}
+
 export interface RunConfig {
   name?: string;
   task: TaskConfig;
@@ -74,6 +83,8 @@ export interface RunConfig {
   evalEvery: number;
   checkpoints: number[];
   measure?: MeasureConfig;
+  /** Progress measures written to measures.jsonl (docs/measures.md). */
+  measures?: MeasuresConfig;
   /** Ablation: neurons of hidden layer 0 that are kept (others' rows zeroed every step). */
   mask?: { keep: number[]; maskBias: boolean; source?: string };
   grokThreshold: number;

@@ -12,6 +12,7 @@ import { measureCheckpointDir, measureModel, parseBins, parseGroups, type Measur
 import { readNpy, writeNpy } from '../onnx/npy.js';
 import { jsonOutput } from './output.js';
 import { consoleProgress, progressMeter } from '../progress.js';
+import { onnxWeightMeasures } from '../measures/onnx.js';
 
 function intFlag(name: string, v: unknown, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
@@ -54,6 +55,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'samples per onnxruntime run (default 2048)')
     .option('--save-activations <file>', 'also write the samples x features activations (.npy; one model only)')
     .option('--list', 'list the model inputs and tensors and exit')
+    .option('--weight-measures', 'print the weight progress measures (weight-norm, weight-entropy, htsr; docs/measures.md) of every 2-D weight matrix as JSON and exit')
     .option('--out <dir>', 'write the results here (model: measure.json; directory: oinfo.jsonl, timeline.json, phases.json)')
     .option('--backend <b>', "'auto' (default), 'cpu' or 'cuda' for the O-information engine", 'auto')
     .option('--json', 'print the result as JSON')
@@ -70,6 +72,13 @@ export function register(program: Command): void {
           if (t.origin !== 'initializer' && t.origin !== 'input')
             lines.push(`${t.origin.padEnd(6)} ${t.name}  ${t.opType ?? ''} ${elemTypeName(t.elemType)}${t.dims ? ` [${t.dims.join(', ')}]` : ''}`);
         process.stdout.write(lines.join('\n') + '\n');
+        return;
+      }
+
+      if (o.weightMeasures) {
+        if (isDir) throw invalidArgument('--weight-measures', 'a single .onnx model (for a run directory use `grokinfo measure`)', target);
+        const res = onnxWeightMeasures(decodeModel(await readBytes(target), target));
+        process.stdout.write(JSON.stringify(res, null, 2) + '\n');
         return;
       }
 

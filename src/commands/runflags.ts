@@ -7,7 +7,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { invalidArgument, GrokinfoError } from '../errors.js';
 import { ALPHA_EXPERIMENT, deepMergeConfig, type PartialRunConfig } from '../config.js';
-import { RUN_FIELDS, setPath, type FieldDef } from '../schema.js';
+import { describeField, RUN_FIELDS, setPath, type FieldDef } from '../schema.js';
 
 /** A schema field that has a CLI flag, with commander's option key (camelCase of the flag). */
 export interface FlagDef {
@@ -26,7 +26,8 @@ export const RUN_FLAGS: readonly FlagDef[] = RUN_FIELDS.filter((f) => f.flag !==
   key: camel(field.flag!),
 }));
 
-const MEASURE_KIND = RUN_FLAGS.find((f) => f.field.path === 'measure.kind')!;
+/** --measure: the list of measures ('oinfo' among them selects the O-information, the measure section). */
+const MEASURE_LIST = RUN_FLAGS.find((f) => f.field.path === 'measures.names')!;
 
 function showDefault(v: unknown): string {
   if (Array.isArray(v)) return v.length ? v.join(v.every((x) => typeof x === 'number') ? 'x' : ',') : 'none';
@@ -34,8 +35,8 @@ function showDefault(v: unknown): string {
 }
 
 function helpOf(f: FieldDef, lists: boolean): string {
-  const values = f.kind === 'enum' && f.path !== 'measure.kind' ? `${f.values!.join(' | ')}: ` : '';
-  const dflt = f.default === undefined || f.path === 'measure.kind' || f.kind === 'integers' ? '' : ` (default ${showDefault(f.default)})`;
+  const values = f.kind === 'enum' ? `${f.values!.join(' | ')}: ` : f.kind === 'names' ? `${f.values!.join(', ')}: ` : '';
+  const dflt = f.default === undefined || f.kind === 'integers' ? '' : ` (default ${showDefault(f.default)})`;
   return `${values}${f.help}${dflt}${lists && f.grid ? '; comma-separated values make a grid axis' : ''}`;
 }
 
@@ -72,6 +73,11 @@ function parseValue(f: FlagDef, text: string): unknown {
       return text.split('x').map((w) => parseNumber(f.flag, w.trim(), true));
     case 'integers':
       return text.split(',').map((w) => parseNumber(f.flag, w.trim(), true));
+    case 'names': {
+      const names = text.split(',').map((w) => w.trim()).filter((w) => w !== '');
+      if (names.length === 0 || names.some((n) => !f.field.values!.includes(n))) throw invalidArgument(f.flag, describeField(f.field), text);
+      return names;
+    }
     case 'path':
       if (text === '') throw invalidArgument(f.flag, 'a file path', text);
       return resolvePath(text);
@@ -80,17 +86,18 @@ function parseValue(f: FlagDef, text: string): unknown {
   }
 }
 
-/** The options without the measure flags (for commands that set the measurement themselves). */
+/** The options without the measure flags, both sections (for commands that set the measurement themselves). */
 export function withoutMeasureFlags(o: Record<string, unknown>): Record<string, unknown> {
   const out = { ...o };
-  for (const f of RUN_FLAGS) if (f.field.path.startsWith('measure.')) delete out[f.key];
+  for (const f of RUN_FLAGS) if (f.field.path.startsWith('measure.') || f.field.path.startsWith('measures.')) delete out[f.key];
   return out;
 }
 
 /**
  * Reads the run flags. Returns the single-valued settings as a partial config, and (when lists are
- * allowed) the multi-valued ones of grid fields as grid axes keyed by config path. The measure
- * settings need --measure.
+ * allowed) the multi-valued ones of grid fields as grid axes keyed by config path. --measure lists
+ * the progress measures: 'oinfo' selects the O-information (the measure section, whose settings need
+ * it), the others (or 'all', resolved with the task) go to measures.names (--expensive-every needs one).
  */
 export function runFlagsToConfig(
   o: Record<string, unknown>,
@@ -99,24 +106,32 @@ export function runFlagsToConfig(
   let base: Record<string, unknown> = {};
   const grid: Record<string, unknown[]> = {};
   if (o.alphaInit) base = deepMergeConfig(ALPHA_EXPERIMENT as PartialRunConfig) as Record<string, unknown>;
-  const measureFlags = RUN_FLAGS.filter((f) => f.field.path.startsWith('measure.') && f !== MEASURE_KIND);
-  if (o.measure === undefined && measureFlags.some((f) => o[f.key] !== undefined))
-    throw invalidArgument('--measure', `'oinfo' when ${measureFlags.map((f) => f.flag).join('/')} are given`);
+  const names = o[MEASURE_LIST.key] !== undefined ? (parseValue(MEASURE_LIST, String(o[MEASURE_LIST.key])) as string[]) : [];
+  const wantsOinfo = names.includes('oinfo') || names.includes('all');
+  const measureFlags = RUN_FLAGS.filter((f) => f.field.path.startsWith('measure.'));
+  if (!wantsOinfo && measureFlags.some((f) => o[f.key] !== undefined))
+    throw invalidArgument(MEASURE_LIST.flag, `a list including 'oinfo' when ${measureFlags.map((f) => f.flag).join('/')} are given`, o[MEASURE_LIST.key]);
+  const measuresFlags = RUN_FLAGS.filter((f) => f.field.path.startsWith('measures.') && f !== MEASURE_LIST);
+  const others = names.filter((n) => n !== 'oinfo');
+  for (const f of measuresFlags)
+    if (o[f.key] !== undefined && others.length === 0) throw invalidArgument(f.flag, `only with ${MEASURE_LIST.flag} naming a measure other than oinfo`, o[f.key]);
   for (const f of RUN_FLAGS) {
     const raw = o[f.key];
-    if (raw === undefined) continue;
+    if (raw === undefined || f === MEASURE_LIST) continue;
     if (f.field.kind === 'boolean' && !f.field.arg) {
       if (raw) setPath(base, f.field.path, true);
       continue;
     }
-    const parts = f.field.kind === 'integers' || f.field.kind === 'path' ? [String(raw)] : String(raw).split(',');
+    const parts = f.field.kind === 'integers' || f.field.kind === 'path' || f.field.kind === 'names' ? [String(raw)] : String(raw).split(',');
     if (parts.length > 1 && !(allowLists && f.field.grid))
       throw invalidArgument(f.flag, f.field.grid ? 'a single value here (lists are for `grokinfo sweep`)' : 'a single value (it cannot be a grid axis)', raw);
     const values = parts.map((p) => parseValue(f, p.trim()));
-    if (f === MEASURE_KIND && values[0] !== 'oinfo') throw invalidArgument('--measure', "'oinfo'", raw);
     if (values.length === 1) setPath(base, f.field.path, values[0]);
     else grid[f.field.path] = values;
   }
+  if (wantsOinfo) setPath(base, 'measure.kind', 'oinfo');
+  // 'all' stays literal until the task is known (resolveRunConfig drops Fourier measures where they do not apply)
+  if (others.length) setPath(base, MEASURE_LIST.field.path, others);
   return { base: base as PartialRunConfig, grid };
 }
 

@@ -8,6 +8,7 @@
  * configuration are aggregated as mean and standard error per step (stats.ts); bands are mean ± stderr.
  */
 import { GrokinfoError } from '../errors.js';
+import { measureFigures } from '../measures/figures.js';
 import type { MetricsRecord } from '../types.js';
 import { ablationRole, baseKey, type ConfigGroup, type LoadedReport, type LoadedRun } from './load.js';
 import { aggregateByStep, logSpacedSubset, type Aggregate } from './stats.js';
@@ -497,5 +498,12 @@ export function buildFigures(rep: LoadedReport): FigureSet {
   attempt('fig4-synergy-sweeps', () => synergySweepFigure(rep), 'no oinfo.jsonl records');
   attempt('fig5-ablation', () => ablationFigure(rep), 'no ablation runs (config.mask) in this directory');
   attempt('fig6-grids', () => gridFigure(rep), 'no runs');
+  // progress measures (src/measures/figures.ts): only when some run has measures.jsonl records
+  try {
+    figures.push(...measureFigures(rep));
+  } catch (e) {
+    if (!(e instanceof GrokinfoError)) throw e;
+    skipped.push({ id: 'fig7-lead-time', reason: `${e.code}: ${e.message}` });
+  }
   return { figures, skipped };
 }

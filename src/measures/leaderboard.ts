@@ -1,0 +1,282 @@
+/**
+ * The progress-measure leaderboard (docs/measures.md#leaderboard): for every measure, one transition time per
+ * run by ONE change-point rule applied to every measure alike, its lead over the grok step, detection and
+ * false-alarm rates, and the accuracy of predicting "will grok" from the early window (before any run groks),
+ * within each family and across families, beside the weight-norm and train-loss baselines.
+ */
+import { fitLogistic } from '../analysis/predict.js';
+import { medianOf, medianWindowFor, runningMedian } from '../analysis/timeline.js';
+import { invalidArgument } from '../errors.js';
+import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../types.js';
+import type { MeasuresRecord } from './compute.js';
+import { MEASURES, readPath } from './registry.js';
+
+/** Minimum share of the series' variance the two-level fit must explain for a transition to count. */
+export const CHANGE_POINT_MIN_R2 = 0.5;
+/** Running-median smoothing before the change point, in training steps (as the phase segmenter). */
+export const CHANGE_POINT_SMOOTH_STEPS = 25;
+/** Fewest points (step > 0) a series needs. */
+export const CHANGE_POINT_MIN_POINTS = 6;
+
+export interface ChangePoint {
+  /** First step of the second segment, or null when the split explains < CHANGE_POINT_MIN_R2 of the variance. */
+  step: number | null;
+  r2: number;
+  index: number;
+}
+
+/**
+ * The change-point rule: drop step 0, smooth with a centred running median over ~25 steps, then fit a
+ * two-level step function (one mean before, one after) by least squares over every split with at least two
+ * points on each side; the transition is the first step after the best split when that fit explains at least
+ * half of the variance (R^2 >= 0.5), else none.
+ */
+export function changePoint(steps: readonly number[], values: readonly number[]): ChangePoint {
+  if (steps.length !== values.length) throw invalidArgument('values', `one per step (${steps.length})`, values.length);
+  const pts = steps.map((s, i) => [s, values[i]!] as const).filter(([s, v]) => s > 0 && Number.isFinite(v));
+  if (pts.length < CHANGE_POINT_MIN_POINTS) return { step: null, r2: 0, index: -1 };
+  const t = pts.map((p) => p[0]);
+  const interval = medianOf(t.slice(1).map((s, i) => s - t[i]!));
+  const x = runningMedian(
+    pts.map((p) => p[1]),
+    medianWindowFor(CHANGE_POINT_SMOOTH_STEPS, Math.max(interval, 1)),
+  );
+  const n = x.length;
+  const pre = [0],
+    pre2 = [0];
+  for (const v of x) {
+    pre.push(pre[pre.length - 1]! + v);
+    pre2.push(pre2[pre2.length - 1]! + v * v);
+  }
+  const sse = (a: number, b: number) => {
+    const m = b - a;
+    const s = pre[b]! - pre[a]!;
+    return pre2[b]! - pre2[a]! - (s * s) / m;
+  };
+  const total = sse(0, n);
+  if (!(total > 1e-300 * n)) return { step: null, r2: 0, index: -1 };
+  let best = -1,
+    bestSse = Infinity;
+  for (let k = 2; k <= n - 2; k++) {
+    const e = sse(0, k) + sse(k, n);
+    if (e < bestSse - 1e-12 * total) {
+      bestSse = e;
+      best = k;
+    }
+  }
+  const r2 = 1 - bestSse / total;
+  return { step: r2 >= CHANGE_POINT_MIN_R2 ? t[best]! : null, r2, index: best };
+}
+
+/** A run as the leaderboard reads it (src/runs.ts loadFinishedRun, oinfo null read as none). */
+export interface LeaderboardRun {
+  id: string;
+  config: RunConfig;
+  summary: RunSummary;
+  metrics: readonly MetricsRecord[];
+  oinfo: readonly OInfoRecord[];
+  measures: readonly MeasuresRecord[];
+}
+
+export type Family = 'weight-decay' | 'alpha';
+export const familyOf = (c: RunConfig): Family => (c.init.constantNorm ? 'alpha' : 'weight-decay');
+
+/** The series the leaderboard ranks: every registry measure (its primary field), and the two baselines from metrics.jsonl. */
+export interface SeriesDef {
+  name: string;
+  field: string;
+  baseline: boolean;
+  series(run: LeaderboardRun): { steps: number[]; values: number[] };
+}
+
+export function seriesDefs(): SeriesDef[] {
+  const defs: SeriesDef[] = MEASURES.map((m) => ({
+    name: m.name,
+    field: m.primary,
+    baseline: false,
+    series: (run: LeaderboardRun) => {
+      if (m.name === 'oinfo') return { steps: run.oinfo.map((r) => r.step), values: run.oinfo.map((r) => r.synergy) };
+      const steps: number[] = [],
+        values: number[] = [];
+      for (const r of run.measures) {
+        const v = r.values[m.name] === undefined ? null : readPath(r.values[m.name], m.primary);
+        if (v !== null) {
+          steps.push(r.step);
+          values.push(v);
+        }
+      }
+      return { steps, values };
+    },
+  }));
+  defs.push(
+    { name: 'baseline: weight norm', field: 'metrics.weightNorm', baseline: true, series: (r) => ({ steps: r.metrics.map((m) => m.step), values: r.metrics.map((m) => m.weightNorm) }) },
+    { name: 'baseline: train loss', field: 'metrics.trainLoss', baseline: true, series: (r) => ({ steps: r.metrics.map((m) => m.step), values: r.metrics.map((m) => m.trainLoss) }) },
+  );
+  return defs;
+}
+
+/** Early-window features of a series up to step T: last smoothed value, change from the first value, least-squares slope (per 1000 steps). */
+export function earlyFeatures(steps: readonly number[], values: readonly number[], T: number): number[] | null {
+  const idx = steps.map((s, i) => i).filter((i) => steps[i]! > 0 && steps[i]! <= T && Number.isFinite(values[i]!));
+  if (idx.length < 3) return null;
+  const x = idx.map((i) => steps[i]! / 1000),
+    y = idx.map((i) => values[i]!);
+  const last = medianOf(y.slice(-3));
+  const mx = x.reduce((a, v) => a + v, 0) / x.length,
+    my = y.reduce((a, v) => a + v, 0) / y.length;
+  let sxy = 0,
+    sxx = 0;
+  for (let i = 0; i < x.length; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+  }
+  return [last, last - y[0]!, sxx > 0 ? sxy / sxx : 0];
+}
+
+/** Accuracy of a standardised logistic classifier trained on `train` and applied to `test` (null when either is empty). */
+export function predictAccuracy(train: { x: number[]; y: number }[], test: { x: number[]; y: number }[]): number | null {
+  if (train.length === 0 || test.length === 0) return null;
+  const d = train[0]!.x.length;
+  const mean = Array.from({ length: d }, (_, k) => train.reduce((a, r) => a + r.x[k]!, 0) / train.length);
+  const sd = Array.from({ length: d }, (_, k) => Math.sqrt(train.reduce((a, r) => a + (r.x[k]! - mean[k]!) ** 2, 0) / train.length) || 1);
+  const z = (x: number[]) => x.map((v, k) => (v - mean[k]!) / sd[k]!);
+  const fit = fitLogistic(
+    train.map((r) => z(r.x)),
+    train.map((r) => r.y),
+  );
+  let ok = 0;
+  for (const r of test) {
+    const s = z(r.x).reduce((a, v, k) => a + v * fit.weights[k]!, fit.bias);
+    if ((s > 0 ? 1 : 0) === r.y) ok++;
+  }
+  return ok / test.length;
+}
+
+export interface RunTransition {
+  run: string;
+  family: Family;
+  grokStep: number | null;
+  transition: number | null;
+  r2: number;
+  /** grokStep - transition (positive: the measure moved first). */
+  lead: number | null;
+}
+
+export interface LeaderboardRow {
+  measure: string;
+  field: string;
+  baseline: boolean;
+  /** Runs with a usable series. */
+  runs: number;
+  grokking: number;
+  /** Grokking runs with a transition at or before the grok step. */
+  detected: number;
+  detectionRate: number | null;
+  nonGrokking: number;
+  /** Non-grokking runs with a transition. */
+  falseAlarms: number;
+  falseAlarmRate: number | null;
+  /** Median lead over the grok step of the detected runs. */
+  medianLead: number | null;
+  /** Leave-one-run-out accuracy of "will grok" from the early window, within each family. */
+  withinFamily: Partial<Record<Family, number | null>>;
+  /** Trained on one family, tested on the other. */
+  acrossFamilies: { weightDecayToAlpha: number | null; alphaToWeightDecay: number | null };
+  transitions: RunTransition[];
+}
+
+export interface Leaderboard {
+  rule: string;
+  /** The early window's end: the first grok step of any run (null when none groks). */
+  earlyWindowEnd: number | null;
+  runs: number;
+  rows: LeaderboardRow[];
+}
+
+export const LEADERBOARD_RULE =
+  `transition = first step after the least-squares two-level split of the series (step 0 dropped, running median over ~${CHANGE_POINT_SMOOTH_STEPS} steps, >= 2 points per side), counted when the split explains >= ${CHANGE_POINT_MIN_R2} of the variance; ` +
+  'detected = a grokking run with a transition at or before its grok step; false alarm = a non-grokking run with a transition; ' +
+  'prediction = L2 logistic regression on (last value, change, slope) of the series up to the first grok step of any run.';
+
+/** Builds the leaderboard of every measure over a set of runs (failed runs are left out). */
+export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard {
+  const runs = runsIn.filter((r) => !r.summary.failed);
+  const groks = runs.map((r) => r.summary.grokStep).filter((s): s is number => s !== null);
+  const T = groks.length ? Math.min(...groks) : null;
+  const rows: LeaderboardRow[] = [];
+  for (const def of seriesDefs()) {
+    const transitions: RunTransition[] = [];
+    const examples: { x: number[]; y: number; family: Family; run: string }[] = [];
+    for (const run of runs) {
+      const { steps, values } = def.series(run);
+      if (steps.filter((s) => s > 0).length < CHANGE_POINT_MIN_POINTS) continue;
+      const cp = changePoint(steps, values);
+      const g = run.summary.grokStep;
+      transitions.push({ run: run.id, family: familyOf(run.config), grokStep: g, transition: cp.step, r2: cp.r2, lead: g !== null && cp.step !== null ? g - cp.step : null });
+      const f = T !== null ? earlyFeatures(steps, values, T) : null;
+      if (f) examples.push({ x: f, y: g !== null ? 1 : 0, family: familyOf(run.config), run: run.id });
+    }
+    if (transitions.length === 0) continue;
+    const grok = transitions.filter((t) => t.grokStep !== null);
+    const detected = grok.filter((t) => t.transition !== null && t.transition <= t.grokStep!);
+    const non = transitions.filter((t) => t.grokStep === null);
+    const alarms = non.filter((t) => t.transition !== null);
+    const leads = detected.map((t) => t.lead!);
+    const withinFamily: Partial<Record<Family, number | null>> = {};
+    for (const fam of ['weight-decay', 'alpha'] as const) {
+      const ex = examples.filter((e) => e.family === fam);
+      if (ex.length === 0) continue;
+      let ok = 0,
+        n = 0;
+      for (let i = 0; i < ex.length; i++) {
+        const acc = predictAccuracy(
+          ex.filter((_, j) => j !== i),
+          [ex[i]!],
+        );
+        if (acc === null) continue;
+        ok += acc;
+        n++;
+      }
+      withinFamily[fam] = n ? ok / n : null;
+    }
+    const wd = examples.filter((e) => e.family === 'weight-decay'),
+      al = examples.filter((e) => e.family === 'alpha');
+    rows.push({
+      measure: def.name,
+      field: def.field,
+      baseline: def.baseline,
+      runs: transitions.length,
+      grokking: grok.length,
+      detected: detected.length,
+      detectionRate: grok.length ? detected.length / grok.length : null,
+      nonGrokking: non.length,
+      falseAlarms: alarms.length,
+      falseAlarmRate: non.length ? alarms.length / non.length : null,
+      medianLead: leads.length ? medianOf(leads) : null,
+      withinFamily,
+      acrossFamilies: { weightDecayToAlpha: predictAccuracy(wd, al), alphaToWeightDecay: predictAccuracy(al, wd) },
+      transitions,
+    });
+  }
+  // rank: detection minus false alarms, then lead
+  const score = (r: LeaderboardRow) => (r.detectionRate ?? 0) - (r.falseAlarmRate ?? 0);
+  rows.sort((a, b) => score(b) - score(a) || (b.medianLead ?? -Infinity) - (a.medianLead ?? -Infinity));
+  return { rule: LEADERBOARD_RULE, earlyWindowEnd: T, runs: runs.length, rows };
+}
+
+const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '-' : v.toFixed(d));
+
+export function leaderboardToMarkdown(lb: Leaderboard): string {
+  const lines = [
+    `Progress-measure leaderboard over ${lb.runs} runs; early window: steps <= ${lb.earlyWindowEnd ?? '-'} (the first grok step of any run).`,
+    '',
+    '| measure (field) | detected | false alarms | median lead (steps) | will-grok acc. within wd | within alpha | wd -> alpha | alpha -> wd |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of lb.rows)
+    lines.push(
+      `| ${r.measure} (${r.field}) | ${r.detected}/${r.grokking} | ${r.falseAlarms}/${r.nonGrokking} | ${fmt(r.medianLead, 0)} | ${fmt(r.withinFamily['weight-decay'])} | ${fmt(r.withinFamily.alpha)} | ${fmt(r.acrossFamilies.weightDecayToAlpha)} | ${fmt(r.acrossFamilies.alphaToWeightDecay)} |`,
+    );
+  lines.push('', `Rule: ${lb.rule}`);
+  return lines.join('\n') + '\n';
+}

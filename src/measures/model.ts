@@ -1,0 +1,166 @@
+/**
+ * The model the measures see: an MLP on one-hot pairs (a, b) -> logits, as trained by grokinfo
+ * (layers.<l>.weight rows x cols, PyTorch Linear layout; ReLU on every layer but the last), with a
+ * float64 forward pass. Built from a trainer's flat parameters, a checkpoint, or plain arrays.
+ */
+import { invalidArgument } from '../errors.js';
+import type { ArchConfig, ParamInfo } from '../trainer.js';
+
+export type Vec = Float32Array | Float64Array;
+
+export interface DenseLayer {
+  /** rows (outputs) x cols (inputs), row-major. */
+  weight: Vec;
+  rows: number;
+  cols: number;
+  bias: Vec | null;
+}
+
+/** An MLP on x = [one_hot(a); one_hot(b)] (2 * vocab inputs): hidden ReLU layers, then linear logits. */
+export interface MlpModel {
+  vocab: number;
+  layers: DenseLayer[];
+}
+
+/** The modular-arithmetic split the data measures evaluate on. */
+export interface PairData {
+  a: Int32Array;
+  b: Int32Array;
+  y: Int32Array;
+}
+
+/** Slices a flat parameter vector (layout from paramLayout) into an MlpModel (views, no copy). */
+export function modelFromParams(arch: ArchConfig, layout: ParamInfo[], params: Vec): MlpModel {
+  const L = arch.hidden.length;
+  const layers: DenseLayer[] = [];
+  for (let l = 0; l <= L; l++) {
+    const w = layout.find((t) => t.name === `layers.${l}.weight`);
+    if (!w) throw invalidArgument('params', `a tensor layers.${l}.weight`, layout.map((t) => t.name));
+    const b = layout.find((t) => t.name === `layers.${l}.bias`);
+    layers.push({
+      weight: params.subarray(w.offset, w.offset + w.size) as Vec,
+      rows: w.shape[0]!,
+      cols: w.shape[1]!,
+      bias: b ? (params.subarray(b.offset, b.offset + b.size) as Vec) : null,
+    });
+  }
+  validateModel({ vocab: arch.vocab, layers });
+  return { vocab: arch.vocab, layers };
+}
+
+/** Throws INVALID_ARGUMENT naming the first inconsistent layer. */
+export function validateModel(m: MlpModel): void {
+  if (!m || !Array.isArray(m.layers) || m.layers.length < 1) throw invalidArgument('model.layers', 'at least one dense layer', m?.layers?.length);
+  let fanIn = 2 * m.vocab;
+  m.layers.forEach((l, i) => {
+    if (l.cols !== fanIn) throw invalidArgument(`model.layers[${i}].cols`, `${fanIn} (the previous layer's width)`, l.cols);
+    if (l.weight.length !== l.rows * l.cols) throw invalidArgument(`model.layers[${i}].weight`, `${l.rows * l.cols} values`, l.weight.length);
+    if (l.bias && l.bias.length !== l.rows) throw invalidArgument(`model.layers[${i}].bias`, `${l.rows} values`, l.bias.length);
+    fanIn = l.rows;
+  });
+}
+
+export interface Forward {
+  /** Post-ReLU activations of each hidden layer, N x width, float64. */
+  hidden: Float64Array[];
+  /** Pre-activations of every layer (hidden and logits), N x width. */
+  pre: Float64Array[];
+  logits: Float64Array;
+  classes: number;
+}
+
+/** Float64 forward pass on the pairs (a[n], b[n]). Layer 0 is a gather of two weight columns. */
+export function forward(m: MlpModel, a: Int32Array, b: Int32Array): Forward {
+  const N = a.length;
+  const p = m.vocab;
+  const hidden: Float64Array[] = [];
+  const pre: Float64Array[] = [];
+  let x: Float64Array | null = null;
+  m.layers.forEach((layer, l) => {
+    const H = layer.rows;
+    const z = new Float64Array(N * H);
+    const W = layer.weight;
+    if (l === 0) {
+      for (let n = 0; n < N; n++) {
+        const ca = a[n]!,
+          cb = p + b[n]!;
+        for (let k = 0; k < H; k++) z[n * H + k] = W[k * layer.cols + ca]! + W[k * layer.cols + cb]! + (layer.bias ? layer.bias[k]! : 0);
+      }
+    } else {
+      // z[n, :] = b + sum over the non-zero x[n, j] (ReLU outputs are about half zeros) of x[n, j] * W[:, j]
+      const K = layer.cols;
+      const Wt = new Float64Array(K * H);
+      for (let k = 0; k < H; k++) for (let j = 0; j < K; j++) Wt[j * H + k] = W[k * K + j]!;
+      for (let n = 0; n < N; n++) {
+        const xo = n * K,
+          zo = n * H;
+        if (layer.bias) for (let k = 0; k < H; k++) z[zo + k] = layer.bias[k]!;
+        for (let j = 0; j < K; j++) {
+          const xj = x![xo + j]!;
+          if (xj === 0) continue;
+          const wo = j * H;
+          for (let k = 0; k < H; k++) z[zo + k] += xj * Wt[wo + k]!;
+        }
+      }
+    }
+    pre.push(z);
+    if (l < m.layers.length - 1) {
+      const h = new Float64Array(z.length);
+      for (let i = 0; i < z.length; i++) h[i] = z[i]! > 0 ? z[i]! : 0;
+      hidden.push(h);
+      x = h;
+    }
+  });
+  const last = m.layers[m.layers.length - 1]!;
+  return { hidden, pre, logits: pre[pre.length - 1]!, classes: last.rows };
+}
+
+/** Per-row log-softmax cross-entropy (nats), float64, mean over rows. */
+export function crossEntropy(logits: ArrayLike<number>, classes: number, y: ArrayLike<number>): number {
+  const N = y.length;
+  let total = 0;
+  for (let n = 0; n < N; n++) {
+    const o = n * classes;
+    let mx = -Infinity;
+    for (let c = 0; c < classes; c++) mx = Math.max(mx, logits[o + c]!);
+    let s = 0;
+    for (let c = 0; c < classes; c++) s += Math.exp(logits[o + c]! - mx);
+    total += mx + Math.log(s) - logits[o + y[n]!]!;
+  }
+  return N > 0 ? total / N : NaN;
+}
+
+/** The full p x p grid of pairs, (a, b) in lexicographic order, labels from `op`. */
+export function gridPairs(p: number, label: (a: number, b: number) => number): PairData {
+  const a = new Int32Array(p * p),
+    b = new Int32Array(p * p),
+    y = new Int32Array(p * p);
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j < p; j++) {
+      a[i * p + j] = i;
+      b[i * p + j] = j;
+      y[i * p + j] = label(i, j);
+    }
+  return { a, b, y };
+}
+
+/** A seeded uniform generator (mulberry32) for masks, permutations and probe directions. */
+export function seededUniform(seed: number): () => number {
+  let s = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal draws (Box-Muller) from a seeded uniform generator. */
+export function seededNormal(seed: number): () => number {
+  const u = seededUniform(seed);
+  return () => {
+    const u1 = u() || 1e-300;
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u());
+  };
+}

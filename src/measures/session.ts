@@ -1,0 +1,100 @@
+/**
+ * The progress measures during training: one MeasureSession per trained batch writes each run's
+ * measures.jsonl (one MeasuresRecord per measured step; *.partial until the run finishes, like the
+ * other records). run.ts calls atStep() once per stop of its schedule.
+ */
+import { join } from 'node:path';
+import { JsonlWriter, archOf } from '../run.js';
+import type { Task } from '../task.js';
+import { paramLayout, type ParamInfo } from '../trainer.js';
+import type { OInfoRecord, RunConfig } from '../types.js';
+import { measureStep, type EvalValues, type MeasuresRecord } from './compute.js';
+import { modelFromParams, type PairData } from './model.js';
+import { measureDef } from './registry.js';
+
+/** The steps at which a configuration's progress measures run: cheap at every evaluation, expensive every expensiveEvery (and at 0 and the last step). */
+export function measureSchedule(c: RunConfig): { cheap: Set<number>; expensive: Set<number> } {
+  const cheap = new Set<number>();
+  const expensive = new Set<number>();
+  if (!c.measures || c.measures.names.length === 0) return { cheap, expensive };
+  cheap.add(0).add(c.steps);
+  for (let s = c.evalEvery; s < c.steps; s += c.evalEvery) cheap.add(s);
+  expensive.add(0).add(c.steps);
+  for (let s = c.measures.expensiveEvery; s < c.steps; s += c.measures.expensiveEvery) expensive.add(s);
+  return { cheap, expensive };
+}
+
+/** What the session needs from the trainer. */
+export interface TrainerView {
+  getParams(model: number): Float32Array;
+  hidden(model: number, layer: number): Float32Array;
+}
+
+export class MeasureSession {
+  private constructor(
+    private readonly config: RunConfig,
+    private readonly writers: (JsonlWriter | undefined)[],
+    private readonly layout: ParamInfo[],
+    private readonly train: PairData,
+    private readonly test: PairData,
+    private readonly schedule: { cheap: Set<number>; expensive: Set<number> },
+  ) {}
+
+  /** Opens measures.jsonl.partial in each run directory (when the batch's config has measures), else null. */
+  static async open(jobs: { dir: string; config: RunConfig }[], task: Task): Promise<MeasureSession | null> {
+    const c = jobs[0]?.config;
+    if (!c?.measures || c.measures.names.length === 0) return null;
+    const writers: JsonlWriter[] = [];
+    for (const j of jobs) {
+      const w = new JsonlWriter(join(j.dir, 'measures.jsonl'));
+      await w.open();
+      writers.push(w);
+    }
+    return new MeasureSession(
+      c,
+      writers,
+      paramLayout({ ...archOf(c), out: c.task.p }),
+      { a: task.trainA, b: task.trainB, y: task.trainY },
+      { a: task.testA, b: task.testB, y: task.testY },
+      measureSchedule(c),
+    );
+  }
+
+  /** Measures the models at `step` if the schedule says so; oinfo gives each model's O-information record at this step, when measured. */
+  async atStep(step: number, models: number[], trainer: TrainerView, evals: (EvalValues | undefined)[], oinfo?: Promise<(OInfoRecord | undefined)[]>): Promise<void> {
+    const names = (this.config.measures?.names ?? []).filter((n) => (measureDef(n).cost === 'cheap' ? this.schedule.cheap : this.schedule.expensive).has(step));
+    if (names.length === 0) return;
+    const needsOinfo = names.includes('info') && oinfo !== undefined;
+    const oi = needsOinfo ? await oinfo : undefined;
+    for (const m of models) {
+      const hiddenCache = new Map<number, Float32Array>();
+      const rec: MeasuresRecord = await measureStep(step, names, {
+        model: modelFromParams({ ...archOf(this.config), out: this.config.task.p }, this.layout, trainer.getParams(m)),
+        op: this.config.task.op,
+        p: this.config.task.p,
+        train: this.train,
+        test: this.test,
+        hidden: (l) => {
+          if (!hiddenCache.has(l)) hiddenCache.set(l, trainer.hidden(m, l));
+          return hiddenCache.get(l)!;
+        },
+        ...(evals[m] ? { eval: { trainLoss: evals[m]!.trainLoss, trainAcc: evals[m]!.trainAcc, testLoss: evals[m]!.testLoss, testAcc: evals[m]!.testAcc } } : {}),
+        ...(oi?.[m] ? { oinfo: oi[m] } : {}),
+        units: this.config.measure?.units ?? 'bits',
+        infoLayer: this.config.measure?.layer ?? 0,
+        seed: this.config.init.seed,
+      });
+      this.writers[m]!.push(rec);
+    }
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.writers.map((w) => w?.flush()));
+  }
+  async commit(model: number): Promise<void> {
+    await this.writers[model]?.commit();
+  }
+  async abandon(): Promise<void> {
+    await Promise.all(this.writers.map((w) => w?.abandon()));
+  }
+}
