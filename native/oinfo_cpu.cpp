@@ -23,7 +23,9 @@
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <atomic>
 #include <mutex>
@@ -129,7 +131,25 @@ struct Common {
   std::vector<double> bias;  // b(d) table, empty when off
   std::FILE* stream = nullptr;
   std::mutex stream_mu;
+  std::atomic<bool> write_failed{false};  // a short fwrite (disk full, I/O error): the walk stops
+  int write_errno = 0;
+  const Control* ctl = nullptr;
 };
+
+// Inside a chunk, every kPollEvery walker steps: cancellation, a failed stream write, and progress
+// (chunks of a huge lattice can run for hours, so the chunk boundary alone is not enough).
+constexpr uint32_t kPollEvery = 4096;
+
+// Polled by the walkers: CANCELLED or IO (the stream could not be written) stops the walk.
+Status poll(Common& cm, const Acc& acc, uint64_t& reported) {
+  uint64_t n = 0;
+  for (uint64_t c : acc.count) n += c;
+  if (cm.ctl && n > reported) cm.ctl->add_done(static_cast<double>(n - reported));
+  reported = n;
+  if (cm.ctl && cm.ctl->cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
+  if (cm.write_failed.load(std::memory_order_relaxed)) return Status::Error(Code::IO, "write failed");
+  return Status::Ok();
+}
 
 std::string units_list(const int32_t* path, int32_t depth) {
   std::string s = "[";
@@ -171,7 +191,11 @@ struct StreamBuf {
   void flush() {
     if (buf.empty() || !cm->stream) return;
     std::lock_guard<std::mutex> g(cm->stream_mu);
-    std::fwrite(buf.data(), 1, buf.size(), cm->stream);
+    if (!cm->write_failed.load(std::memory_order_relaxed) &&
+        std::fwrite(buf.data(), 1, buf.size(), cm->stream) != buf.size()) {
+      cm->write_errno = errno;
+      cm->write_failed = true;
+    }
     buf.clear();
   }
 };
@@ -198,6 +222,8 @@ class GeneralWalker {
     dims_.assign(L, 0);
   }
 
+  uint64_t reported() const { return reported_; }
+
   Status run(uint64_t r0, uint64_t cnt, Acc& acc, StreamBuf* sb) {
     int32_t depth = detail::lattice_unrank(r0, U_, it_.maxd, path_);
     for (int32_t d = 0; d + 1 < depth; ++d) {
@@ -206,7 +232,13 @@ class GeneralWalker {
     }
     uint64_t rank = r0;
     const double scale = cm_.opt->scale;
+    uint32_t tick = 0;
     while (cnt > 0) {
+      if (++tick == kPollEvery) {
+        tick = 0;
+        Status ps = poll(cm_, acc, reported_);
+        if (!ps.ok()) return ps;
+      }
       Status s = extend(depth - 1, path_[depth - 1]);
       if (!s.ok()) return s;
       if (depth >= it_.mind) {
@@ -375,6 +407,7 @@ class GeneralWalker {
 
   const Item& it_;
   Common& cm_;
+  uint64_t reported_ = 0;  // multiplets of this chunk already added to the progress
   const int32_t U_, M_, K_;
   std::unique_ptr<double[]> Linv_;
   std::vector<int32_t> S_, nv_, dims_;
@@ -408,6 +441,8 @@ class FastWalker {
     }
   }
 
+  uint64_t reported() const { return reported_; }
+
   Status run(uint64_t r0, uint64_t cnt, Acc& acc, StreamBuf* sb) {
     int32_t depth = detail::lattice_unrank(r0, U_, L_, path_);
     for (int32_t d = 0; d + 1 < depth; ++d) {
@@ -415,7 +450,13 @@ class FastWalker {
       if (!s.ok()) return s;
     }
     uint64_t rank = r0;
+    uint32_t tick = 0;
     while (cnt > 0) {
+      if (++tick == kPollEvery) {
+        tick = 0;
+        Status ps = poll(cm_, acc, reported_);
+        if (!ps.ok()) return ps;
+      }
       const int32_t d = depth - 1;
       const int32_t c = path_[d];
       if (depth == L_) {
@@ -593,6 +634,7 @@ class FastWalker {
 
   const Item& it_;
   Common& cm_;
+  uint64_t reported_ = 0;  // multiplets of this chunk already added to the progress
   const int32_t U_, L_;
   const double* Cu_;
   std::vector<double> Linv_, P_, K_, B_, R_, lb2_, x_, inv_, diag_, invdiag_, lndiag_;
@@ -704,6 +746,7 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
     return Status::Error(Code::INVALID_ARGUMENT, "stream_path: only with batch 1");
   Common cm;
   cm.opt = &opt;
+  cm.ctl = &ctl;
   int32_t maxvars = 0;
   uint64_t total = 0;
   for (size_t b = 0; b < items.size(); ++b) {
@@ -767,29 +810,36 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
       acc.init(it.maxd, opt.top_k);
       sb.item = &it;
       Status s;
+      uint64_t reported = 0;
       if (it.fast) {
         FastWalker w(it, cm);
         s = w.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
+        reported = w.reported();
       } else {
         GeneralWalker w(it, cm);
         s = w.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
+        reported = w.reported();
       }
       std::lock_guard<std::mutex> g(mu);
       if (!s.ok()) {
-        if (first.ok() || first.code == Code::CANCELLED) first = s;
+        // a real error wins over the CANCELLED / IO stops it causes in the other threads
+        if (first.ok() || (first.code == Code::CANCELLED && s.code != Code::CANCELLED) || (first.code == Code::IO && s.code != Code::IO && s.code != Code::CANCELLED)) first = s;
         stop = true;
         continue;
       }
       global[task.item].merge(acc);
       uint64_t n = 0;
       for (uint64_t c : acc.count) n += c;
-      ctl.add_done(static_cast<double>(n));
+      ctl.add_done(static_cast<double>(n - reported));
     }
     sb.flush();
   }
   if (cm.stream) {
-    bool bad = std::fclose(cm.stream) != 0;
-    if (bad && first.ok()) first = Status::Error(Code::IO, std::string("could not write ") + opt.stream_path);
+    const bool bad = std::fclose(cm.stream) != 0;
+    if (bad && !cm.write_failed) cm.write_errno = errno;
+    if ((bad || cm.write_failed) && (first.ok() || first.code == Code::IO))
+      first = Status::Error(Code::IO, std::string("could not write ") + opt.stream_path +
+                                          (cm.write_errno ? std::string(": ") + std::strerror(cm.write_errno) : std::string()));
   }
   if (!first.ok()) return first;
   // Results: ranks -> members.

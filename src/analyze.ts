@@ -19,6 +19,7 @@ import {
 import { GrokinfoError } from './errors.js';
 import { readJson, readJsonl, writeJsonAtomic } from './fsutil.js';
 import type { ProgressSink } from './progress.js';
+import { checkSummary } from './run.js';
 import { listRuns } from './sweep.js';
 import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary, Timeline } from './types.js';
 
@@ -34,7 +35,7 @@ export interface LoadedRun {
 export async function loadRun(dir: string): Promise<LoadedRun> {
   if (!existsSync(join(dir, 'summary.json'))) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} is not a finished run (no summary.json)`);
   const config = await readJson<RunConfig>(join(dir, 'config.json'));
-  const summary = await readJson<RunSummary>(join(dir, 'summary.json'));
+  const summary = checkSummary(await readJson<unknown>(join(dir, 'summary.json')), join(dir, 'summary.json'));
   return { dir, id: basename(dir), config, summary, metrics: readJsonl(join(dir, 'metrics.jsonl')), oinfo: readJsonl(join(dir, 'oinfo.jsonl')) };
 }
 
@@ -83,8 +84,11 @@ export function predictionSplits(runs: LoadedRun[]): { name: string; train: stri
 }
 
 export async function analyzeSweep(dir: string, opts: { ablations?: AblationResult[]; progress?: ProgressSink } = {}): Promise<SweepAnalysis> {
-  const dirs = await listRuns(dir);
-  if (dirs.length === 0) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} has no finished runs`);
+  const unfinished: string[] = [];
+  const dirs = await listRuns(dir, unfinished);
+  if (dirs.length === 0) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} has no finished runs${unfinished.length ? ` (${unfinished.length} unfinished: rerun the sweep to finish them)` : ''}`);
+  if (unfinished.length)
+    opts.progress?.line(`analysis: ${unfinished.length} unfinished run(s) left out (rerun the sweep to finish them): ${unfinished.map((d) => basename(d)).join(', ')}`);
   const runs: LoadedRun[] = [];
   const claimRuns: ClaimRun[] = [];
   for (const d of dirs) {

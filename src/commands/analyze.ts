@@ -23,7 +23,8 @@ export function register(program: Command): void {
       }
       const ablations: AblationResult[] = [];
       for (const d of await listRuns(dir)) if (existsSync(join(d, 'ablation.json'))) ablations.push(await readJson<AblationResult>(join(d, 'ablation.json')));
-      const res = await analyzeSweep(dir, { ablations });
+      // unfinished runs are left out of the analysis, and said so (on stderr)
+      const res = await analyzeSweep(dir, { ablations, progress: { status() {}, line: (t) => process.stderr.write(`${t}\n`), done() {} } });
       if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
       else {
         for (const c of res.configurations)

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { GrokinfoError, invalidArgument } from '../errors.js';
 import { readJson, readJsonl } from '../fsutil.js';
+import { checkSummary } from '../run.js';
 import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../types.js';
 
 export interface LoadedRun {
@@ -89,7 +90,7 @@ export async function loadRunDir(dir: string, notes: string[] = [], runId?: stri
     notes.push(`run ${id}: no oinfo.jsonl (not measured): O-information figures left out for it`);
   }
   const sPath = join(abs, 'summary.json');
-  const summary = existsSync(sPath) ? await readJson<RunSummary>(sPath) : null;
+  const summary = existsSync(sPath) ? checkSummary(await readJson<unknown>(sPath), sPath) : null;
   if (!summary) notes.push(`run ${id}: no summary.json (final numbers taken from metrics.jsonl)`);
   const pPath = join(abs, 'phases.json');
   const phases = existsSync(pPath) ? await readJson<PhasesFile>(pPath) : null;
