@@ -14,28 +14,29 @@
 // input generation; device work is well under 1 s), timings ~1 min (~15 s of it generating the P1 input
 // in JS); worst case with every timed case 10x slower than its target still < 4 min. --quick: ~1 min.
 // Exit code 1 when any check fails.
+// As a module: runGpuChecks({addon, quick, backend, log, seed}) runs Part 1 and returns every check's
+// result (test/gpu.test.ts runs it under vitest when a GPU is present).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 
-const require = createRequire(import.meta.url);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const addon = require(process.env.GROKINFO_ADDON || join(root, 'build', 'Release', 'grokinfo.node'));
-const args = new Set(process.argv.slice(2));
-const quick = args.has('--quick');
-
+// Set by runGpuChecks for the checks below.
+let addon;
+let quick = false;
+let CUDA = 'cuda';
+let log = (...a) => console.log(...a);
 let failures = 0;
-const log = (...a) => console.log(...a);
+const results = [];
 function check(name, ok, detail = '') {
+  results.push({ name, ok: !!ok, detail });
   log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? '  ' + detail : ''}`);
   if (!ok) failures++;
 }
 
 // ---------------------------------------------------------------------------------------------
-// deterministic random numbers (fresh per run unless SEED is set)
-let seed = BigInt(process.env.SEED ?? Date.now());
-log(`seed ${seed}`);
+// deterministic random numbers (fresh per run unless a seed is given)
+let seed = 0n;
 function rnd() {
   seed = (seed * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
   return Number(seed >> 11n) / 2 ** 53;
@@ -154,14 +155,6 @@ function checkComparator(R) {
     results.map((x) => `${x[0]}: ${x[1] ? 'ok' : 'WRONG'}`).join(', '));
 }
 
-// GPU_CHECK_SELFTEST=1: run the script with 'cpu' in place of 'cuda' (checks the script itself, no GPU)
-const CUDA = process.env.GPU_CHECK_SELFTEST === '1' ? 'cpu' : 'cuda';
-const info = addon.backendInfo();
-log(`backend: ${JSON.stringify(info)}  host: ${os.cpus()[0]?.model} x${os.cpus().length}`);
-if (!info.cuda && CUDA === 'cuda') {
-  log('FAIL  no CUDA device / build: nothing to check');
-  process.exit(1);
-}
 
 async function both(fn) {
   let cpu, cuda, err;
@@ -317,6 +310,9 @@ function taskData(p, frac = 0.4) {
   const tr = mk(pairs.slice(0, nt)), te = mk(pairs.slice(nt));
   return { trainA: tr.a, trainB: tr.b, trainY: tr.y, testA: te.a, testB: te.b, testY: te.y };
 }
+// Every trainer value is given (the native layer has no defaults): these are the checks' own settings.
+const BASE_SPEC = { seed: 0, optimizer: 'adamw', lr: 0.001, weightDecay: 1, beta1: 0.9, beta2: 0.98, eps: 1e-8, alpha: 1, zeroOutput: false, constantNorm: false, omnigrokBiases: false };
+const spec = (h) => ({ ...BASE_SPEC, ...h });
 const hyperSet = [
   { optimizer: 'adamw', lr: 0.003, weightDecay: 1.0, beta1: 0.9, beta2: 0.98 },
   { optimizer: 'adamw', lr: 0.001, weightDecay: 0.1, beta1: 0.9, beta2: 0.999 },
@@ -331,7 +327,7 @@ async function checkTraining() {
   const p = 23;
   const data = taskData(p);
   const arch = { vocab: p, hidden: [64, 48], out: p, biasFirst: true, biasHidden: true, biasOut: true };
-  const models = hyperSet.map((h, i) => ({ seed: 1000 + i, ...h }));
+  const models = hyperSet.map((h, i) => spec({ seed: 1000 + i, ...h }));
   const steps = quick ? 50 : 300;
   const mk = (be) => new addon.Trainer({ backend: be, arch, data, models });
   let cpu, cuda;
@@ -439,10 +435,10 @@ async function timings() {
   // training, paper size
   const p = 97;
   const data = taskData(p);
-  const arch = { vocab: p, hidden: [250], out: p };
+  const arch = { vocab: p, hidden: [250], out: p, biasFirst: true, biasHidden: true, biasOut: false };
   const flopStep = 3 * 2 * data.trainA.length * 250 * p;
   for (const M of [1, 64]) {
-    const models = Array.from({ length: M }, (_, i) => ({ seed: i, lr: 0.001, weightDecay: 1 }));
+    const models = Array.from({ length: M }, (_, i) => spec({ seed: i, lr: 0.001, weightDecay: 1 }));
     const t = new addon.Trainer({ backend: CUDA, arch, data, models });
     const steps = M === 1 ? 2000 : 200;
     const ms = await timeit(() => t.step(steps), 3);
@@ -457,7 +453,7 @@ async function checkTrainingPaper() {
   const p = 97;
   const data = taskData(p);
   const arch = { vocab: p, hidden: [250], out: p, biasFirst: true, biasHidden: true, biasOut: true };
-  const models = [{ seed: 7, lr: 0.001, weightDecay: 1 }, { seed: 8, optimizer: 'sgd', lr: 0.1, weightDecay: 0.01 }];
+  const models = [spec({ seed: 7, lr: 0.001, weightDecay: 1 }), spec({ seed: 8, optimizer: 'sgd', lr: 0.1, weightDecay: 0.01 })];
   let cpu, cuda;
   try {
     cpu = new addon.Trainer({ backend: 'cpu', arch, data, models });
@@ -482,7 +478,7 @@ async function checkGraphs() {
   const p = 23;
   const data = taskData(p);
   const arch = { vocab: p, hidden: [64, 48], out: p, biasFirst: true, biasHidden: true, biasOut: true };
-  const models = hyperSet.slice(0, 6).map((h, i) => ({ seed: 2000 + i, ...h }));
+  const models = hyperSet.slice(0, 6).map((h, i) => spec({ seed: 2000 + i, ...h }));
   const prev = process.env.GROKINFO_CUDA_GRAPHS;
   let g, ng;
   try {
@@ -507,21 +503,57 @@ async function checkGraphs() {
     `${diff} of ${total} params differ, evaluate ${evalSame ? 'equal' : 'DIFFERS'}`);
 }
 
-await checkOinfo();
-await checkMeasure();
-await checkTraining();
-await checkTrainingPaper();
-await checkGraphs();
-if (!args.has('--no-time')) {
-  try {
-    await timings();
-  } catch (e) {
-    check('timings', false, `${e.code} ${e.message}`);
+/**
+ * Part 1 (CUDA vs CPU) with the given addon; `backend` 'cpu' in place of 'cuda' checks the script itself
+ * without a GPU. Returns every check's {name, ok, detail} and the number that failed.
+ */
+export async function runGpuChecks(opts) {
+  addon = opts.addon;
+  quick = !!opts.quick;
+  CUDA = opts.backend ?? 'cuda';
+  if (opts.log) log = opts.log;
+  failures = 0;
+  results.length = 0;
+  seed = BigInt(opts.seed ?? Date.now());
+  log(`seed ${seed}`);
+  const info = addon.backendInfo();
+  log(`backend: ${JSON.stringify(info)}  host: ${os.cpus()[0]?.model} x${os.cpus().length}`);
+  if (!info.cuda && CUDA === 'cuda') {
+    check('CUDA device and build', false, 'no CUDA device / build: nothing to check');
+    return { failures, results: [...results] };
   }
-  log('\ncase | median ms | GFLOP (est.) | GFLOP/s | MB moved (min) | target | note');
-  log('---|---|---|---|---|---|---');
-  for (const r of rows)
-    log(`${r.name} | ${r.ms.toFixed(3)} | ${(r.flop / 1e9).toFixed(3)} | ${(r.flop / 1e9 / (r.ms / 1000)).toFixed(1)} | ${(r.bytes / 1e6).toFixed(2)} | ${r.target} | ${r.note}`);
+  await checkOinfo();
+  await checkMeasure();
+  await checkTraining();
+  await checkTrainingPaper();
+  await checkGraphs();
+  return { failures, results: [...results] };
 }
-log(`\n${failures === 0 ? 'ALL CHECKS PASSED' : failures + ' CHECK(S) FAILED'}`);
-process.exit(failures === 0 ? 0 : 1);
+
+async function main() {
+  const require = createRequire(import.meta.url);
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const args = new Set(process.argv.slice(2));
+  await runGpuChecks({
+    addon: require(process.env.GROKINFO_ADDON || join(root, 'build', 'Release', 'grokinfo.node')),
+    quick: args.has('--quick'),
+    // GPU_CHECK_SELFTEST=1: run the script with 'cpu' in place of 'cuda' (checks the script itself, no GPU)
+    backend: process.env.GPU_CHECK_SELFTEST === '1' ? 'cpu' : 'cuda',
+    seed: process.env.SEED,
+  });
+  if (!args.has('--no-time') && (addon.backendInfo().cuda || CUDA === 'cpu')) {
+    try {
+      await timings();
+    } catch (e) {
+      check('timings', false, `${e.code} ${e.message}`);
+    }
+    log('\ncase | median ms | GFLOP (est.) | GFLOP/s | MB moved (min) | target | note');
+    log('---|---|---|---|---|---|---');
+    for (const r of rows)
+      log(`${r.name} | ${r.ms.toFixed(3)} | ${(r.flop / 1e9).toFixed(3)} | ${(r.flop / 1e9 / (r.ms / 1000)).toFixed(1)} | ${(r.bytes / 1e6).toFixed(2)} | ${r.target} | ${r.note}`);
+  }
+  log(`\n${failures === 0 ? 'ALL CHECKS PASSED' : failures + ' CHECK(S) FAILED'}`);
+  process.exit(failures === 0 ? 0 : 1);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -74,6 +74,31 @@ std::string get_string(const Napi::Object& o, const char* key, const std::string
   return v.As<Napi::String>().Utf8Value();
 }
 
+static Napi::Value required(const Napi::Object& o, const char* key, const std::string& what) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull())
+    throw_error(o.Env(), Code::INVALID_ARGUMENT, what + key + " is required (the native layer has no defaults)");
+  return v;
+}
+
+double need_number(const Napi::Object& o, const char* key, const std::string& what) {
+  Napi::Value v = required(o, key, what);
+  if (!v.IsNumber()) throw_error(o.Env(), Code::INVALID_ARGUMENT, what + key + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool need_bool(const Napi::Object& o, const char* key, const std::string& what) {
+  Napi::Value v = required(o, key, what);
+  if (!v.IsBoolean()) throw_error(o.Env(), Code::INVALID_ARGUMENT, what + key + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string need_string(const Napi::Object& o, const char* key, const std::string& what) {
+  Napi::Value v = required(o, key, what);
+  if (!v.IsString()) throw_error(o.Env(), Code::INVALID_ARGUMENT, what + key + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
 Control control_arg(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) return Control();
   auto v = typed_array<double>(info.Env(), info[i], napi_float64_array, "control");
@@ -138,8 +163,12 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   bool cuda = grokinfo::cuda_available(&why);
 #ifdef GROKINFO_WITH_CUDA
   o.Set("cudaBuilt", true);
+  o.Set("cudaArchs", GROKINFO_CUDA_ARCHS);
 #else
   o.Set("cudaBuilt", false);
+#endif
+#ifdef GROKINFO_CPU_TARGET
+  o.Set("cpuTarget", GROKINFO_CPU_TARGET);
 #endif
   o.Set("cuda", cuda);
   o.Set("cudaReason", why);

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -27,6 +28,10 @@ double get_number(const Napi::Object& o, const char* key, double fallback);
 int64_t get_int(const Napi::Object& o, const char* key, int64_t fallback);
 bool get_bool(const Napi::Object& o, const char* key, bool fallback);
 std::string get_string(const Napi::Object& o, const char* key, const std::string& fallback);
+// Required values (no fallback): a missing one is INVALID_ARGUMENT "<what><key> is required".
+double need_number(const Napi::Object& o, const char* key, const std::string& what);
+bool need_bool(const Napi::Object& o, const char* key, const std::string& what);
+std::string need_string(const Napi::Object& o, const char* key, const std::string& what);
 
 template <typename T>
 struct ArrayView {
@@ -84,4 +89,7 @@ namespace grokinfo::bind {
 MeasureOptions measure_options_from_js(const Napi::Object& o);
 // {dead, labels: Int32Array, count, synergy: {value, members (bins)}, redundancy, bySize: [...], ...}
 Napi::Object measure_result_to_js(Napi::Env env, const MeasureResult& r);
+// A pooled O-information engine of that backend: its scratch stays warm between calls (no allocation
+// or page faults once it has seen the problem size); back in the pool when the last reference goes.
+std::shared_ptr<OInfoEngine> pooled_engine(Backend backend);
 }  // namespace grokinfo::bind

@@ -1,14 +1,18 @@
-// N-API binding of the O-information engine: copula, Ward, multiplets, checkpoint measurement, and
-// the benchmark baselines. Typed arrays are read in place (kept alive by the worker); work runs off
+// N-API binding of the O-information engine: copula, Ward, multiplets, checkpoint measurement; in
+// the bench addon only (GROKINFO_BENCH_ADDON, see CMakeLists.txt), also the benchmark baselines and
+// the test-only engine variants. Typed arrays are read in place (kept alive by the worker); work runs off
 // the main thread through PromiseWorker; errors come back as coded GrokinfoErrors.
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "../bench/native/baseline_oinfo.h"
 #include "binding.h"
+#ifdef GROKINFO_BENCH_ADDON
+#include "baseline_oinfo.h"
+#endif
 
 namespace grokinfo::bind {
 
@@ -193,8 +197,8 @@ Napi::Value WardCluster(const Napi::CallbackInfo& info) {
 }
 
 // oinfoMultiplets(cov: Float64Array, batch, D, units, options, backend, control, variant?)
-//   variant: undefined (the engine), 'general' (engine, block walker only), 'baseline' (batch 1;
-//   options.stride samples every stride-th multiplet per size).
+//   variant (bench addon only): undefined (the engine), 'general' (engine, block walker only),
+//   'baseline' (batch 1; options.stride samples every stride-th multiplet per size).
 Napi::Value OInfoMultiplets(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto cov = typed_array<double>(env, info[0], napi_float64_array, "cov");
@@ -205,6 +209,9 @@ Napi::Value OInfoMultiplets(const Napi::CallbackInfo& info) {
   Backend backend = backend_from(env, info[5]);
   Control ctl = control_arg(info, 6);
   std::string variant = info.Length() > 7 && info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "";
+#ifndef GROKINFO_BENCH_ADDON
+  if (!variant.empty()) throw_error(env, Code::INVALID_ARGUMENT, "variant '" + variant + "' exists only in the bench addon (grokinfo_bench.node)");
+#endif
   uint64_t stride = 1;
   if (info[4].IsObject()) stride = static_cast<uint64_t>(get_int(info[4].As<Napi::Object>(), "stride", 1));
   auto results = std::make_shared<std::vector<OInfoResult>>();
@@ -214,12 +221,16 @@ Napi::Value OInfoMultiplets(const Napi::CallbackInfo& info) {
       [=]() {
         OInfoOptions o = opts->opt;
         o.stream_path = opts->stream.empty() ? nullptr : opts->stream.c_str();
+#ifdef GROKINFO_BENCH_ADDON
         if (variant == "baseline") {
           results->resize(1);
           return oinfo_multiplets_baseline(C, D, *units, o, stride, (*results)[0], ctl);
         }
         if (variant == "general") return oinfo_multiplets_general(C, batch, D, *units, o, *results, ctl);
-        return oinfo_multiplets(backend, C, batch, D, *units, o, *results, ctl);
+#else
+        (void)stride;
+#endif
+        return pooled_engine(backend)->multiplets(C, batch, D, *units, o, *results, ctl);
       },
       [results](Napi::Env e) {
         Napi::Array a = Napi::Array::New(e, results->size());
@@ -229,6 +240,7 @@ Napi::Value OInfoMultiplets(const Napi::CallbackInfo& info) {
       keep({info[0], info.Length() > 6 ? info[6] : env.Undefined()}));
 }
 
+#ifdef GROKINFO_BENCH_ADDON
 // oinfoValuesBaseline(cov, D, units, options, multiplets: number[][]) -> Float64Array (synchronous)
 Napi::Value OInfoValuesBaseline(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -253,6 +265,7 @@ Napi::Value OInfoValuesBaseline(const Napi::CallbackInfo& info) {
   std::copy(values.begin(), values.end(), out.Data());
   return out;
 }
+#endif
 
 // measureCheckpoints(Z: Float32Array, batch, rows, cols, options, backend, control, variant?) -> Promise<raw[]>
 Napi::Value MeasureCheckpoints(const Napi::CallbackInfo& info) {
@@ -263,14 +276,21 @@ Napi::Value MeasureCheckpoints(const Napi::CallbackInfo& info) {
   MeasureOptions opt = info[4].IsObject() ? measure_options_from_js(info[4].As<Napi::Object>()) : MeasureOptions();
   Backend backend = backend_from(env, info[5]);
   Control ctl = control_arg(info, 6);
-  bool baseline = info.Length() > 7 && info[7].IsString() && info[7].As<Napi::String>().Utf8Value() == "baseline";
+  std::string variant = info.Length() > 7 && info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "";
+#ifdef GROKINFO_BENCH_ADDON
+  const bool baseline = variant == "baseline";
+#else
+  if (!variant.empty()) throw_error(env, Code::INVALID_ARGUMENT, "variant '" + variant + "' exists only in the bench addon (grokinfo_bench.node)");
+#endif
   auto results = std::make_shared<std::vector<MeasureResult>>();
   const float* Z = z.data;
   return PromiseWorker::run(
       env,
       [=]() {
-        return baseline ? measure_checkpoints_baseline(Z, batch, N, H, opt, *results, ctl)
-                        : measure_checkpoints(backend, Z, batch, N, H, opt, *results, ctl);
+#ifdef GROKINFO_BENCH_ADDON
+        if (baseline) return measure_checkpoints_baseline(Z, batch, N, H, opt, *results, ctl);
+#endif
+        return pooled_engine(backend)->measure(Z, batch, N, H, opt, *results, ctl);
       },
       [results](Napi::Env e) {
         Napi::Array a = Napi::Array::New(e, results->size());
@@ -280,12 +300,67 @@ Napi::Value MeasureCheckpoints(const Napi::CallbackInfo& info) {
       keep({info[0], info.Length() > 6 ? info[6] : env.Undefined()}));
 }
 
+// measureBins(X: Float32Array|Float64Array, rows, cols, options, backend, control) -> Promise<raw>
+//   The bins pipeline of `oinfo --bins ward:K` on one matrix: measureCheckpoints' options plus minSize,
+//   maxSize (0: every bin), streamPath, checkSamples.
+Napi::Value MeasureBins(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t N = int_arg(info, 1, "rows", 1), D = int_arg(info, 2, "cols", 1);
+  if (!info[3].IsObject()) throw_error(env, Code::INVALID_ARGUMENT, "options must be an object");
+  Napi::Object o = info[3].As<Napi::Object>();
+  struct Holder {
+    BinsOptions opt;
+    std::string stream;
+  };
+  auto h = std::make_shared<Holder>();
+  h->opt.m = measure_options_from_js(o);
+  h->opt.min_size = static_cast<int32_t>(get_int(o, "minSize", 2));
+  h->opt.max_size = static_cast<int32_t>(get_int(o, "maxSize", 0));
+  h->opt.check_samples = get_bool(o, "checkSamples", false);
+  h->opt.data_label = "matrix";
+  h->stream = get_string(o, "streamPath", "");
+  Backend backend = backend_from(env, info[4]);
+  Control ctl = control_arg(info, 5);
+  const auto [X, f32] = matrix_arg(info, N, D);
+  auto results = std::make_shared<std::vector<MeasureResult>>();
+  return PromiseWorker::run(
+      env,
+      [=]() {
+        BinsOptions opt = h->opt;
+        opt.stream_path = h->stream.empty() ? nullptr : h->stream.c_str();
+        auto engine = pooled_engine(backend);
+        return f32 ? engine->measure_bins(static_cast<const float*>(X), 1, N, D, opt, *results, ctl)
+                   : engine->measure_bins(static_cast<const double*>(X), 1, N, D, opt, *results, ctl);
+      },
+      [results](Napi::Env e) -> Napi::Value { return measure_result_to_js(e, (*results)[0]); },
+      keep({info[0], info.Length() > 5 ? info[5] : env.Undefined()}));
+}
+
 Napi::Value Ndtri(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) throw_error(info.Env(), Code::INVALID_ARGUMENT, "ndtri(u): u must be a number");
   return Napi::Number::New(info.Env(), ndtri(info[0].As<Napi::Number>().DoubleValue()));
 }
 
 }  // namespace
+
+std::shared_ptr<OInfoEngine> pooled_engine(Backend backend) {
+  static std::mutex mu;
+  static std::vector<std::unique_ptr<OInfoEngine>> pool[2];
+  std::unique_ptr<OInfoEngine> e;
+  {
+    std::lock_guard<std::mutex> g(mu);
+    auto& p = pool[backend == Backend::CUDA ? 1 : 0];
+    if (!p.empty()) {
+      e = std::move(p.back());
+      p.pop_back();
+    }
+  }
+  if (!e) e = std::make_unique<OInfoEngine>(backend);
+  return std::shared_ptr<OInfoEngine>(e.release(), [backend](OInfoEngine* x) {
+    std::lock_guard<std::mutex> g(mu);
+    pool[backend == Backend::CUDA ? 1 : 0].emplace_back(x);
+  });
+}
 
 MeasureOptions measure_options_from_js(const Napi::Object& o) {
   Napi::Env env = o.Env();
@@ -317,8 +392,12 @@ void init_oinfo(Napi::Env env, Napi::Object exports) {
   exports.Set("copulaCovariance", Napi::Function::New(env, CopulaCovariance));
   exports.Set("wardCluster", Napi::Function::New(env, WardCluster));
   exports.Set("oinfoMultiplets", Napi::Function::New(env, OInfoMultiplets));
+#ifdef GROKINFO_BENCH_ADDON
   exports.Set("oinfoValuesBaseline", Napi::Function::New(env, OInfoValuesBaseline));
+  exports.Set("benchAddon", Napi::Boolean::New(env, true));
+#endif
   exports.Set("measureCheckpoints", Napi::Function::New(env, MeasureCheckpoints));
+  exports.Set("measureBins", Napi::Function::New(env, MeasureBins));
 }
 
 }  // namespace grokinfo::bind

@@ -1,5 +1,5 @@
 // N-API binding of the training engine (native/mlp.h): class Trainer.
-//   new Trainer({backend, arch, data, models})
+//   new Trainer({backend, arch, data, models}): every arch and model field is required (no defaults here)
 //   step(n, control?) -> Promise<void>          evaluate() -> Promise<EvalResult[]>
 //   hidden(model, layer) -> Float32Array          getParams(model) / setParams(model, Float32Array)
 //   setMask(model, Uint8Array | null, maskBias)   gradients(model) -> Float32Array (test hook)
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../native/mlp.h"
+#include "../native/mlp_init.h"
 #include "../native/oinfo.h"
 #include "binding.h"
 
@@ -66,25 +67,29 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
 
     if (!o.Get("arch").IsObject()) throw_error(env, Code::INVALID_ARGUMENT, "arch must be an object");
     Napi::Object a = o.Get("arch").As<Napi::Object>();
-    arch_.vocab = static_cast<int32_t>(get_int(a, "vocab", 97));
-    arch_.out = static_cast<int32_t>(get_int(a, "out", arch_.vocab));
+    auto int_of = [&](const char* key, const std::string& what) {
+      const double d = need_number(a, key, what);
+      if (d != static_cast<double>(static_cast<int32_t>(d)))
+        throw_error(env, Code::INVALID_ARGUMENT, what + key + " must be an integer");
+      return static_cast<int32_t>(d);
+    };
+    arch_.vocab = int_of("vocab", "arch.");
+    arch_.out = int_of("out", "arch.");
     Napi::Value hv = a.Get("hidden");
-    if (!hv.IsUndefined()) {
-      if (!hv.IsArray()) throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden must be an array of widths");
-      Napi::Array h = hv.As<Napi::Array>();
-      arch_.hidden.clear();
-      for (uint32_t i = 0; i < h.Length(); i++) {
-        Napi::Value w = h.Get(i);
-        if (!w.IsNumber()) throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden must hold integers");
-        const double d = w.As<Napi::Number>().DoubleValue();
-        if (d != static_cast<double>(static_cast<int32_t>(d)))
-          throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden must hold integers in [1, 65536]");
-        arch_.hidden.push_back(static_cast<int32_t>(d));
-      }
+    if (!hv.IsArray()) throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden is required: an array of widths");
+    Napi::Array h = hv.As<Napi::Array>();
+    arch_.hidden.clear();
+    for (uint32_t i = 0; i < h.Length(); i++) {
+      Napi::Value w = h.Get(i);
+      if (!w.IsNumber()) throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden must hold integers");
+      const double d = w.As<Napi::Number>().DoubleValue();
+      if (d != static_cast<double>(static_cast<int32_t>(d)))
+        throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden must hold integers in [1, 65536]");
+      arch_.hidden.push_back(static_cast<int32_t>(d));
     }
-    arch_.bias_first = get_bool(a, "biasFirst", true);
-    arch_.bias_hidden = get_bool(a, "biasHidden", true);
-    arch_.bias_out = get_bool(a, "biasOut", false);
+    arch_.bias_first = need_bool(a, "biasFirst", "arch.");
+    arch_.bias_hidden = need_bool(a, "biasHidden", "arch.");
+    arch_.bias_out = need_bool(a, "biasOut", "arch.");
 
     if (!o.Get("data").IsObject()) throw_error(env, Code::INVALID_ARGUMENT, "data must be an object");
     Napi::Object d = o.Get("data").As<Napi::Object>();
@@ -105,21 +110,35 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
         throw_error(env, Code::INVALID_ARGUMENT, "models[" + std::to_string(i) + "] must be an object");
       Napi::Object m = ms.Get(i).As<Napi::Object>();
       ModelHyper h;
-      const double seed = get_number(m, "seed", 0);
+      const std::string what = "models[" + std::to_string(i) + "].";
+      const double seed = need_number(m, "seed", what);
       if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != static_cast<double>(static_cast<uint64_t>(seed)))
-        throw_error(env, Code::INVALID_ARGUMENT,
-                    "models[" + std::to_string(i) + "].seed must be an integer in [0, 2^53)");
+        throw_error(env, Code::INVALID_ARGUMENT, what + "seed must be an integer in [0, 2^53)");
       h.seed = static_cast<uint64_t>(seed);
-      h.optimizer = optimizer_from(env, get_string(m, "optimizer", "adamw"), i);
-      h.lr = get_number(m, "lr", h.lr);
-      h.weight_decay = get_number(m, "weightDecay", h.weight_decay);
-      h.beta1 = get_number(m, "beta1", h.beta1);
-      h.beta2 = get_number(m, "beta2", h.beta2);
-      h.eps = get_number(m, "eps", h.eps);
-      h.alpha = get_number(m, "alpha", h.alpha);
-      h.zero_output = get_bool(m, "zeroOutput", false);
-      h.constant_norm = get_bool(m, "constantNorm", false);
-      h.omnigrok_biases = get_bool(m, "omnigrokBiases", false);
+      h.optimizer = optimizer_from(env, need_string(m, "optimizer", what), i);
+      h.lr = need_number(m, "lr", what);
+      h.weight_decay = need_number(m, "weightDecay", what);
+      h.beta1 = need_number(m, "beta1", what);
+      h.beta2 = need_number(m, "beta2", what);
+      h.eps = need_number(m, "eps", what);
+      h.alpha = need_number(m, "alpha", what);
+      h.zero_output = need_bool(m, "zeroOutput", what);
+      h.constant_norm = need_bool(m, "constantNorm", what);
+      h.omnigrok_biases = need_bool(m, "omnigrokBiases", what);
+      if (m.Has("initial") && !m.Get("initial").IsUndefined() && !m.Get("initial").IsNull()) {
+        if (!m.Get("initial").IsTypedArray() || m.Get("initial").As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+          throw_error(env, Code::INVALID_ARGUMENT, "models[" + std::to_string(i) + "].initial must be a Float32Array");
+        Napi::Float32Array a = m.Get("initial").As<Napi::Float32Array>();
+        throw_if(env, validate_arch(arch_));
+        int64_t np = 0;
+        for (const ParamTensor& t : mlp_param_layout(arch_)) np += t.size();
+        if (static_cast<int64_t>(a.ElementLength()) != np)
+          throw_error(env, Code::INVALID_ARGUMENT, "models[" + std::to_string(i) + "].initial must hold " + std::to_string(np) +
+                                                       " parameters (got " + std::to_string(a.ElementLength()) + ")");
+        if (!all_finite(a.Data(), np))
+          throw_error(env, Code::INVALID_DATA, "models[" + std::to_string(i) + "].initial: parameters must be finite");
+        h.initial.assign(a.Data(), a.Data() + np);
+      }
       hyper.push_back(h);
     }
     std::unique_ptr<Trainer> t;
@@ -361,7 +380,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     return PromiseWorker::run(
         env,
         [snap, be, opt, results, ctl]() {
-          return measure_checkpoints(be, snap->data, snap->batch, snap->rows, snap->width, opt, *results, ctl);
+          return pooled_engine(be)->measure(snap->data, snap->batch, snap->rows, snap->width, opt, *results, ctl);
         },
         [results](Napi::Env env) -> Napi::Value {
           Napi::Array arr = Napi::Array::New(env, results->size());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "oinfo.h"
+#include "oinfo_cpu.h"
 #include "oinfo_linalg.h"
 
 namespace grokinfo {
@@ -93,8 +94,11 @@ inline void syrk_row_blocks(int64_t ip, int64_t np, const double* a, int64_t sa,
 // all the item's panels from L2); a single item with one thread. A with a row stride that is a multiple of
 // 2 KB is packed first (one barrier), other A is read in place. Every path sums in kSyrkChunk's order, so
 // the result is bitwise the same for any thread count (and for packed or not).
-void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads) {
+void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads,
+             SyrkScratch* scratch) {
   if (D <= 0) return;
+  SyrkScratch local;
+  SyrkScratch& sc = scratch ? *scratch : local;
   if (N <= 0) {
     for (int64_t i = 0; i < D * D; ++i) out[i] = 0.0;
     return;
@@ -113,7 +117,10 @@ void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, d
   for (int64_t ip = 0; ip < np; ++ip) total += np - ip / 3 * 3;
   const int64_t nt = std::max<int64_t>(
       1, std::min<int64_t>(threads > 0 ? threads : omp_get_max_threads(), 32 * N * total / 2000000));
-  std::vector<int64_t> cut{0};
+  std::vector<int64_t>& cut = sc.cut;
+  cut.clear();
+  cut.reserve(static_cast<size_t>(np) + 2);
+  cut.push_back(0);
   {
     const int64_t want = nt <= 1 ? 1 : std::min<int64_t>(np, 4 * nt);
     int64_t acc = 0;
@@ -124,23 +131,26 @@ void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, d
     cut.push_back(np);
   }
   const int64_t nitems = static_cast<int64_t>(cut.size()) - 1;
-  std::unique_ptr<double[]> Cp(new double[static_cast<size_t>(ldc * ldc)]);
-  std::unique_ptr<double[]> P(pack ? new double[static_cast<size_t>(N * ldc)] : nullptr);
+  // Grown, never shrunk, and never cleared: every element read is written first (kb == 0 stores).
+  if (sc.C.size() < static_cast<size_t>(ldc * ldc)) sc.C.resize(static_cast<size_t>(ldc * ldc));
+  if (pack && sc.P.size() < static_cast<size_t>(N * ldc)) sc.P.resize(static_cast<size_t>(N * ldc));
+  double* const Cp = sc.C.data();
+  double* const P = pack ? sc.P.data() : nullptr;
   const int64_t npk = (np + 7) / 8;  // packing items: 8 panels (256 bytes of a row) by one k-block
   auto pack_item = [&](int64_t g) {
     const int64_t kb = g / npk, q = g % npk, t0 = kb * KC;
-    syrk_pack(A, lda, t0, std::min(KC, N - t0), 8 * q, std::min(np, 8 * q + 8), P.get() + t0 * ldc);
+    syrk_pack(A, lda, t0, std::min(KC, N - t0), 8 * q, std::min(np, 8 * q + 8), P + t0 * ldc);
   };
   auto run_item = [&](int64_t it) {
     for (int64_t kb = 0; kb < nkb; ++kb) {
       const int64_t t0 = kb * KC, kc = std::min(KC, N - t0);
       for (int64_t ip = cut[it]; ip < cut[it + 1]; ++ip) {
         if (pack) {
-          const double* Pb = P.get() + t0 * ldc;
-          syrk_row_blocks(ip, np, Pb + ip * 4 * kc, 4, Pb, 4, 4 * kc, kc, Cp.get(), ldc, kb == 0);
+          const double* Pb = P + t0 * ldc;
+          syrk_row_blocks(ip, np, Pb + ip * 4 * kc, 4, Pb, 4, 4 * kc, kc, Cp, ldc, kb == 0);
         } else {
           const double* At = A + t0 * lda;
-          syrk_row_blocks(ip, np, At + 4 * ip, lda, At, lda, 4, kc, Cp.get(), ldc, kb == 0);
+          syrk_row_blocks(ip, np, At + 4 * ip, lda, At, lda, 4, kc, Cp, ldc, kb == 0);
         }
       }
     }
@@ -210,79 +220,112 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-struct Key {
-  double v;
-  uint64_t k;
-  int32_t i;
-};
+// Order-preserving unsigned key of a finite float / double (-0 and +0 map to the same key).
+inline uint32_t order_key(float v) {
+  if (v == 0.0f) v = 0.0f;
+  uint32_t b;
+  std::memcpy(&b, &v, 4);
+  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+inline uint64_t order_key(double v) {
+  if (v == 0.0) v = 0.0;
+  uint64_t b;
+  std::memcpy(&b, &v, 8);
+  return (b & 0x8000000000000000ull) ? ~b : (b | 0x8000000000000000ull);
+}
+
+// Stable LSD radix sort of column c of X (N rows, row stride D) into cs.keys (ascending value, ties in
+// row order), 8-bit digits, a pass skipped when all keys share its digit. float32 and float64 alike.
+template <typename T>
+void sort_column(const T* X, int64_t N, int64_t D, int64_t c, cpu::ColumnScratch& cs) {
+  constexpr int kBytes = sizeof(T);
+  uint64_t* key = cs.key.data();
+  uint64_t* kt = cs.key_tmp.data();
+  uint32_t* idx = cs.idx.data();
+  uint32_t* it = cs.idx_tmp.data();
+  for (int64_t i = 0; i < N; ++i) {
+    key[i] = order_key(X[i * D + c]);
+    idx[i] = static_cast<uint32_t>(i);
+  }
+  for (int pass = 0; pass < kBytes; ++pass) {
+    const int shift = 8 * pass;
+    size_t cnt[257] = {0};
+    for (int64_t i = 0; i < N; ++i) cnt[((key[i] >> shift) & 255) + 1]++;
+    bool trivial = false;
+    for (int b = 1; b <= 256; ++b)
+      if (cnt[b] == static_cast<size_t>(N)) trivial = true;
+    if (trivial) continue;
+    for (int b = 0; b < 256; ++b) cnt[b + 1] += cnt[b];
+    for (int64_t i = 0; i < N; ++i) {
+      const size_t dst = cnt[(key[i] >> shift) & 255]++;
+      kt[dst] = key[i];
+      it[dst] = idx[i];
+    }
+    std::swap(key, kt);
+    std::swap(idx, it);
+  }
+  cpu::SortKey* keys = cs.keys.data();
+  for (int64_t p = 0; p < N; ++p) {
+    const uint32_t i = idx[p];
+    keys[p] = {static_cast<double>(X[static_cast<int64_t>(i) * D + c]), static_cast<uint64_t>(i), static_cast<int32_t>(i)};
+  }
+}
 
 template <typename T>
 Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t seed, double* cov,
-                   const Control& ctl) {
+                   const Control& ctl, cpu::CopulaScratch& ws, int threads) {
   if (N < 3) return Status::Error(Code::INVALID_ARGUMENT, "samples (rows): must be >= 3 (got " + std::to_string(N) + ")");
   if (D < 1) return Status::Error(Code::INVALID_ARGUMENT, "variables (columns): must be >= 1");
+  if (N > 0x7FFFFFFF) return Status::Error(Code::INVALID_ARGUMENT, "samples (rows): must be < 2^31");
   for (int64_t r = 0; r < N; ++r)
     for (int64_t c = 0; c < D; ++c)
       if (!std::isfinite(static_cast<double>(X[r * D + c])))
         return Status::Error(Code::INVALID_DATA, "non-finite value (" + std::to_string(static_cast<double>(X[r * D + c])) +
                                                      ") at row " + std::to_string(r) + ", column " + std::to_string(c));
   const int64_t lda = (D + 7) / 8 * 8;
-  std::vector<double> G(static_cast<size_t>(N * lda));
-  std::vector<double> Gt(static_cast<size_t>(N * D));  // column-major scores (one column contiguous)
+  cpu::grow(ws.G, static_cast<size_t>(N * lda));
+  cpu::grow(ws.Gt, static_cast<size_t>(N * D));  // column-major scores (one column contiguous)
+  double* const G = ws.G.data();
+  double* const Gt = ws.Gt.data();
   // Twice the 0-based (mid-)rank h = 0..2N-2 indexes the normal scores: u = (h/2 + 1)/(N + 1).
-  std::vector<double> score(static_cast<size_t>(2 * N - 1));
-  for (int64_t h = 0; h < 2 * N - 1; ++h) score[h] = ndtri(static_cast<double>(h + 2) / static_cast<double>(2 * (N + 1)));
-#pragma omp parallel
+  if (ws.score_n != N) {
+    cpu::grow(ws.score, static_cast<size_t>(2 * N - 1));
+    for (int64_t h = 0; h < 2 * N - 1; ++h) ws.score[h] = ndtri(static_cast<double>(h + 2) / static_cast<double>(2 * (N + 1)));
+    ws.score_n = N;
+  }
+  const double* const score = ws.score.data();
+  const int nt = threads > 0 ? threads : omp_get_max_threads();
+  if (ws.thr.size() < static_cast<size_t>(nt)) ws.thr.resize(static_cast<size_t>(nt));
+  for (int t = 0; t < nt; ++t) {
+    cpu::ColumnScratch& cs = ws.thr[t];
+    cpu::grow(cs.key, static_cast<size_t>(N));
+    cpu::grow(cs.key_tmp, static_cast<size_t>(N));
+    cpu::grow(cs.idx, static_cast<size_t>(N));
+    cpu::grow(cs.idx_tmp, static_cast<size_t>(N));
+    cpu::grow(cs.keys, static_cast<size_t>(N));
+  }
+#pragma omp parallel num_threads(nt)
   {
-    std::vector<Key> keys(static_cast<size_t>(N));
-    std::vector<uint64_t> rk(std::is_same_v<T, float> ? static_cast<size_t>(N) : 0), tmp(rk.size());
+    cpu::ColumnScratch& cs = ws.thr[omp_get_thread_num()];
+    cpu::SortKey* keys = cs.keys.data();
 #pragma omp for schedule(dynamic, 4)
     for (int64_t c = 0; c < D; ++c) {
-      if constexpr (std::is_same_v<T, float>) {
-        // float32: stable LSD radix sort on an order-preserving 32-bit key (ties stay in index
-        // order), then random ties reordered by their hash within each run.
-        for (int64_t i = 0; i < N; ++i) {
-          float v = X[i * D + c];
-          if (v == 0.0f) v = 0.0f;  // -0 == +0
-          uint32_t b;
-          std::memcpy(&b, &v, 4);
-          b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
-          rk[i] = (static_cast<uint64_t>(b) << 32) | static_cast<uint64_t>(i);
-        }
-        for (int pass = 0; pass < 4; ++pass) {
-          const int shift = 32 + 8 * pass;
-          size_t cnt[257] = {0};
-          for (int64_t i = 0; i < N; ++i) cnt[((rk[i] >> shift) & 255) + 1]++;
-          for (int b = 0; b < 256; ++b) cnt[b + 1] += cnt[b];
-          for (int64_t i = 0; i < N; ++i) tmp[cnt[(rk[i] >> shift) & 255]++] = rk[i];
-          rk.swap(tmp);
-        }
-        for (int64_t i = 0; i < N; ++i) {
-          const int32_t idx = static_cast<int32_t>(rk[i] & 0xFFFFFFFFu);
-          keys[i] = {static_cast<double>(X[idx * D + c]), static_cast<uint64_t>(idx), idx};
-        }
-        if (ties == TiePolicy::Random) {
-          int64_t a = 0;
-          while (a < N) {
-            int64_t b = a + 1;
-            while (b < N && keys[b].v == keys[a].v) ++b;
-            if (b - a > 1) {
-              for (int64_t t = a; t < b; ++t)
-                keys[t].k = splitmix64(seed ^ splitmix64(static_cast<uint64_t>(c) * 0x100000001B3ULL + static_cast<uint64_t>(keys[t].i)));
-              std::sort(keys.begin() + a, keys.begin() + b, [](const Key& x, const Key& y) { return x.k < y.k; });
-            }
-            a = b;
+      sort_column(X, N, D, c, cs);
+      if (ties == TiePolicy::Random) {
+        // Ties reordered by a hash of (seed, column, row) within each run of equal values.
+        int64_t a = 0;
+        while (a < N) {
+          int64_t b = a + 1;
+          while (b < N && keys[b].v == keys[a].v) ++b;
+          if (b - a > 1) {
+            for (int64_t t = a; t < b; ++t)
+              keys[t].k = splitmix64(seed ^ splitmix64(static_cast<uint64_t>(c) * 0x100000001B3ULL + static_cast<uint64_t>(keys[t].i)));
+            std::sort(keys + a, keys + b, [](const cpu::SortKey& x, const cpu::SortKey& y) { return x.k < y.k; });
           }
+          a = b;
         }
-      } else {
-      for (int64_t i = 0; i < N; ++i) {
-        uint64_t k = ties == TiePolicy::Random ? splitmix64(seed ^ splitmix64(static_cast<uint64_t>(c) * 0x100000001B3ULL + static_cast<uint64_t>(i)))
-                                               : static_cast<uint64_t>(i);
-        keys[i] = {static_cast<double>(X[i * D + c]), k, static_cast<int32_t>(i)};
       }
-      std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.v < b.v || (a.v == b.v && a.k < b.k); });
-      }
-      double* gc = Gt.data() + c * N;
+      double* gc = Gt + c * N;
       double sum = 0;
       if (ties == TiePolicy::Average) {
         int64_t a = 0;
@@ -316,7 +359,7 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
     }
   }
   if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
-  linalg::syrk_tn(G.data(), N, D, lda, 1.0 / static_cast<double>(N - 1), cov, 0);
+  linalg::syrk_tn(G, N, D, lda, 1.0 / static_cast<double>(N - 1), cov, threads, &ws.syrk);
   return Status::Ok();
 }
 
@@ -338,11 +381,24 @@ double ndtri(double u) {
 
 Status copula_covariance(const float* X, int64_t N, int64_t D, TiePolicy ties, uint64_t seed, double* cov,
                          const Control& ctl) {
-  return copula_impl(X, N, D, ties, seed, cov, ctl);
+  cpu::CopulaScratch ws;
+  return copula_impl(X, N, D, ties, seed, cov, ctl, ws, 0);
 }
 Status copula_covariance(const double* X, int64_t N, int64_t D, TiePolicy ties, uint64_t seed, double* cov,
                          const Control& ctl) {
-  return copula_impl(X, N, D, ties, seed, cov, ctl);
+  cpu::CopulaScratch ws;
+  return copula_impl(X, N, D, ties, seed, cov, ctl, ws, 0);
 }
+
+namespace cpu {
+Status copula_covariance(const float* X, int64_t N, int64_t D, TiePolicy ties, uint64_t seed, double* cov,
+                         const Control& ctl, CopulaScratch& ws, int threads) {
+  return copula_impl(X, N, D, ties, seed, cov, ctl, ws, threads);
+}
+Status copula_covariance(const double* X, int64_t N, int64_t D, TiePolicy ties, uint64_t seed, double* cov,
+                         const Control& ctl, CopulaScratch& ws, int threads) {
+  return copula_impl(X, N, D, ties, seed, cov, ctl, ws, threads);
+}
+}  // namespace cpu
 
 }  // namespace grokinfo

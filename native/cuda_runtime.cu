@@ -7,6 +7,10 @@
 
 namespace grokinfo {
 
+namespace {
+__global__ void probe_kernel() {}
+}  // namespace
+
 bool cuda_available(std::string* why) {
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
@@ -26,7 +30,20 @@ bool cuda_available(std::string* why) {
     cudaGetLastError();
     return false;
   }
-  if (why) *why = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+  const std::string sm = "sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
+  // A device the build has neither machine code (sm_XX) nor PTX for cannot run any kernel: say so
+  // (the loader then falls back to a CPU build with this reason).
+  cudaFuncAttributes attr{};
+  e = cudaFuncGetAttributes(&attr, probe_kernel);
+  if (e != cudaSuccess) {
+    if (why)
+      *why = std::string(prop.name) + " (" + sm + ", compute capability " + std::to_string(prop.major) + "." +
+             std::to_string(prop.minor) + ") is not supported by this build (CUDA architectures " GROKINFO_CUDA_ARCHS
+             "): " + cudaGetErrorString(e);
+    cudaGetLastError();
+    return false;
+  }
+  if (why) *why = std::string(prop.name) + " (" + sm + ")";
   return true;
 }
 

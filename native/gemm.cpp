@@ -419,11 +419,12 @@ static inline __m256 exp256(__m256 x) {
 
 void softmax_xent(float* L, int64_t C, const int32_t* y, int64_t N, bool grad, float scale,
                   double* loss, uint8_t* correct, int64_t p0, int64_t p1) {
-  // Numerics: the exponentials are float, but both sums are accumulated in double: the full sum S and
-  // the sum R of the wrong classes. Near a perfect fit the correct class contributes ~1 and every other
-  // term is tiny; a float sum rounds those terms away (below ~6e-8 each), which biases the loss and,
-  // through softmax_y - 1 = -R/S, the correct class's gradient. Here the correct-class gradient is formed
-  // as -R/S (no cancellation) and the loss as log1p(R) when the correct class holds the maximum.
+  // Numerics: near a perfect fit the correct class contributes ~1 to the sum of exponentials and every
+  // other term is tiny; a float sum over all classes rounds those terms away (below ~6e-8 each), which
+  // biases the loss and, through softmax_y - 1 = -R/S, the correct class's gradient. So the wrong
+  // classes are summed on their own, R (float: no large term, so no absorption), S = e_y + R is formed
+  // in double, the correct-class gradient is -R/S (no cancellation) and the loss log1p(R) when the
+  // correct class holds the maximum.
   for (int64_t j = p0; j < p1; j++) {
     float* l = L + j * C * kPanel;
     const int lim = static_cast<int>(std::min<int64_t>(kPanel, N - j * kPanel));
@@ -433,8 +434,7 @@ void softmax_xent(float* L, int64_t C, const int32_t* y, int64_t N, bool grad, f
       yl[i] = i < lim ? y[j * kPanel + i] : -1;
       ly[i] = i < lim ? l[yl[i] * kPanel + i] : 0.0f;
     }
-    float mx[kPanel];
-    double sum[kPanel], rest[kPanel];
+    float mx[kPanel], rest[kPanel];
     int32_t arg[kPanel];
 #ifdef GROKINFO_AVX2
     for (int h = 0; h < 2; h++) {
@@ -447,24 +447,15 @@ void softmax_xent(float* L, int64_t C, const int32_t* y, int64_t N, bool grad, f
         m = _mm256_max_ps(v, m);
       }
       const __m256i yv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yl + h * 8));
-      __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd(), r0 = _mm256_setzero_pd(), r1 = _mm256_setzero_pd();
+      __m256 r = _mm256_setzero_ps();
       for (int64_t c = 0; c < C; c++) {
         const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(l + c * kPanel + h * 8), m));
         if (grad) _mm256_storeu_ps(l + c * kPanel + h * 8, e);
         const __m256 isy = _mm256_castsi256_ps(_mm256_cmpeq_epi32(yv, _mm256_set1_epi32(static_cast<int32_t>(c))));
-        const __m256 er = _mm256_andnot_ps(isy, e);
-        const __m256d elo = _mm256_cvtps_pd(_mm256_castps256_ps128(e)), ehi = _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1));
-        const __m256d rlo = _mm256_cvtps_pd(_mm256_castps256_ps128(er)), rhi = _mm256_cvtps_pd(_mm256_extractf128_ps(er, 1));
-        s0 = _mm256_add_pd(s0, elo);
-        s1 = _mm256_add_pd(s1, ehi);
-        r0 = _mm256_add_pd(r0, rlo);
-        r1 = _mm256_add_pd(r1, rhi);
+        r = _mm256_add_ps(r, _mm256_andnot_ps(isy, e));
       }
       _mm256_storeu_ps(mx + h * 8, m);
-      _mm256_storeu_pd(sum + h * 8, s0);
-      _mm256_storeu_pd(sum + h * 8 + 4, s1);
-      _mm256_storeu_pd(rest + h * 8, r0);
-      _mm256_storeu_pd(rest + h * 8 + 4, r1);
+      _mm256_storeu_ps(rest + h * 8, r);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(arg + h * 8), am);
     }
 #else
@@ -475,19 +466,22 @@ void softmax_xent(float* L, int64_t C, const int32_t* y, int64_t N, bool grad, f
         const float v = l[c * kPanel + i];
         if (v > m) { m = v; am = static_cast<int32_t>(c); }
       }
-      double s = 0.0, r = 0.0;
+      float r = 0.0f;
       for (int64_t c = 0; c < C; c++) {
         const float e = std::exp(l[c * kPanel + i] - m);
         if (grad) l[c * kPanel + i] = e;
-        s += e;
         if (c != yl[i]) r += e;
       }
       mx[i] = m;
-      sum[i] = s;
       rest[i] = r;
       arg[i] = am;
     }
 #endif
+    // S = e_y + R in double; e_y = exp(ly - max) (exactly 1 when the correct class holds the maximum)
+    double sum[kPanel];
+    for (int i = 0; i < kPanel; i++)
+      sum[i] = (i < lim ? (ly[i] == mx[i] ? 1.0 : std::exp(static_cast<double>(ly[i]) - static_cast<double>(mx[i]))) : 1.0) +
+               static_cast<double>(rest[i]);
     for (int i = 0; i < lim; i++) {
       const int64_t n = j * kPanel + i;
       // NaN logits give a NaN loss (the max/compare above skip NaN, the sum does not).

@@ -12,6 +12,7 @@
 //   "layers.{l}.weight", "layers.{l}.bias".
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,12 +21,18 @@
 
 namespace grokinfo {
 
+// No field below has a working default: the caller (bindings/train.cpp, from src/trainer.ts, whose
+// values come from the run-configuration schema src/schema.ts) always sets every one. The initial
+// values are invalid on purpose (validate_arch / validate_hyper refuse them), so a forgotten field is
+// an error, not a silent default.
+constexpr int32_t kMaxLayers = 16;   // most hidden layers; equals MAX_LAYERS of src/schema.ts (tested)
+
 struct ArchSpec {
-  int32_t vocab = 97;                // p
-  std::vector<int32_t> hidden{250};  // widths of the ReLU hidden layers (>= 1 layer)
-  int32_t out = 97;                  // classes
-  bool bias_first = true;            // bias of layer 0
-  bool bias_hidden = true;           // biases of layers 1..L-1 (hidden -> hidden)
+  int32_t vocab = 0;                 // p
+  std::vector<int32_t> hidden;       // widths of the ReLU hidden layers (1 to kMaxLayers)
+  int32_t out = 0;                   // classes
+  bool bias_first = false;           // bias of layer 0
+  bool bias_hidden = false;          // biases of layers 1..L-1 (hidden -> hidden)
   bool bias_out = false;             // bias of the output layer
 };
 
@@ -37,18 +44,21 @@ struct TaskData {                    // shared by every model of a trainer (one 
 enum class Optimizer : int { AdamW = 0, Adam = 1, SGD = 2 };
 
 struct ModelHyper {
+  static constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
   uint64_t seed = 0;                 // initialisation seed
-  Optimizer optimizer = Optimizer::AdamW;
-  double lr = 0.03;
-  double weight_decay = 1.0;         // AdamW: decoupled p *= 1 - lr*wd on every parameter (biases too);
+  Optimizer optimizer = static_cast<Optimizer>(-1);
+  double lr = kUnset;
+  double weight_decay = kUnset;      // AdamW: decoupled p *= 1 - lr*wd on every parameter (biases too);
                                      // Adam/SGD: L2, g += wd * p
-  double beta1 = 0.9, beta2 = 0.98, eps = 1e-8;
-  double alpha = 1.0;                // init scale of every weight matrix (not biases)
+  double beta1 = kUnset, beta2 = kUnset, eps = kUnset;
+  double alpha = kUnset;             // init scale of every weight matrix (not biases)
   bool zero_output = false;          // zero the output weight matrix after scaling
   bool constant_norm = false;        // after every step rescale all weight matrices by one common
                                      // factor back to the norm recorded at init (before zeroing)
   bool omnigrok_biases = false;      // Omnigrok variant: biases are scaled by alpha, counted in the
                                      // target norm and rescaled with the weights
+  std::vector<float> initial;        // when not empty (param_count values, layout above): these values
+                                     // replace the seeded draw; alpha / zero-output / target norm apply
 };
 
 struct EvalResult {

@@ -81,6 +81,11 @@ struct ModelState {
   int64_t t = 0;  // optimiser steps taken
   std::vector<uint8_t> keep;
   bool mask_bias = false;
+  // The training-loss gradient of the current parameters, computed by evaluate() from the forward pass
+  // it runs anyway; the next step uses it instead of repeating that forward and backward pass (same
+  // parameters, same kernels: bitwise the same gradient). Valid while grad_step == the trainer's steps.
+  FloatBuf grad;
+  int64_t grad_step = -1;
 };
 
 // Scratch of one forward/backward pass, sized for the larger split.
@@ -176,12 +181,20 @@ class CpuTrainer final : public Trainer {
       ModelState& s = models_[i];
       EvalResult& r = out[i];
       const float* p = s.params.data();
-      forward(p, train_, ws, par, L_ + 1, false);
+      // The training forward pass with the loss gradient (the loss is the same either way): its
+      // backward pass is the next step's, kept in s.grad.
+      forward(p, train_, ws, par, L_ + 1, !s.failed);
       r.train_loss = mean_loss(ws, train_.n, &r.train_acc);
       // finite parameters can still overflow the logits: such a model fails here, not one step later
       if (!s.failed && !std::isfinite(r.train_loss)) {
         s.failed = true;
         s.failure = "non-finite training loss at step " + std::to_string(steps_);
+      }
+      if (!s.failed) {
+        backward(p, ws, par);
+        s.grad.resize(nparams_);
+        std::memcpy(s.grad.data(), ws.grad.data(), sizeof(float) * nparams_);
+        s.grad_step = steps_;
       }
       if (test_.n > 0) {
         forward(p, test_, ws, par, L_ + 1, false);
@@ -216,6 +229,7 @@ class CpuTrainer final : public Trainer {
     if (model < 0 || model >= models()) return bad_model(model);
     if (!all_finite(in, nparams_)) return Status::Error(Code::INVALID_DATA, "setParams: parameters must be finite");
     std::memcpy(models_[model].params.data(), in, sizeof(float) * nparams_);
+    models_[model].grad_step = -1;
     apply_mask(models_[model]);
     return Status::Ok();
   }
@@ -260,6 +274,7 @@ class CpuTrainer final : public Trainer {
   Status set_mask(int32_t model, const uint8_t* keep, bool mask_bias) override {
     if (model < 0 || model >= models()) return bad_model(model);
     ModelState& s = models_[model];
+    s.grad_step = -1;
     if (!keep) {
       s.keep.clear();
       s.mask_bias = false;
@@ -444,16 +459,23 @@ class CpuTrainer final : public Trainer {
   void step_model(ModelState& s, Workspace& ws, bool par) {
     if (s.failed) return;
     float* p = s.params.data();
-    forward(p, train_, ws, par, L_ + 1, true);
-    const double loss = mean_loss(ws, train_.n, nullptr);
-    if (!std::isfinite(loss)) {
-      fail(s, "non-finite training loss");
-      return;
+    const float* g;
+    if (s.grad_step == steps_) {
+      g = s.grad.data();  // evaluate() ran this forward and backward pass (its loss was finite)
+    } else {
+      forward(p, train_, ws, par, L_ + 1, true);
+      const double loss = mean_loss(ws, train_.n, nullptr);
+      if (!std::isfinite(loss)) {
+        fail(s, "non-finite training loss");
+        return;
+      }
+      backward(p, ws, par);
+      g = ws.grad.data();  // (sized by the forward pass's ensure)
     }
-    backward(p, ws, par);
+    s.grad_step = -1;
     s.t++;
     const OptimStep os = optim_step(s.h, s.t);
-    optim_update(os, p, s.m.data(), s.v.data(), ws.grad.data(), nparams_);
+    optim_update(os, p, s.m.data(), s.v.data(), g, nparams_);
     apply_mask(s);
     if (s.h.constant_norm) {
       const double norm = mlp_weight_norm(arch_, p, s.h.omnigrok_biases);

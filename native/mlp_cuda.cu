@@ -187,17 +187,16 @@ __global__ void softmax_xent_kernel(float* L, int64_t sL, int O, const int* y, i
   const int yr = y[row];
   const float ly = l[yr];
   __syncwarp();  // every lane has read the label's logit before any lane overwrites it
-  // Both sums in double (see gemm.cpp softmax_xent): the full sum S and the wrong classes' sum R; the
-  // correct class's gradient is -R/S (no cancellation), the loss log1p(R) when it holds the maximum.
-  double sum = 0.0, rest = 0.0;
+  // As gemm.cpp softmax_xent: the wrong classes' sum R on its own (no absorption into the ~1 of the
+  // correct class), S = e_y + R in double, the correct class's gradient -R/S, the loss log1p(R) at the max.
+  float restf = 0.f;
   for (int c = lane; c < O; c += 32) {
     const float e = expf(l[c] - mx);
     if (grad) l[c] = e;
-    sum += e;
-    if (c != yr) rest += e;
+    if (c != yr) restf += e;
   }
-  sum = cu::warp_sum(sum);
-  rest = cu::warp_sum(rest);
+  const double rest = static_cast<double>(cu::warp_sumf(restf));
+  const double sum = (ly == mx ? 1.0 : exp(static_cast<double>(ly) - static_cast<double>(mx))) + rest;
   if (grad) {
     const float f = static_cast<float>(static_cast<double>(scale) / sum);
     for (int c = lane; c < O; c += 32) l[c] *= f;

@@ -37,8 +37,8 @@ static Status bad(const std::string& m) { return Status::Error(Code::INVALID_ARG
 Status validate_arch(const ArchSpec& arch) {
   if (arch.vocab < 2 || arch.vocab > 65536) return bad("arch.vocab must be an integer in [2, 65536]");
   if (arch.out < 2 || arch.out > 65536) return bad("arch.out must be an integer in [2, 65536]");
-  if (arch.hidden.empty() || arch.hidden.size() > 16)
-    return bad("arch.hidden must list 1 to 16 hidden layer widths");
+  if (arch.hidden.empty() || arch.hidden.size() > static_cast<size_t>(kMaxLayers))
+    return bad("arch.hidden must list 1 to " + std::to_string(kMaxLayers) + " hidden layer widths");
   for (size_t i = 0; i < arch.hidden.size(); i++)
     if (arch.hidden[i] < 1 || arch.hidden[i] > 65536)
       return bad("arch.hidden[" + std::to_string(i) + "] must be an integer in [1, 65536]");
@@ -118,8 +118,8 @@ double mlp_init_params(const ArchSpec& arch, const ModelHyper& h, float* out) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
     const bool scaled = !t.bias || h.omnigrok_biases;
     for (int64_t i = 0; i < t.size(); i++) {
-      double w = (2.0 * rng.uniform() - 1.0) * bound;
-      float f = static_cast<float>(w);
+      const double w = (2.0 * rng.uniform() - 1.0) * bound;
+      float f = h.initial.empty() ? static_cast<float>(w) : h.initial[t.offset + i];
       if (scaled && h.alpha != 1.0) f = static_cast<float>(static_cast<double>(f) * h.alpha);
       out[t.offset + i] = f;
     }

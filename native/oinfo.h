@@ -130,4 +130,51 @@ Status measure_checkpoints(Backend backend, const float* Z, int64_t batch, int64
                            const MeasureOptions& opt, std::vector<MeasureResult>& results,
                            const Control& ctl = Control());
 
+// The same bins pipeline with the options of `grokinfo oinfo --bins ward:K` (CPU backend): multiplets
+// of min_size..max_size bins, an optional stream of every multiplet (batch 1), float32 or float64 data,
+// and the "too few samples" check of the largest multiplet.
+struct BinsOptions {
+  MeasureOptions m;
+  int32_t min_size = 2;
+  int32_t max_size = 0;               // 0: every bin
+  const char* stream_path = nullptr;  // as OInfoOptions::stream_path (batch 1)
+  bool check_samples = false;         // INVALID_DATA "too few samples" when N <= variables + 1
+  const char* data_label = "checkpoint";  // names a matrix of the batch in messages
+};
+
+// Argument checks of oinfo_multiplets shared by both backends (native/oinfo.cpp): sizes, units,
+// options, and every unit variable's variance. maxvars (optional): variables of the largest multiplet.
+Status check_multiplets(const double* cov, int64_t batch, int64_t D, const Units& units, const OInfoOptions& opt,
+                        int32_t* maxvars = nullptr);
+
+// ---------------------------------------------------------------------------------------------
+// A persistent engine instance: the one place where the backend is chosen and arguments are checked.
+// On the CPU it keeps its scratch between calls (buffers grow to the largest problem seen and never
+// shrink), so once warm, calls of the same or smaller size allocate nothing and fault no pages when the
+// caller reuses its result vectors. One call at a time per instance. The free functions above run a
+// temporary engine.
+namespace cpu { struct EngineScratch; }
+class OInfoEngine {
+ public:
+  explicit OInfoEngine(Backend backend = Backend::CPU);
+  ~OInfoEngine();
+  OInfoEngine(const OInfoEngine&) = delete;
+  OInfoEngine& operator=(const OInfoEngine&) = delete;
+  Backend backend() const { return backend_; }
+
+  Status multiplets(const double* cov, int64_t batch, int64_t D, const Units& units, const OInfoOptions& opt,
+                    std::vector<OInfoResult>& results, const Control& ctl = Control());
+  Status measure(const float* Z, int64_t batch, int64_t N, int64_t H, const MeasureOptions& opt,
+                 std::vector<MeasureResult>& results, const Control& ctl = Control());
+  // CPU backend only (BACKEND_UNAVAILABLE on CUDA).
+  Status measure_bins(const float* Z, int64_t batch, int64_t N, int64_t H, const BinsOptions& opt,
+                      std::vector<MeasureResult>& results, const Control& ctl = Control());
+  Status measure_bins(const double* Z, int64_t batch, int64_t N, int64_t H, const BinsOptions& opt,
+                      std::vector<MeasureResult>& results, const Control& ctl = Control());
+
+ private:
+  Backend backend_;
+  cpu::EngineScratch* ws_;
+};
+
 }  // namespace grokinfo

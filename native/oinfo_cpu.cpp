@@ -1,5 +1,5 @@
-// O-information of every multiplet, CPU engine (METHOD.md §2.4), and the dispatchers
-// oinfo_multiplets / measure_checkpoints.
+// O-information of every multiplet, CPU engine (METHOD.md §2.4), and the CPU bins pipeline of
+// measure_checkpoints (the front, with the argument checks and the backend dispatch, is oinfo.cpp).
 //
 // No multiplet pays for a factorisation from scratch. The subset lattice is walked depth-first in
 // preorder (oinfo_detail.h); a child extends its parent's inverse Cholesky factor Linv = L^-1 by the
@@ -30,11 +30,13 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cuda_api.h"
 #include "oinfo.h"
 #include "oinfo_detail.h"
+#include "oinfo_cpu.h"
 #include "oinfo_linalg.h"
 
 namespace grokinfo {
@@ -81,12 +83,15 @@ struct Item {
   std::vector<double> lnCunit;   // individual: sum_j ln C_jj over the unit; grouped: ln|C_uu|
   std::vector<double> Cu;        // fast path: compact U x U covariance of the units' variables
   uint64_t nodes = 0;
-  std::string label;             // "" or " (covariance #b)"
+  int64_t index = -1;            // batch index named in messages (-1: batch of one)
   // General walker: units are walked in descending size (big units early in the preorder keep the
   // parents of expensive extensions small); perm maps internal -> caller's unit index.
   std::vector<int32_t> perm;
   Units own;
 };
+
+// "" or " (covariance #b)" for messages.
+std::string label(const Item& it) { return it.index >= 0 ? " (covariance #" + std::to_string(it.index) + ")" : ""; }
 
 // Caller's unit indices (ascending) of an internal path.
 void external_members(const Item& it, const int32_t* path, int32_t depth, int32_t* out) {
@@ -107,6 +112,8 @@ struct Acc {
     red.k = k;
     syn.heap.clear();
     red.heap.clear();
+    syn.heap.reserve(static_cast<size_t>(k));
+    red.heap.reserve(static_cast<size_t>(k));
   }
   inline void add(int32_t s, double v, uint64_t rank) {
     Cand c{v, rank};
@@ -160,7 +167,7 @@ std::string units_list(const int32_t* path, int32_t depth) {
 Status singular(const Item& it, const int32_t* ipath, int32_t depth) {
   int32_t path[1024];
   external_members(it, ipath, depth, path);
-  return Status::Error(Code::INVALID_DATA, "singular covariance" + it.label +
+  return Status::Error(Code::INVALID_DATA, "singular covariance" + label(it) +
                                                ": non-positive pivot in the multiplet of units " +
                                                units_list(path, depth) +
                                                " (duplicate, constant or collinear variables)");
@@ -203,9 +210,16 @@ struct StreamBuf {
 // ------------------------------------------------------------------------------------------------
 class GeneralWalker {
  public:
-  GeneralWalker(const Item& it, Common& cm) : it_(it), cm_(cm), U_(it.U), M_(it.maxvars), K_(it.maxunit) {
+  // Binds the walker to a problem; buffers grow to it (a persistent walker allocates nothing once warm).
+  void reset(const Item& it, Common& cm) {
+    itp_ = &it;
+    cmp_ = &cm;
+    reported_ = 0;
+    U_ = it.U;
+    M_ = it.maxvars;
+    K_ = it.maxunit;
     const int32_t L = it.maxd + 1;
-    Linv_.reset(new double[static_cast<size_t>(M_) * M_]);
+    cpu::grow(Linv_, static_cast<size_t>(M_) * M_);
     S_.assign(static_cast<size_t>(M_), 0);
     nv_.assign(L, 0);
     logdet_.assign(L, 0);
@@ -213,35 +227,36 @@ class GeneralWalker {
     const size_t pcap = cm.opt->grouped ? static_cast<size_t>(M_) * K_ : static_cast<size_t>(M_);
     P_.assign(static_cast<size_t>(L) * pcap, 0.0);
     pstride_ = pcap;
-    Cx_.assign(static_cast<size_t>(K_) * M_, 0.0);
-    B_.assign(static_cast<size_t>(K_) * M_, 0.0);
-    R_.assign(static_cast<size_t>(K_) * M_, 0.0);
-    Lb_.assign(static_cast<size_t>(K_) * K_, 0.0);
-    W_.assign(static_cast<size_t>(K_) * K_, 0.0);
-    blk_.assign(static_cast<size_t>(K_) * K_, 0.0);
+    // Written before they are read: grown, not cleared.
+    cpu::grow(Cx_, static_cast<size_t>(K_) * M_);
+    cpu::grow(B_, static_cast<size_t>(K_) * M_);
+    cpu::grow(R_, static_cast<size_t>(K_) * M_);
+    cpu::grow(Lb_, static_cast<size_t>(K_) * K_);
+    cpu::grow(W_, static_cast<size_t>(K_) * K_);
+    cpu::grow(blk_, static_cast<size_t>(K_) * K_);
     dims_.assign(L, 0);
   }
 
   uint64_t reported() const { return reported_; }
 
   Status run(uint64_t r0, uint64_t cnt, Acc& acc, StreamBuf* sb) {
-    int32_t depth = detail::lattice_unrank(r0, U_, it_.maxd, path_);
+    int32_t depth = detail::lattice_unrank(r0, U_, it().maxd, path_);
     for (int32_t d = 0; d + 1 < depth; ++d) {
       Status s = extend(d, path_[d]);
       if (!s.ok()) return s;
     }
     uint64_t rank = r0;
-    const double scale = cm_.opt->scale;
+    const double scale = cm().opt->scale;
     uint32_t tick = 0;
     while (cnt > 0) {
       if (++tick == kPollEvery) {
         tick = 0;
-        Status ps = poll(cm_, acc, reported_);
+        Status ps = poll(cm(), acc, reported_);
         if (!ps.ok()) return ps;
       }
       Status s = extend(depth - 1, path_[depth - 1]);
       if (!s.ok()) return s;
-      if (depth >= it_.mind) {
+      if (depth >= it().mind) {
         double v = scale * (omega(depth) - correction(depth));
         acc.count[depth]++;
         acc.add(depth, v, rank);
@@ -249,23 +264,25 @@ class GeneralWalker {
       }
       ++rank;
       if (--cnt == 0) break;
-      depth = detail::lattice_next(path_, depth, U_, it_.maxd);
+      depth = detail::lattice_next(path_, depth, U_, it().maxd);
     }
     return Status::Ok();
   }
 
  private:
   double* Pd(int32_t d) { return P_.data() + static_cast<size_t>(d) * pstride_; }
+  const Item& it() const { return *itp_; }
+  Common& cm() const { return *cmp_; }
 
   // State at depth d (d units in path_[0..d)) -> state at depth d + 1 with unit u.
   Status extend(int32_t d, int32_t u) {
-    const double* C = it_.C;
-    const int64_t D = it_.D;
+    const double* C = it().C;
+    const int64_t D = it().D;
     const int32_t n = nv_[d];
-    const int32_t k = it_.units->offsets[u + 1] - it_.units->offsets[u];
-    const int32_t* V = it_.units->members.data() + it_.units->offsets[u];
+    const int32_t k = it().units->offsets[u + 1] - it().units->offsets[u];
+    const int32_t* V = it().units->members.data() + it().units->offsets[u];
     const int32_t M = M_;
-    double* Linv = Linv_.get();
+    double* Linv = Linv_.data();
     // Cx[a][j] = C[V_a, S_j]; B[a][i] = (Linv Cx_a)_i.
     for (int32_t a = 0; a < k; ++a) {
       const double* crow = C + static_cast<int64_t>(V[a]) * D;
@@ -287,7 +304,7 @@ class GeneralWalker {
           const double var = C[static_cast<int64_t>(V[a]) * D + V[a]];
           if (!(s > kPivotTol * var) || !std::isfinite(s)) {
             path_[d] = u;
-            return singular(it_, path_, d + 1);
+            return singular(it(), path_, d + 1);
           }
           Lb_[a * K_ + a] = std::sqrt(s);
           ld += std::log(s);
@@ -321,12 +338,12 @@ class GeneralWalker {
     }
     nv_[d + 1] = n + k;
     logdet_[d + 1] = logdet_[d] + ld;
-    sumC_[d + 1] = sumC_[d] + it_.lnCunit[u];
+    sumC_[d + 1] = sumC_[d] + it().lnCunit[u];
     dims_[d] = k;
     path_[d] = u;
     const double* P0 = Pd(d);
     double* P1 = Pd(d + 1);
-    if (!cm_.opt->grouped) {
+    if (!cm().opt->grouped) {
       for (int32_t j = 0; j < n; ++j) {
         double s = P0[j];
         for (int32_t a = 0; a < k; ++a) {
@@ -370,7 +387,7 @@ class GeneralWalker {
 
   double omega(int32_t depth) {
     const double* P = Pd(depth);
-    if (!cm_.opt->grouped) return -logdet_[depth] + 0.5 * sumC_[depth] - 0.5 * log_prod(P, nv_[depth]);
+    if (!cm().opt->grouped) return -logdet_[depth] + 0.5 * sumC_[depth] - 0.5 * log_prod(P, nv_[depth]);
     double lp = 0;
     size_t off = 0;
     for (int32_t g = 0; g < depth; ++g) {
@@ -400,18 +417,17 @@ class GeneralWalker {
   }
 
   double correction(int32_t depth) const {
-    if (cm_.bias.empty()) return 0;
-    if (!cm_.opt->grouped) return detail::bias_individual(cm_.bias.data(), nv_[depth]);
-    return detail::bias_grouped(cm_.bias.data(), dims_.data(), depth);
+    if (cm().bias.empty()) return 0;
+    if (!cm().opt->grouped) return detail::bias_individual(cm().bias.data(), nv_[depth]);
+    return detail::bias_grouped(cm().bias.data(), dims_.data(), depth);
   }
 
-  const Item& it_;
-  Common& cm_;
+  const Item* itp_ = nullptr;
+  Common* cmp_ = nullptr;
   uint64_t reported_ = 0;  // multiplets of this chunk already added to the progress
-  const int32_t U_, M_, K_;
-  std::unique_ptr<double[]> Linv_;
+  int32_t U_ = 0, M_ = 0, K_ = 0;
   std::vector<int32_t> S_, nv_, dims_;
-  std::vector<double> logdet_, sumC_, P_, Cx_, B_, R_, Lb_, W_, blk_;
+  std::vector<double> Linv_, logdet_, sumC_, P_, Cx_, B_, R_, Lb_, W_, blk_;
   size_t pstride_ = 0;
   int32_t path_[1024];
 };
@@ -419,7 +435,12 @@ class GeneralWalker {
 // ------------------------------------------------------------------------------------------------
 class FastWalker {
  public:
-  FastWalker(const Item& it, Common& cm) : it_(it), cm_(cm), U_(it.U), L_(it.maxd) {
+  void reset(const Item& it, Common& cm) {
+    itp_ = &it;
+    cmp_ = &cm;
+    reported_ = 0;
+    U_ = it.U;
+    L_ = it.maxd;
     const size_t lv = static_cast<size_t>(L_) + 1;
     Cu_ = it.Cu.data();
     Linv_.assign(static_cast<size_t>(L_) * L_, 0.0);
@@ -454,7 +475,7 @@ class FastWalker {
     while (cnt > 0) {
       if (++tick == kPollEvery) {
         tick = 0;
-        Status ps = poll(cm_, acc, reported_);
+        Status ps = poll(cm(), acc, reported_);
         if (!ps.ok()) return ps;
       }
       const int32_t d = depth - 1;
@@ -481,6 +502,8 @@ class FastWalker {
 
  private:
   double* Rd(int32_t d) { return R_.data() + static_cast<size_t>(d) * L_ * U_; }
+  const Item& it() const { return *itp_; }
+  Common& cm() const { return *cmp_; }
   double* Pd(int32_t d) { return P_.data() + static_cast<size_t>(d) * L_; }
   double* lb2d(int32_t d) { return lb2_.data() + static_cast<size_t>(d) * U_; }
 
@@ -526,15 +549,15 @@ class FastWalker {
         lnx += std::log(P[j] + r * r / l2);
       }
     }
-    double corr = cm_.bias.empty() ? 0.0 : detail::bias_individual(cm_.bias.data(), size);
-    return cm_.opt->scale * (Kd - 0.5 * lnx - corr);
+    double corr = cm().bias.empty() ? 0.0 : detail::bias_individual(cm().bias.data(), size);
+    return cm().opt->scale * (Kd - 0.5 * lnx - corr);
   }
 
   // Node at depth d + 1 ending with unit c; `store` writes its state for its children.
   Status visit(int32_t d, int32_t c, uint64_t rank, Acc* acc, StreamBuf* sb, bool store) {
     const double l2 = lb2d(d)[c];
     path_[d] = c;
-    if (!(l2 > kPivotTol * diag_[c]) || !std::isfinite(l2)) return singular(it_, path_, d + 1);
+    if (!(l2 > kPivotTol * diag_[c]) || !std::isfinite(l2)) return singular(it(), path_, d + 1);
     const double inv = 1.0 / l2;
     const double* P = Pd(d);
     const double* R = Rd(d);
@@ -560,7 +583,7 @@ class FastWalker {
         x *= P[j] + r * r * inv;
       }
     }
-    if (acc && dd >= it_.mind) {
+    if (acc && dd >= it().mind) {
       double v = value_from_x(K_[d], x, d, c, dd);
       acc->count[dd]++;
       acc->add(dd, v, rank);
@@ -576,9 +599,9 @@ class FastWalker {
     for (int32_t c = c0; c <= c1; ++c)
       if (!(lb2[c] > kPivotTol * diag_[c]) || !std::isfinite(lb2[c])) {
         path_[d] = c;
-        return singular(it_, path_, dd);
+        return singular(it(), path_, dd);
       }
-    if (dd < it_.mind) return Status::Ok();
+    if (dd < it().mind) return Status::Ok();
     double* x = x_.data();
     double* inv = inv_.data();
     for (int32_t c = c0; c <= c1; ++c) {
@@ -616,8 +639,8 @@ class FastWalker {
     if (cmin != cmax) eval(cmin);
     if (acc.syn.k > 0) {
       // Candidates that may enter the kept top-k: Omega <= t  <=>  x >= exp(2 (K - corr - t/scale)).
-      const double corr = cm_.bias.empty() ? 0.0 : detail::bias_individual(cm_.bias.data(), dd);
-      const double sc = cm_.opt->scale;
+      const double corr = cm().bias.empty() ? 0.0 : detail::bias_individual(cm().bias.data(), dd);
+      const double sc = cm().opt->scale;
       auto xs_of = [&]() { return acc.syn.full() ? std::exp(2.0 * (Kd - corr - acc.syn.threshold() / sc)) * (1 - 1e-9) : 0.0; };
       auto xr_of = [&]() { return acc.red.full() ? std::exp(2.0 * (Kd - corr - acc.red.threshold() / sc)) * (1 + 1e-9) : HUGE_VAL; };
       double xs = xs_of(), xr = xr_of();
@@ -632,53 +655,49 @@ class FastWalker {
     return Status::Ok();
   }
 
-  const Item& it_;
-  Common& cm_;
+  const Item* itp_ = nullptr;
+  Common* cmp_ = nullptr;
   uint64_t reported_ = 0;  // multiplets of this chunk already added to the progress
-  const int32_t U_, L_;
-  const double* Cu_;
+  int32_t U_ = 0, L_ = 0;
+  const double* Cu_ = nullptr;
   std::vector<double> Linv_, P_, K_, B_, R_, lb2_, x_, inv_, diag_, invdiag_, lndiag_;
   int32_t path_[1024];
 };
 
 // ------------------------------------------------------------------------------------------------
-Status prepare(Item& it, const OInfoOptions& opt, int64_t b) {
+// Scratch of prepare (single-threaded).
+struct PrepScratch {
+  std::vector<int32_t> sizes, order;
+  std::vector<double> L;
+};
+
+// The derived quantities of one problem (its arguments were checked by check_multiplets, or are valid
+// by construction on the measurement path), and the data checks (variances, singular units).
+Status prepare(Item& it, const OInfoOptions& opt, int64_t b, PrepScratch& ps) {
   const Units& un = *it.units;
   it.U = un.count;
-  it.label = b >= 0 ? " (covariance #" + std::to_string(b) + ")" : "";
-  if (un.count < 1 || static_cast<int32_t>(un.offsets.size()) != un.count + 1)
-    return Status::Error(Code::INVALID_ARGUMENT, "units: need at least one unit and count + 1 offsets");
-  if (it.mind < 2 || it.maxd < it.mind || it.maxd > un.count)
-    return Status::Error(Code::INVALID_ARGUMENT, "sizes: need 2 <= min_size <= max_size <= units (" + std::to_string(un.count) +
-                                                     "), got min_size " + std::to_string(it.mind) + ", max_size " + std::to_string(it.maxd));
-  if (it.maxd > 1000) return Status::Error(Code::INVALID_ARGUMENT, "max_size: must be <= 1000");
-  std::vector<char> seen(static_cast<size_t>(it.D), 0);
-  std::vector<int32_t> sizes;
+  it.index = b;
+  it.perm.clear();
+  std::vector<int32_t>& sizes = ps.sizes;
+  sizes.clear();
   it.maxunit = 0;
   for (int32_t u = 0; u < un.count; ++u) {
-    int32_t a = un.offsets[u], e = un.offsets[u + 1];
-    if (e <= a) return Status::Error(Code::INVALID_ARGUMENT, "units: unit " + std::to_string(u) + " is empty");
-    for (int32_t i = a; i < e; ++i) {
-      int32_t v = un.members[i];
-      if (v < 0 || v >= it.D)
-        return Status::Error(Code::INVALID_ARGUMENT, "units: variable " + std::to_string(v) + " of unit " + std::to_string(u) +
-                                                         " is out of range [0, " + std::to_string(it.D) + ")");
-      if (seen[v]) return Status::Error(Code::INVALID_ARGUMENT, "units: variable " + std::to_string(v) + " appears twice");
-      seen[v] = 1;
-    }
-    sizes.push_back(e - a);
-    it.maxunit = std::max(it.maxunit, e - a);
+    sizes.push_back(un.offsets[u + 1] - un.offsets[u]);
+    it.maxunit = std::max(it.maxunit, sizes.back());
   }
   std::sort(sizes.rbegin(), sizes.rend());
   it.maxvars = 0;
   for (int32_t i = 0; i < it.maxd; ++i) it.maxvars += sizes[i];
   if (opt.grouped || it.maxunit > 1) {
-    std::vector<int32_t> order(static_cast<size_t>(un.count));
+    // Descending size, ties in the caller's order (a stable order without stable_sort's buffer).
+    std::vector<int32_t>& order = ps.order;
+    order.resize(static_cast<size_t>(un.count));
     for (int32_t u = 0; u < un.count; ++u) order[u] = u;
-    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-      return un.offsets[a + 1] - un.offsets[a] > un.offsets[b + 1] - un.offsets[b];
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+      const int32_t sa = un.offsets[a + 1] - un.offsets[a], sb = un.offsets[b + 1] - un.offsets[b];
+      return sa > sb || (sa == sb && a < b);
     });
-    it.perm = order;
+    it.perm.assign(order.begin(), order.end());
     it.own.count = un.count;
     it.own.offsets.assign(1, 0);
     it.own.members.clear();
@@ -698,7 +717,7 @@ Status prepare(Item& it, const OInfoOptions& opt, int64_t b) {
     for (int32_t a = 0; a < k; ++a) {
       double c = C[static_cast<int64_t>(V[a]) * it.D + V[a]];
       if (!(c > 0) || !std::isfinite(c))
-        return Status::Error(Code::INVALID_DATA, "covariance" + it.label + ": variable " + std::to_string(V[a]) + " (unit " +
+        return Status::Error(Code::INVALID_DATA, "covariance" + label(it) + ": variable " + std::to_string(V[a]) + " (unit " +
                                                      std::to_string(it.perm.empty() ? u : it.perm[u]) + ") has variance " + std::to_string(c) +
                                                      " (constant or invalid column)");
     }
@@ -707,7 +726,8 @@ Status prepare(Item& it, const OInfoOptions& opt, int64_t b) {
       for (int32_t a = 0; a < k; ++a) s += std::log(C[static_cast<int64_t>(V[a]) * it.D + V[a]]);
       it.lnCunit[u] = s;
     } else {
-      std::vector<double> L(static_cast<size_t>(k) * k, 0.0);
+      std::vector<double>& L = ps.L;
+      L.assign(static_cast<size_t>(k) * k, 0.0);
       double ld = 0;
       for (int32_t a = 0; a < k; ++a)
         for (int32_t bb = 0; bb <= a; ++bb) {
@@ -715,7 +735,7 @@ Status prepare(Item& it, const OInfoOptions& opt, int64_t b) {
           for (int32_t c = 0; c < bb; ++c) s -= L[a * k + c] * L[bb * k + c];
           if (a == bb) {
             if (!(s > kPivotTol * C[static_cast<int64_t>(V[a]) * it.D + V[a]]))
-              return Status::Error(Code::INVALID_DATA, "singular covariance" + it.label + " within unit " + std::to_string(it.perm.empty() ? u : it.perm[u]));
+              return Status::Error(Code::INVALID_DATA, "singular covariance" + label(it) + " within unit " + std::to_string(it.perm.empty() ? u : it.perm[u]));
             L[a * k + a] = std::sqrt(s);
             ld += std::log(s);
           } else {
@@ -737,20 +757,75 @@ Status prepare(Item& it, const OInfoOptions& opt, int64_t b) {
   return Status::Ok();
 }
 
-Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector<OInfoResult>& results,
-                  const Control& ctl, bool force_general = false) {
-  if (!(opt.scale > 0) || !std::isfinite(opt.scale))
-    return Status::Error(Code::INVALID_ARGUMENT, "scale: must be a positive finite number");
-  if (opt.top_k < 0) return Status::Error(Code::INVALID_ARGUMENT, "top_k: must be >= 0");
-  if (opt.stream_path && items.size() != 1)
-    return Status::Error(Code::INVALID_ARGUMENT, "stream_path: only with batch 1");
+struct Task {
+  int32_t item;
+  uint64_t r0, r1;
+};
+
+// What one OpenMP thread keeps between calls.
+struct ThreadState {
+  Acc acc;
+  GeneralWalker general;
+  FastWalker fast;
+  StreamBuf sb;
+};
+
+void to_multiplet(const Item& it, const Cand& c, Multiplet& m, int32_t* path) {
+  m.value = c.value;
+  if (!c.valid()) {
+    m.members.clear();
+    return;
+  }
+  const int32_t depth = detail::lattice_unrank(c.rank, it.U, it.maxd, path);
+  m.members.resize(static_cast<size_t>(depth));
+  external_members(it, path, depth, m.members.data());
+}
+
+}  // namespace
+
+// The persistent scratch of one engine instance (oinfo_cpu.h). Vectors only grow.
+struct cpu::EngineScratch {
+  // multiplets
+  std::vector<Item> items;
+  PrepScratch prep;
   Common cm;
+  std::vector<Task> tasks;
+  std::vector<Acc> global;
+  std::vector<ThreadState> thr;
+  std::vector<int32_t> path;
+  std::vector<Cand> sorted;
+  // measurement (bins) pipeline
+  WardScratch ward;
+  CopulaScratch copula;
+  std::vector<uint8_t> alive;
+  std::vector<int32_t> alive_idx, fill;
+  std::vector<float> Xa32;
+  std::vector<double> Xa64;
+  std::vector<std::vector<double>> covs;
+  std::vector<Units> units;
+  std::vector<int64_t> item_of;
+  std::vector<OInfoResult> out;
+};
+
+cpu::EngineScratch* cpu::new_scratch() { return new EngineScratch(); }
+void cpu::delete_scratch(EngineScratch* s) { delete s; }
+
+namespace {
+
+// Runs the lattice walk over items[0, n) (already set up: C, D, units, mind, maxd).
+Status run_engine(cpu::EngineScratch& ws, size_t n, const OInfoOptions& opt, std::vector<OInfoResult>& results,
+                  const Control& ctl, bool force_general = false) {
+  Item* const items = ws.items.data();
+  Common& cm = ws.cm;
   cm.opt = &opt;
   cm.ctl = &ctl;
+  cm.stream = nullptr;
+  cm.write_failed = false;
+  cm.write_errno = 0;
   int32_t maxvars = 0;
   uint64_t total = 0;
-  for (size_t b = 0; b < items.size(); ++b) {
-    Status s = prepare(items[b], opt, items.size() > 1 ? static_cast<int64_t>(b) : -1);
+  for (size_t b = 0; b < n; ++b) {
+    Status s = prepare(items[b], opt, n > 1 ? static_cast<int64_t>(b) : -1, ws.prep);
     if (!s.ok()) return s;
     if (force_general) items[b].fast = false;
     maxvars = std::max(maxvars, items[b].maxvars);
@@ -758,11 +833,12 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
     multiplet_count(items[b].U, items[b].mind, items[b].maxd, &m);
     total += m;
   }
+  cm.bias.clear();
   if (opt.bias_samples > 0) {
     if (opt.bias_samples <= maxvars)
       return Status::Error(Code::INVALID_ARGUMENT, "bias correction: needs more samples (" + std::to_string(opt.bias_samples) +
                                                        ") than variables in a multiplet (" + std::to_string(maxvars) + ")");
-    cm.bias = detail::bias_table(opt.bias_samples, maxvars);
+    detail::bias_table_into(opt.bias_samples, maxvars, cm.bias);
   }
   if (opt.stream_path) {
     cm.stream = std::fopen(opt.stream_path, "wb");
@@ -771,12 +847,9 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
   ctl.set_total(static_cast<double>(total));
   const int nt = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   // Chunks: balanced preorder rank ranges of each item.
-  struct Task {
-    int32_t item;
-    uint64_t r0, r1;
-  };
-  std::vector<Task> tasks;
-  for (size_t b = 0; b < items.size(); ++b) {
+  std::vector<Task>& tasks = ws.tasks;
+  tasks.clear();
+  for (size_t b = 0; b < n; ++b) {
     const uint64_t T = items[b].nodes;
     const uint64_t per = items[b].fast ? 256 : 32;
     uint64_t nch = std::max<uint64_t>(1, std::min<uint64_t>(T / per, static_cast<uint64_t>(nt) * (items[b].fast ? 64 : 8)));
@@ -786,16 +859,18 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
       if (r1 > r0) tasks.push_back({static_cast<int32_t>(b), r0, r1});
     }
   }
-  std::vector<Acc> global(items.size());
-  for (size_t b = 0; b < items.size(); ++b) global[b].init(items[b].maxd, opt.top_k);
+  if (ws.global.size() < n) ws.global.resize(n);
+  for (size_t b = 0; b < n; ++b) ws.global[b].init(items[b].maxd, opt.top_k);
+  if (ws.thr.size() < static_cast<size_t>(nt)) ws.thr.resize(static_cast<size_t>(nt));
   std::mutex mu;
   Status first = Status::Ok();
   std::atomic<bool> stop{false};
 #pragma omp parallel num_threads(nt)
   {
-    StreamBuf sb;
+    ThreadState& ts = ws.thr[omp_get_thread_num()];
+    StreamBuf& sb = ts.sb;
     sb.cm = &cm;
-    Acc acc;
+    Acc& acc = ts.acc;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < static_cast<int64_t>(tasks.size()); ++t) {
       if (stop.load(std::memory_order_relaxed)) continue;
@@ -812,13 +887,13 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
       Status s;
       uint64_t reported = 0;
       if (it.fast) {
-        FastWalker w(it, cm);
-        s = w.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
-        reported = w.reported();
+        ts.fast.reset(it, cm);
+        s = ts.fast.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
+        reported = ts.fast.reported();
       } else {
-        GeneralWalker w(it, cm);
-        s = w.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
-        reported = w.reported();
+        ts.general.reset(it, cm);
+        s = ts.general.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
+        reported = ts.general.reported();
       }
       std::lock_guard<std::mutex> g(mu);
       if (!s.ok()) {
@@ -827,69 +902,191 @@ Status run_engine(std::vector<Item>& items, const OInfoOptions& opt, std::vector
         stop = true;
         continue;
       }
-      global[task.item].merge(acc);
-      uint64_t n = 0;
-      for (uint64_t c : acc.count) n += c;
-      ctl.add_done(static_cast<double>(n - reported));
+      ws.global[task.item].merge(acc);
+      uint64_t cnt = 0;
+      for (uint64_t c : acc.count) cnt += c;
+      ctl.add_done(static_cast<double>(cnt - reported));
     }
     sb.flush();
   }
   if (cm.stream) {
     const bool bad = std::fclose(cm.stream) != 0;
+    cm.stream = nullptr;
     if (bad && !cm.write_failed) cm.write_errno = errno;
     if ((bad || cm.write_failed) && (first.ok() || first.code == Code::IO))
       first = Status::Error(Code::IO, std::string("could not write ") + opt.stream_path +
                                           (cm.write_errno ? std::string(": ") + std::strerror(cm.write_errno) : std::string()));
   }
   if (!first.ok()) return first;
-  // Results: ranks -> members.
-  results.assign(items.size(), OInfoResult());
-  for (size_t b = 0; b < items.size(); ++b) {
+  // Results: ranks -> members, written into the caller's vectors (their capacity is reused).
+  results.resize(n);
+  for (size_t b = 0; b < n; ++b) {
     const Item& it = items[b];
-    const Acc& a = global[b];
+    const Acc& a = ws.global[b];
     OInfoResult& r = results[b];
-    std::vector<int32_t> path(static_cast<size_t>(it.maxd));
-    auto mk = [&](const Cand& c) {
-      Multiplet m;
-      m.value = c.value;
-      if (c.valid()) {
-        int32_t depth = detail::lattice_unrank(c.rank, it.U, it.maxd, path.data());
-        m.members.resize(static_cast<size_t>(depth));
-        external_members(it, path.data(), depth, m.members.data());
-      }
-      return m;
-    };
+    cpu::grow(ws.path, static_cast<size_t>(it.maxd));
+    int32_t* path = ws.path.data();
     Cand omin, omax;
+    r.count = 0;
+    r.by_size.resize(static_cast<size_t>(it.maxd - it.mind + 1));
     for (int32_t s = it.mind; s <= it.maxd; ++s) {
-      SizeExtremes e;
+      SizeExtremes& e = r.by_size[static_cast<size_t>(s - it.mind)];
       e.size = s;
       e.count = a.count[s];
-      e.min = mk(a.mn[s]);
-      e.max = mk(a.mx[s]);
+      to_multiplet(it, a.mn[s], e.min, path);
+      to_multiplet(it, a.mx[s], e.max, path);
       r.count += a.count[s];
       if (detail::less_min(a.mn[s], omin)) omin = a.mn[s];
       if (detail::greater_max(a.mx[s], omax)) omax = a.mx[s];
-      r.by_size.push_back(std::move(e));
     }
-    r.min = mk(omin);
-    r.max = mk(omax);
-    for (const Cand& c : a.syn.sorted()) r.top_synergy.push_back(mk(c));
-    for (const Cand& c : a.red.sorted()) r.top_redundancy.push_back(mk(c));
+    to_multiplet(it, omin, r.min, path);
+    to_multiplet(it, omax, r.max, path);
+    a.syn.sorted_into(ws.sorted);
+    r.top_synergy.resize(ws.sorted.size());
+    for (size_t i = 0; i < ws.sorted.size(); ++i) to_multiplet(it, ws.sorted[i], r.top_synergy[i], path);
+    a.red.sorted_into(ws.sorted);
+    r.top_redundancy.resize(ws.sorted.size());
+    for (size_t i = 0; i < ws.sorted.size(); ++i) to_multiplet(it, ws.sorted[i], r.top_redundancy[i], path);
   }
   return Status::Ok();
 }
 
 // One work item per covariance of the batch, all over the same units and sizes.
-std::vector<Item> batch_items(const double* cov, int64_t batch, int64_t D, const Units& units, const OInfoOptions& opt) {
-  std::vector<Item> items(static_cast<size_t>(batch));
+void batch_items(cpu::EngineScratch& ws, const double* cov, int64_t batch, int64_t D, const Units& units, const OInfoOptions& opt) {
+  if (ws.items.size() < static_cast<size_t>(batch)) ws.items.resize(static_cast<size_t>(batch));
   for (int64_t b = 0; b < batch; ++b) {
-    items[b].C = cov + b * D * D;
-    items[b].D = D;
-    items[b].units = &units;
-    items[b].mind = opt.min_size;
-    items[b].maxd = opt.max_size;
+    Item& it = ws.items[b];
+    it.C = cov + b * D * D;
+    it.D = D;
+    it.units = &units;
+    it.mind = opt.min_size;
+    it.maxd = opt.max_size;
   }
-  return items;
+}
+
+// The bins pipeline of one matrix X (N x H, float32 or float64): dead (constant) columns excluded,
+// Ward bins of the alive columns, copula covariance of the alive columns (compact), units = bins.
+// Fills res.dead / res.labels, ws.covs[b], ws.units[b]; returns false in `measured` when fewer than 2
+// bins are possible (nothing to measure).
+template <typename T>
+Status bins_stage(cpu::EngineScratch& ws, const T* X, int64_t b, int64_t N, int64_t H, const BinsOptions& opt,
+                  MeasureResult& res, bool* measured, const Control& ctl) {
+  *measured = false;
+  for (int64_t i = 0; i < N * H; ++i)
+    if (!std::isfinite(static_cast<double>(X[i])))
+      return Status::Error(Code::INVALID_DATA, std::string(opt.data_label) + " " + std::to_string(b) + ": non-finite activation at row " +
+                                                   std::to_string(i / H) + ", column " + std::to_string(i % H));
+  ws.alive.assign(static_cast<size_t>(H), 0);
+  std::vector<int32_t>& alive_idx = ws.alive_idx;
+  alive_idx.clear();
+  alive_idx.reserve(static_cast<size_t>(H));
+  for (int64_t h = 0; h < H; ++h) {
+    const T v0 = X[h];
+    for (int64_t t = 1; t < N; ++t)
+      if (X[t * H + h] != v0) {
+        ws.alive[h] = 1;
+        break;
+      }
+    if (ws.alive[h]) alive_idx.push_back(static_cast<int32_t>(h));
+  }
+  const int64_t A = static_cast<int64_t>(alive_idx.size());
+  res.dead = static_cast<int32_t>(H - A);
+  res.labels.assign(static_cast<size_t>(H), -1);
+  const int32_t bins = static_cast<int32_t>(std::min<int64_t>(opt.m.bins, A));
+  if (bins < 2) return Status::Ok();  // nothing to measure: count 0
+  Status s = cpu::ward_cluster(X, N, H, ws.alive.data(), bins, res.labels.data(), ctl, ws.ward, opt.m.threads);
+  if (!s.ok()) return s;
+  // Units = bins over the compact alive columns.
+  Units& un = ws.units[b];
+  un.count = bins;
+  un.offsets.assign(static_cast<size_t>(bins) + 1, 0);
+  for (int64_t j = 0; j < A; ++j) un.offsets[res.labels[alive_idx[j]] + 1]++;
+  for (int32_t u = 0; u < bins; ++u) un.offsets[u + 1] += un.offsets[u];
+  un.members.resize(static_cast<size_t>(A));
+  ws.fill.assign(un.offsets.begin(), un.offsets.end() - 1);
+  for (int64_t j = 0; j < A; ++j) un.members[ws.fill[res.labels[alive_idx[j]]]++] = static_cast<int32_t>(j);
+  if (opt.check_samples) {
+    // Multiplets of up to max_size bins: the largest bins first.
+    ws.prep.sizes.clear();
+    for (int32_t u = 0; u < bins; ++u) ws.prep.sizes.push_back(un.offsets[u + 1] - un.offsets[u]);
+    std::sort(ws.prep.sizes.rbegin(), ws.prep.sizes.rend());
+    const int32_t maxd = opt.max_size > 0 ? std::min(opt.max_size, bins) : bins;
+    int64_t maxvars = 0;
+    for (int32_t i = 0; i < maxd; ++i) maxvars += ws.prep.sizes[i];
+    if (N <= maxvars + 1)
+      return Status::Error(Code::INVALID_DATA, "too few samples: " + std::to_string(N) + " rows for multiplets of up to " +
+                                                   std::to_string(maxvars) + " variables (need at least " + std::to_string(maxvars + 2) + ")");
+  }
+  // Copula covariance of the alive columns (compact).
+  std::vector<T>& Xa = [&]() -> std::vector<T>& {
+    if constexpr (std::is_same_v<T, float>) return ws.Xa32;
+    else return ws.Xa64;
+  }();
+  Xa.resize(static_cast<size_t>(N * A));
+  for (int64_t t = 0; t < N; ++t)
+    for (int64_t j = 0; j < A; ++j) Xa[t * A + j] = X[t * H + alive_idx[j]];
+  cpu::grow(ws.covs[b], static_cast<size_t>(A * A));
+  s = cpu::copula_covariance(Xa.data(), N, A, opt.m.ties, opt.m.seed, ws.covs[b].data(), ctl, ws.copula, opt.m.threads);
+  if (!s.ok()) return s;
+  *measured = true;
+  return Status::Ok();
+}
+
+template <typename T>
+Status measure_impl(cpu::EngineScratch& ws, const T* Z, int64_t batch, int64_t N, int64_t H, const BinsOptions& opt,
+                    std::vector<MeasureResult>& results, const Control& ctl) {
+  results.resize(static_cast<size_t>(batch));
+  if (ws.covs.size() < static_cast<size_t>(batch)) ws.covs.resize(static_cast<size_t>(batch));
+  if (ws.units.size() < static_cast<size_t>(batch)) ws.units.resize(static_cast<size_t>(batch));
+  ws.item_of.assign(static_cast<size_t>(batch), -1);
+  size_t nitems = 0;
+  for (int64_t b = 0; b < batch; ++b) {
+    if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
+    MeasureResult& res = results[b];
+    bool measured = false;
+    Status s = bins_stage(ws, Z + b * N * H, b, N, H, opt, res, &measured, ctl);
+    if (!s.ok()) return s;
+    if (!measured) {
+      OInfoResult& r = res.oinfo;  // count 0, nothing else
+      r.count = 0;
+      r.by_size.clear();
+      r.min = Multiplet();
+      r.max = Multiplet();
+      r.top_synergy.clear();
+      r.top_redundancy.clear();
+      continue;
+    }
+    if (ws.items.size() <= nitems) ws.items.resize(nitems + 1);
+    Item& it = ws.items[nitems];
+    it.C = ws.covs[b].data();
+    it.D = static_cast<int64_t>(ws.alive_idx.size());
+    it.units = &ws.units[b];
+    it.mind = opt.min_size;
+    it.maxd = opt.max_size > 0 ? std::min(opt.max_size, ws.units[b].count) : ws.units[b].count;
+    if (it.mind > it.maxd)
+      return Status::Error(Code::INVALID_ARGUMENT, "sizes: min_size " + std::to_string(it.mind) + " exceeds the " +
+                                                       std::to_string(ws.units[b].count) + " bins");
+    ws.item_of[b] = static_cast<int64_t>(nitems++);
+  }
+  if (nitems == 0) return Status::Ok();
+  OInfoOptions oo;
+  oo.min_size = opt.min_size;
+  oo.top_k = opt.m.top_k;
+  oo.scale = opt.m.scale;
+  oo.bias_samples = opt.m.bias_samples;
+  oo.threads = opt.m.threads;
+  oo.stream_path = opt.stream_path;
+  if (opt.stream_path && nitems != 1)
+    return Status::Error(Code::INVALID_ARGUMENT, "stream_path: only with batch 1");
+  std::vector<OInfoResult>& out = ws.out;
+  Status s = run_engine(ws, nitems, oo, out, ctl);
+  if (!s.ok()) {
+    if (batch > 1 && s.code == Code::INVALID_DATA) s.message = "checkpoint batch: " + s.message;
+    return s;
+  }
+  for (int64_t b = 0; b < batch; ++b)
+    if (ws.item_of[b] >= 0) std::swap(results[b].oinfo, out[ws.item_of[b]]);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -897,94 +1094,26 @@ std::vector<Item> batch_items(const double* cov, int64_t batch, int64_t D, const
 // Internal entry for tests and benchmarks: the general (block) walker even in variables mode.
 Status oinfo_multiplets_general(const double* cov, int64_t batch, int64_t D, const Units& units,
                                 const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl) {
-  std::vector<Item> items = batch_items(cov, batch, D, units, opt);
-  return run_engine(items, opt, results, ctl, true);
+  Status s = check_multiplets(cov, batch, D, units, opt);
+  if (!s.ok()) return s;
+  cpu::EngineScratch ws;
+  batch_items(ws, cov, batch, D, units, opt);
+  return run_engine(ws, static_cast<size_t>(batch), opt, results, ctl, true);
 }
 
-Status oinfo_multiplets(Backend backend, const double* cov, int64_t batch, int64_t D, const Units& units,
-                        const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl) {
-  if (backend == Backend::CUDA) return oinfo_multiplets_cuda(cov, batch, D, units, opt, results, ctl);
-  if (batch < 1 || D < 1) return Status::Error(Code::INVALID_ARGUMENT, "batch and D must be >= 1");
-  std::vector<Item> items = batch_items(cov, batch, D, units, opt);
-  return run_engine(items, opt, results, ctl);
+Status cpu::oinfo_multiplets(EngineScratch& ws, const double* cov, int64_t batch, int64_t D, const Units& units,
+                             const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl) {
+  batch_items(ws, cov, batch, D, units, opt);
+  return run_engine(ws, static_cast<size_t>(batch), opt, results, ctl);
 }
 
-Status measure_checkpoints(Backend backend, const float* Z, int64_t batch, int64_t N, int64_t H,
-                           const MeasureOptions& opt, std::vector<MeasureResult>& results, const Control& ctl) {
-  if (backend == Backend::CUDA) return measure_checkpoints_cuda(Z, batch, N, H, opt, results, ctl);
-  if (batch < 1 || N < 3 || H < 1)
-    return Status::Error(Code::INVALID_ARGUMENT, "measure: need batch >= 1, rows >= 3, columns >= 1");
-  if (opt.bins < 2) return Status::Error(Code::INVALID_ARGUMENT, "bins: must be >= 2 (got " + std::to_string(opt.bins) + ")");
-  results.assign(static_cast<size_t>(batch), MeasureResult());
-  std::vector<std::vector<double>> covs(static_cast<size_t>(batch));
-  std::vector<Units> units(static_cast<size_t>(batch));
-  std::vector<Item> items;
-  std::vector<int64_t> item_of(static_cast<size_t>(batch), -1);
-  for (int64_t b = 0; b < batch; ++b) {
-    if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
-    const float* X = Z + b * N * H;
-    MeasureResult& res = results[b];
-    for (int64_t i = 0; i < N * H; ++i)
-      if (!std::isfinite(X[i]))
-        return Status::Error(Code::INVALID_DATA, "checkpoint " + std::to_string(b) + ": non-finite activation at row " +
-                                                     std::to_string(i / H) + ", column " + std::to_string(i % H));
-    std::vector<uint8_t> alive(static_cast<size_t>(H), 0);
-    std::vector<int32_t> alive_idx;
-    for (int64_t h = 0; h < H; ++h) {
-      const float v0 = X[h];
-      for (int64_t t = 1; t < N; ++t)
-        if (X[t * H + h] != v0) {
-          alive[h] = 1;
-          break;
-        }
-      if (alive[h]) alive_idx.push_back(static_cast<int32_t>(h));
-    }
-    const int64_t A = static_cast<int64_t>(alive_idx.size());
-    res.dead = static_cast<int32_t>(H - A);
-    res.labels.assign(static_cast<size_t>(H), -1);
-    const int32_t bins = static_cast<int32_t>(std::min<int64_t>(opt.bins, A));
-    if (bins < 2) continue;  // nothing to measure: count 0
-    Status s = ward_cluster(X, N, H, alive.data(), bins, res.labels.data(), ctl);
-    if (!s.ok()) return s;
-    // Copula covariance of the alive columns (compact).
-    std::vector<float> Xa(static_cast<size_t>(N * A));
-    for (int64_t t = 0; t < N; ++t)
-      for (int64_t j = 0; j < A; ++j) Xa[t * A + j] = X[t * H + alive_idx[j]];
-    covs[b].resize(static_cast<size_t>(A * A));
-    s = copula_covariance(Xa.data(), N, A, opt.ties, opt.seed, covs[b].data(), ctl);
-    if (!s.ok()) return s;
-    Units& un = units[b];
-    un.count = bins;
-    un.offsets.assign(static_cast<size_t>(bins) + 1, 0);
-    for (int64_t j = 0; j < A; ++j) un.offsets[res.labels[alive_idx[j]] + 1]++;
-    for (int32_t u = 0; u < bins; ++u) un.offsets[u + 1] += un.offsets[u];
-    un.members.resize(static_cast<size_t>(A));
-    std::vector<int32_t> fill(un.offsets.begin(), un.offsets.end() - 1);
-    for (int64_t j = 0; j < A; ++j) un.members[fill[res.labels[alive_idx[j]]]++] = static_cast<int32_t>(j);
-    Item it;
-    it.C = covs[b].data();
-    it.D = A;
-    it.units = &units[b];
-    it.mind = 2;
-    it.maxd = bins;
-    item_of[b] = static_cast<int64_t>(items.size());
-    items.push_back(std::move(it));
-  }
-  if (items.empty()) return Status::Ok();
-  OInfoOptions oo;
-  oo.top_k = opt.top_k;
-  oo.scale = opt.scale;
-  oo.bias_samples = opt.bias_samples;
-  oo.threads = opt.threads;
-  std::vector<OInfoResult> out;
-  Status s = run_engine(items, oo, out, ctl);
-  if (!s.ok()) {
-    if (batch > 1 && s.code == Code::INVALID_DATA) s.message = "checkpoint batch: " + s.message;
-    return s;
-  }
-  for (int64_t b = 0; b < batch; ++b)
-    if (item_of[b] >= 0) results[b].oinfo = std::move(out[item_of[b]]);
-  return Status::Ok();
+Status cpu::measure_bins(EngineScratch& ws, const float* Z, int64_t batch, int64_t N, int64_t H, const BinsOptions& opt,
+                         std::vector<MeasureResult>& results, const Control& ctl) {
+  return measure_impl(ws, Z, batch, N, H, opt, results, ctl);
+}
+Status cpu::measure_bins(EngineScratch& ws, const double* Z, int64_t batch, int64_t N, int64_t H, const BinsOptions& opt,
+                         std::vector<MeasureResult>& results, const Control& ctl) {
+  return measure_impl(ws, Z, batch, N, H, opt, results, ctl);
 }
 
 }  // namespace grokinfo

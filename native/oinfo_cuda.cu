@@ -1384,59 +1384,18 @@ Status measure_group(const float* Zg, bool z_on_device, int64_t b0, int64_t nb, 
   return Status::Ok();
 }
 
-// The checks of oinfo_cpu.cpp (prepare/run_engine), with the same messages.
-Status validate(const double* cov, int64_t batch, int64_t D, const Units& un, const OInfoOptions& opt, bool* singles,
-                int32_t* maxvars) {
-  if (batch < 1 || D < 1) return Status::Error(Code::INVALID_ARGUMENT, "batch and D must be >= 1");
-  if (!(opt.scale > 0) || !std::isfinite(opt.scale))
-    return Status::Error(Code::INVALID_ARGUMENT, "scale: must be a positive finite number");
-  if (opt.top_k < 0) return Status::Error(Code::INVALID_ARGUMENT, "top_k: must be >= 0");
-  if (un.count < 1 || static_cast<int32_t>(un.offsets.size()) != un.count + 1)
-    return Status::Error(Code::INVALID_ARGUMENT, "units: need at least one unit and count + 1 offsets");
-  if (opt.min_size < 2 || opt.max_size < opt.min_size || opt.max_size > un.count)
-    return Status::Error(Code::INVALID_ARGUMENT, "sizes: need 2 <= min_size <= max_size <= units (" +
-                                                     std::to_string(un.count) + "), got min_size " +
-                                                     std::to_string(opt.min_size) + ", max_size " + std::to_string(opt.max_size));
-  if (opt.max_size > 1000) return Status::Error(Code::INVALID_ARGUMENT, "max_size: must be <= 1000");
-  std::vector<char> seen(static_cast<size_t>(D), 0);
-  std::vector<int32_t> sizes;
+// What run_variables / run_units_host need of the (already checked, oinfo.cpp) arguments.
+void shape_of(const Units& un, const OInfoOptions& opt, bool* singles, int32_t* maxvars) {
   *singles = true;
+  std::vector<int32_t> sizes;
   for (int32_t u = 0; u < un.count; ++u) {
-    const int32_t a = un.offsets[u], e = un.offsets[u + 1];
-    if (e <= a) return Status::Error(Code::INVALID_ARGUMENT, "units: unit " + std::to_string(u) + " is empty");
-    if (e - a != 1) *singles = false;
-    for (int32_t i = a; i < e; ++i) {
-      const int32_t v = un.members[i];
-      if (v < 0 || v >= D)
-        return Status::Error(Code::INVALID_ARGUMENT, "units: variable " + std::to_string(v) + " of unit " +
-                                                         std::to_string(u) + " is out of range [0, " + std::to_string(D) + ")");
-      if (seen[v]) return Status::Error(Code::INVALID_ARGUMENT, "units: variable " + std::to_string(v) + " appears twice");
-      seen[v] = 1;
-    }
-    sizes.push_back(e - a);
+    const int32_t k = un.offsets[u + 1] - un.offsets[u];
+    if (k != 1) *singles = false;
+    sizes.push_back(k);
   }
   std::sort(sizes.rbegin(), sizes.rend());
   *maxvars = 0;
   for (int32_t i = 0; i < opt.max_size; ++i) *maxvars += sizes[i];
-  for (int64_t b = 0; b < batch; ++b) {
-    const double* C = cov + b * D * D;
-    const std::string label = batch > 1 ? " (covariance #" + std::to_string(b) + ")" : "";
-    for (int32_t u = 0; u < un.count; ++u)
-      for (int32_t i = un.offsets[u]; i < un.offsets[u + 1]; ++i) {
-        const int32_t v = un.members[i];
-        const double c = C[static_cast<int64_t>(v) * D + v];
-        if (!(c > 0) || !std::isfinite(c))
-          return Status::Error(Code::INVALID_DATA, "covariance" + label + ": variable " + std::to_string(v) + " (unit " +
-                                                       std::to_string(u) + ") has variance " + std::to_string(c) +
-                                                       " (constant or invalid column)");
-      }
-  }
-  if (detail::lattice_nodes(un.count, opt.max_size) == detail::kSaturated)
-    return Status::Error(Code::INVALID_ARGUMENT, "sizes: too many multiplets (overflow)");
-  if (opt.bias_samples > 0 && opt.bias_samples <= *maxvars)
-    return Status::Error(Code::INVALID_ARGUMENT, "bias correction: needs more samples (" + std::to_string(opt.bias_samples) +
-                                                     ") than variables in a multiplet (" + std::to_string(*maxvars) + ")");
-  return Status::Ok();
 }
 
 }  // namespace
@@ -1447,7 +1406,7 @@ Status oinfo_multiplets_cuda(const double* cov, int64_t batch, int64_t D, const 
     return Status::Error(Code::BACKEND_UNAVAILABLE, "backend 'cuda' does not stream multiplets; use backend 'cpu'");
   bool singles = true;
   int32_t maxvars = 0;
-  GK_TRY(validate(cov, batch, D, units, opt, &singles, &maxvars));
+  shape_of(units, opt, &singles, &maxvars);
   uint64_t total = 0;
   multiplet_count(units.count, opt.min_size, opt.max_size, &total);
   ctl.set_total(static_cast<double>(total) * static_cast<double>(batch));
@@ -1458,12 +1417,6 @@ Status oinfo_multiplets_cuda(const double* cov, int64_t batch, int64_t D, const 
 
 Status measure_checkpoints_cuda(const float* Z, int64_t batch, int64_t N, int64_t H, const MeasureOptions& opt,
                                 std::vector<MeasureResult>& results, const Control& ctl) {
-  if (batch < 1 || N < 3 || H < 1)
-    return Status::Error(Code::INVALID_ARGUMENT, "measure: need batch >= 1, rows >= 3, columns >= 1");
-  if (opt.bins < 2) return Status::Error(Code::INVALID_ARGUMENT, "bins: must be >= 2 (got " + std::to_string(opt.bins) + ")");
-  if (!(opt.scale > 0) || !std::isfinite(opt.scale))
-    return Status::Error(Code::INVALID_ARGUMENT, "scale: must be a positive finite number");
-  if (opt.top_k < 0) return Status::Error(Code::INVALID_ARGUMENT, "top_k: must be >= 0");
   if (opt.bins > kMaxUnitsTable)
     return Status::Error(Code::BACKEND_UNAVAILABLE, "backend 'cuda': at most " + std::to_string(kMaxUnitsTable) +
                                                         " bins are supported on the GPU; use backend 'cpu'");

@@ -145,6 +145,16 @@ inline double digamma(double x) {
 
 // Ince et al. (2017) bias term of a d-dimensional Gaussian entropy from N samples (nats):
 // b(d) = 1/2 [d ln(2/(N-1)) + sum_{i=1..d} psi((N-i)/2)]. table[d] for d = 0..dmax (dmax < N).
+// bias_table_into fills a caller-kept vector (no allocation within its capacity).
+inline void bias_table_into(int64_t N, int32_t dmax, std::vector<double>& t) {
+  t.assign(static_cast<size_t>(dmax) + 1, 0.0);
+  double dterm = std::log(2.0 / static_cast<double>(N - 1));
+  double psisum = 0;
+  for (int32_t d = 1; d <= dmax; ++d) {
+    psisum += digamma(static_cast<double>(N - d) / 2.0);
+    t[d] = 0.5 * (d * dterm + psisum);
+  }
+}
 inline std::vector<double> bias_table(int64_t N, int32_t dmax) {
   std::vector<double> t(static_cast<size_t>(dmax) + 1, 0.0);
   double dterm = std::log(2.0 / static_cast<double>(N - 1));
@@ -209,6 +219,11 @@ struct TopK {
   }
   void merge(const TopK& o) {
     for (const Cand& c : o.heap) push(c);
+  }
+  // Best first, into a caller-kept vector.
+  void sorted_into(std::vector<Cand>& v) const {
+    v.assign(heap.begin(), heap.end());
+    std::sort(v.begin(), v.end(), better);
   }
   // Best first.
   std::vector<Cand> sorted() const {

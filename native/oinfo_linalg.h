@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace grokinfo::linalg {
 
@@ -35,9 +36,17 @@ inline void axpy(double a, const double* x, double* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+// Scratch of syrk_tn, kept by the caller between calls (buffers only grow: no allocation once warm).
+struct SyrkScratch {
+  std::vector<double> C, P;
+  std::vector<int64_t> cut;
+};
+
 // out (D x D, row-major, full symmetric) = alpha * A^T A, A is N x lda row-major (samples x columns)
 // with lda a multiple of 8 and columns D..lda-1 zero. Parallel (OpenMP) over row panels of the output;
-// bitwise the same result for any thread count (threads <= 0: omp_get_max_threads()).
-void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads);
+// bitwise the same result for any thread count (threads <= 0: omp_get_max_threads()). scratch ==
+// nullptr: temporary buffers.
+void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads,
+             SyrkScratch* scratch = nullptr);
 
 }  // namespace grokinfo::linalg

@@ -3,41 +3,19 @@
  * (timeline.json) and phases (phases.json), and for a sweep the grokking prediction evaluated on
  * held-out configurations and the claims table (analysis.json). Nothing is retrained.
  */
-import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ablationClaimInput, type AblationResult } from './ablate.js';
-import {
-  buildClaims,
-  configLabel,
-  detectPhases,
-  evaluate,
-  normalizeRun,
-  type ClaimRow,
-  type ClaimRun,
-  type EvaluationReport,
-} from './analysis/index.js';
-import { GrokinfoError } from './errors.js';
-import { readJson, readJsonl, writeJsonAtomic } from './fsutil.js';
+import { buildClaims, detectPhases, evaluate, normalizeRun, type ClaimRow, type ClaimRun, type EvaluationReport } from './analysis/index.js';
+import { configKey, runField } from './config.js';
+import { GrokinfoError, invalidArgument } from './errors.js';
+import { writeJsonAtomic } from './fsutil.js';
 import type { ProgressSink } from './progress.js';
-import { checkSummary } from './run.js';
+import { groupRuns, loadFinishedRun, type FinishedRun, type LoadedRun } from './runs.js';
+import { getPath } from './schema.js';
 import { listRuns } from './sweep.js';
-import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary, Timeline } from './types.js';
+import type { PhasesFile, RunConfig, Timeline } from './types.js';
 
-export interface LoadedRun {
-  dir: string;
-  id: string;
-  config: RunConfig;
-  summary: RunSummary;
-  metrics: MetricsRecord[];
-  oinfo: OInfoRecord[];
-}
-
-export async function loadRun(dir: string): Promise<LoadedRun> {
-  if (!existsSync(join(dir, 'summary.json'))) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} is not a finished run (no summary.json)`);
-  const config = await readJson<RunConfig>(join(dir, 'config.json'));
-  const summary = checkSummary(await readJson<unknown>(join(dir, 'summary.json')), join(dir, 'summary.json'));
-  return { dir, id: basename(dir), config, summary, metrics: readJsonl(join(dir, 'metrics.jsonl')), oinfo: readJsonl(join(dir, 'oinfo.jsonl')) };
-}
+export { loadFinishedRun as loadRun, type FinishedRun, type LoadedRun };
 
 export interface RunAnalysis {
   timeline: Timeline | null;
@@ -45,8 +23,8 @@ export interface RunAnalysis {
 }
 
 /** Timeline and phases of one run, written to timeline.json and phases.json (when it was measured). */
-export async function analyzeRun(run: LoadedRun): Promise<RunAnalysis> {
-  if (run.oinfo.length < 3 || run.summary.failed) return { timeline: null, phases: null };
+export async function analyzeRun(run: FinishedRun): Promise<RunAnalysis> {
+  if (!run.oinfo || run.oinfo.length < 3 || run.summary.failed) return { timeline: null, phases: null };
   const timeline = normalizeRun(run.oinfo);
   const phases = detectPhases(run.metrics, run.oinfo);
   await writeJsonAtomic(join(run.dir, 'timeline.json'), timeline);
@@ -56,68 +34,135 @@ export async function analyzeRun(run: LoadedRun): Promise<RunAnalysis> {
 
 export interface PredictionSplit {
   name: string;
+  /** Labels of the configurations trained on and held out. */
   train: string[];
   heldOut: string[];
   report: EvaluationReport | null;
   error: string | null;
 }
 
+export interface ConfigurationSummary {
+  /** Names only the fields that vary within the sweep ("wd=0.1", "lr=0.01"). */
+  label: string;
+  /** configKey: the full configuration. */
+  key: string;
+  runs: number;
+  grokked: number;
+  meanGrokStep: number | null;
+  meanFinalTestAcc: number;
+}
+
 export interface SweepAnalysis {
   runs: number;
-  configurations: { label: string; runs: number; grokked: number; meanGrokStep: number | null; meanFinalTestAcc: number }[];
+  configurations: ConfigurationSummary[];
   prediction: PredictionSplit[];
   claims: ClaimRow[];
 }
 
-/** Held-out splits: the weight-decay family against the alpha family (both ways) when both exist, else half of the configurations. */
-export function predictionSplits(runs: LoadedRun[]): { name: string; train: string[]; heldOut: string[] }[] {
-  const labels = [...new Set(runs.map((r) => configLabel(r.config)))].sort();
-  const wd = [...new Set(runs.filter((r) => !r.config.init.constantNorm).map((r) => configLabel(r.config)))].sort();
-  const alpha = [...new Set(runs.filter((r) => r.config.init.constantNorm).map((r) => configLabel(r.config)))].sort();
-  if (wd.length && alpha.length)
-    return [
-      { name: 'train on weight-decay runs, predict alpha runs', train: wd, heldOut: alpha },
-      { name: 'train on alpha runs, predict weight-decay runs', train: alpha, heldOut: wd },
-    ];
-  if (labels.length < 2) return [];
-  return [{ name: 'train on even configurations, predict odd ones', train: labels.filter((_, i) => i % 2 === 0), heldOut: labels.filter((_, i) => i % 2 === 1) }];
+/** A family of configurations for held-out prediction: a name and which configurations belong to it. */
+export interface Family {
+  name: string;
+  select: (config: RunConfig) => boolean;
 }
 
-export async function analyzeSweep(dir: string, opts: { ablations?: AblationResult[]; progress?: ProgressSink } = {}): Promise<SweepAnalysis> {
+/**
+ * How configurations are split into families for prediction (each family is predicted by a model
+ * trained on the others): a configuration field (one family per value, e.g. 'optim.optimizer'), or
+ * explicit families (predicates).
+ */
+export type FamilySplit = { field: string } | { families: Family[] };
+
+/**
+ * The paper's split (§6): the alpha runs (constant norm) against the weight-decay runs (ordinary
+ * initialisation); each family is held out in turn, in this order.
+ */
+export const PAPER_FAMILIES: FamilySplit = {
+  families: [
+    { name: 'alpha runs', select: (c) => c.init.constantNorm },
+    { name: 'weight-decay runs', select: (c) => !c.init.constantNorm },
+  ],
+};
+
+function familiesOf(runs: readonly LoadedRun[], split: FamilySplit): Family[] {
+  if ('field' in split) {
+    const f = runField(split.field);
+    const values = [...new Set(runs.map((r) => JSON.stringify(getPath(r.config, f.path))))].sort();
+    return values.map((v) => ({ name: `${f.label ?? f.path}=${JSON.parse(v)} runs`, select: (c: RunConfig) => JSON.stringify(getPath(c, f.path)) === v }));
+  }
+  if (!Array.isArray(split.families) || split.families.some((x) => typeof x?.name !== 'string' || typeof x.select !== 'function'))
+    throw invalidArgument('families', 'a list of {name, select(config) -> boolean}', split.families);
+  return split.families;
+}
+
+/**
+ * Held-out splits over whole configurations (configKey): with families, each family that has runs is
+ * predicted by a model trained on the other families' runs; without, the paper's split when both of
+ * its families are present, else every other configuration (sorted by label).
+ */
+export function predictionSplits(runs: readonly LoadedRun[], split?: FamilySplit): { name: string; train: string[]; heldOut: string[]; trainKeys: string[]; heldOutKeys: string[] }[] {
+  const groups = groupRuns([...runs]);
+  const labelOf = new Map(groups.map((g) => [g.key, g.label]));
+  const keysWhere = (sel: (c: RunConfig) => boolean) => groups.filter((g) => sel(g.runs[0].config)).map((g) => g.key);
+  const out = (name: string, trainKeys: string[], heldOutKeys: string[]) => ({
+    name,
+    train: trainKeys.map((k) => labelOf.get(k)!),
+    heldOut: heldOutKeys.map((k) => labelOf.get(k)!),
+    trainKeys,
+    heldOutKeys,
+  });
+  const families = split ? familiesOf(runs, split) : familiesOf(runs, PAPER_FAMILIES);
+  const members = families.map((f) => ({ f, keys: keysWhere(f.select) })).filter((x) => x.keys.length > 0);
+  if (members.length >= 2 || split) {
+    return members.map(({ f, keys }) => {
+      const others = members.filter((m) => m.f !== f);
+      const trainKeys = others.flatMap((m) => m.keys).filter((k) => !keys.includes(k));
+      return out(`train on ${others.map((m) => m.f.name).join(' and ')}, predict ${f.name}`, trainKeys, keys);
+    }).filter((s) => s.trainKeys.length > 0);
+  }
+  const sorted = [...groups].sort((a, b) => a.label.localeCompare(b.label)).map((g) => g.key);
+  if (sorted.length < 2) return [];
+  return [out('train on even configurations, predict odd ones', sorted.filter((_, i) => i % 2 === 0), sorted.filter((_, i) => i % 2 === 1))];
+}
+
+export interface AnalyzeOptions {
+  ablations?: AblationResult[];
+  progress?: ProgressSink;
+  /** Families for held-out prediction (default: the paper's weight-decay / alpha split where both exist). */
+  families?: FamilySplit;
+}
+
+export async function analyzeSweep(dir: string, opts: AnalyzeOptions = {}): Promise<SweepAnalysis> {
   const unfinished: string[] = [];
   const dirs = await listRuns(dir, unfinished);
   if (dirs.length === 0) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} has no finished runs${unfinished.length ? ` (${unfinished.length} unfinished: rerun the sweep to finish them)` : ''}`);
   if (unfinished.length)
     opts.progress?.line(`analysis: ${unfinished.length} unfinished run(s) left out (rerun the sweep to finish them): ${unfinished.map((d) => basename(d)).join(', ')}`);
-  const runs: LoadedRun[] = [];
+  const runs: FinishedRun[] = [];
   const claimRuns: ClaimRun[] = [];
   for (const d of dirs) {
-    const run = await loadRun(d);
+    const run = await loadFinishedRun(d);
     const { phases } = await analyzeRun(run);
     runs.push(run);
-    claimRuns.push({ config: run.config, summary: run.summary, metrics: run.metrics, oinfo: run.oinfo, ...(phases ? { phases } : {}) });
+    claimRuns.push({ config: run.config, summary: run.summary, metrics: run.metrics, oinfo: run.oinfo ?? [], ...(phases ? { phases } : {}) });
   }
   opts.progress?.line(`analysis: ${runs.length} runs: timelines and phases written`);
-  const byLabel = new Map<string, LoadedRun[]>();
-  for (const r of runs) {
-    const l = configLabel(r.config);
-    if (!byLabel.has(l)) byLabel.set(l, []);
-    byLabel.get(l)!.push(r);
-  }
-  const configurations = [...byLabel.entries()].map(([label, rs]) => {
+  const configurations = groupRuns(runs).map(({ key, label, runs: rs }) => {
     const grok = rs.map((r) => r.summary.grokStep).filter((s): s is number => s !== null);
     return {
       label,
+      key,
       runs: rs.length,
       grokked: grok.length,
       meanGrokStep: grok.length ? grok.reduce((a, b) => a + b, 0) / grok.length : null,
       meanFinalTestAcc: rs.reduce((a, r) => a + r.summary.finalTestAcc, 0) / rs.length,
     };
   });
-  const measured = runs.filter((r) => r.oinfo.length > 0);
-  const prediction: PredictionSplit[] = predictionSplits(measured).map((s) => {
+  const measured = runs.filter((r) => r.oinfo && r.oinfo.length > 0).map((r) => ({ ...r, oinfo: r.oinfo! }));
+  const prediction: PredictionSplit[] = predictionSplits(measured, opts.families).map(({ trainKeys, heldOutKeys, ...s }) => {
     try {
-      const report = evaluate(measured, { trainConfigs: s.train, heldOutConfigs: s.heldOut });
+      const tk = new Set(trainKeys);
+      const hk = new Set(heldOutKeys);
+      const report = evaluate(measured, { trainConfigs: [(c) => tk.has(configKey(c))], heldOutConfigs: [(c) => hk.has(configKey(c))] });
       return { ...s, report, error: null };
     } catch (e) {
       return { ...s, report: null, error: (e as Error).message };

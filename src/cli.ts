@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /**
  * grokinfo CLI. Each command lives in src/commands/<name>.ts and exports
- * `register(program: Command): void`. User mistakes end with one line on stderr and exit code 2
- * (see exitCodeFor), never a stack trace; GROKINFO_DEBUG=1 shows the stack.
+ * `register(program: Command): void`; only the command being run is loaded (`--version` loads none,
+ * help loads all). User mistakes end with one line on stderr and exit code 2 (see exitCodeFor),
+ * never a stack trace; GROKINFO_DEBUG=1 shows the stack. Every command takes --quiet.
  */
 import { Command, CommanderError } from 'commander';
 import { GrokinfoError, exitCodeFor } from './errors.js';
+import { version } from './version.js';
 
 type Register = (program: Command) => void;
 
-const COMMANDS = [
+export const COMMANDS = [
   'oinfo',
   'bench',
   'train',
@@ -21,25 +23,31 @@ const COMMANDS = [
   'report',
   'export-onnx',
   'measure-model',
-];
+] as const;
+
+/** The command modules argv needs: the named command only; none for a bare --version; all otherwise (help). */
+export function commandsFor(argv: string[]): string[] {
+  const args = argv.slice(2);
+  const first = args.find((a) => !a.startsWith('-'));
+  if (first && (COMMANDS as readonly string[]).includes(first)) return [first];
+  if (!first && args.some((a) => a === '-V' || a === '--version')) return [];
+  return [...COMMANDS];
+}
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('grokinfo')
     .description('O-information progress measures for grokking (Clauw, Marinazzo & Stramaglia 2024)')
-    .version('0.1.0')
+    .version(version)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
-  for (const name of COMMANDS) {
-    let mod: { register?: Register };
-    try {
-      mod = await import(`./commands/${name}.js`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`commands/${name}.js`)) continue;
-      throw e;
-    }
-    mod.register?.(program);
-  }
   try {
+    for (const name of commandsFor(argv)) {
+      const mod = (await import(`./commands/${name}.js`)) as { register?: Register };
+      mod.register?.(program);
+    }
+    // --quiet on every command (the ones with progress output read it; the rest have none to hide).
+    for (const cmd of program.commands)
+      if (!cmd.options.some((o) => o.long === '--quiet')) cmd.option('--quiet', 'no progress output');
     await program.parseAsync(argv);
     return 0;
   } catch (e) {

@@ -1,37 +1,39 @@
 /**
  * Run configurations: the paper's defaults (METHOD.md §1), validation with coded errors, and stable
- * run identifiers. Every option the paper varies is a field of RunConfig (src/types.ts).
+ * run identifiers. Every field, its range and default is defined once in src/schema.ts.
  */
 import { createHash } from 'node:crypto';
 import { invalidArgument } from './errors.js';
+import { canonicalJson, checkField, checkKnownKeys, FIELD_BY_PATH, getPath, RUN_FIELDS, sectionDefaults } from './schema.js';
 import { validateTaskConfig } from './task.js';
 import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig } from './types.js';
 
+export { canonicalJson };
 
-/** Paper mode: p = 97, add, 40% train with split seed 420, MLP 250, AdamW lr 0.03 betas (0.9, 0.98), 4000 steps, eval every 5. */
+/** Paper mode: p = 97, add, 40% train with split seed 420, MLP 250, AdamW lr 0.03 wd 2 betas (0.9, 0.98), 4000 steps, eval every 5. */
 export function paperDefaults(): RunConfig {
   return {
-    task: { op: 'add', p: 97, trainFraction: 0.4, splitSeed: 420 },
-    model: { hidden: [250], biasFirst: true, biasHidden: true, biasOut: false },
-    optim: { optimizer: 'adamw', lr: 0.03, weightDecay: 2.0, beta1: 0.9, beta2: 0.98, eps: 1e-8 },
-    init: { seed: 0, alpha: 1, zeroOutput: false, constantNorm: false, omnigrokBiases: false },
-    steps: 4000,
-    evalEvery: 5,
-    checkpoints: [],
-    grokThreshold: 0.98,
+    ...(sectionDefaults('') as Pick<RunConfig, 'steps' | 'evalEvery' | 'checkpoints' | 'grokThreshold'>),
+    task: sectionDefaults('task') as unknown as TaskConfig,
+    model: sectionDefaults('model') as unknown as ModelConfig,
+    optim: sectionDefaults('optim') as unknown as OptimConfig,
+    init: sectionDefaults('init') as unknown as InitConfig,
   };
 }
 
 export function defaultMeasure(): MeasureConfig {
-  return { kind: 'oinfo', every: 5, bins: 10, ties: 'average', units: 'bits', biasCorrect: false, layer: 0 };
+  return sectionDefaults('measure') as unknown as MeasureConfig;
 }
+
+/** The settings of the alpha experiments (§4): weight decay 0, output zeroed, constant weight norm. */
+export const ALPHA_EXPERIMENT = { optim: { weightDecay: 0 }, init: { zeroOutput: true, constantNorm: true } } as const;
 
 /** The alpha experiments (§4): weight decay 0, weights scaled by alpha, output zeroed, constant norm. */
 export function alphaInit(cfg: RunConfig, alpha: number): RunConfig {
   return {
     ...cfg,
-    optim: { ...cfg.optim, weightDecay: 0 },
-    init: { ...cfg.init, alpha, zeroOutput: true, constantNorm: true },
+    optim: { ...cfg.optim, ...ALPHA_EXPERIMENT.optim },
+    init: { ...cfg.init, alpha, ...ALPHA_EXPERIMENT.init },
   };
 }
 
@@ -40,8 +42,9 @@ type DeepPartial<T> = {
 };
 export type PartialRunConfig = DeepPartial<RunConfig>;
 
-/** Fills a partial configuration from paper defaults and validates it. */
+/** Fills a partial configuration from paper defaults and validates it (an unknown key is an error). */
 export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
+  checkKnownKeys(partial);
   const d = paperDefaults();
   const cfg: RunConfig = {
     ...d,
@@ -58,52 +61,40 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
   if (partial.measure) cfg.measure = { ...defaultMeasure(), ...(partial.measure as Partial<MeasureConfig>) };
   if (partial.mask) cfg.mask = partial.mask as RunConfig['mask'];
   validateRunConfig(cfg);
+  cfg.task = validateTaskConfig(cfg.task); // the resolved split ('auto' -> 'authors' or 'seeded') is recorded
   return cfg;
 }
 
-function finite(x: unknown): x is number {
-  return typeof x === 'number' && Number.isFinite(x);
-}
-function int(x: unknown): x is number {
-  return typeof x === 'number' && Number.isInteger(x);
-}
-
+/**
+ * Checks every field against its schema entry (type and range, src/schema.ts), then the rules that
+ * relate fields: the task's (a prime p for div, a fraction leaving both sides non-empty),
+ * checkpoints <= steps, the measured layer and the ablation's neurons inside the model.
+ */
 export function validateRunConfig(c: RunConfig): void {
   validateTaskConfig(c.task);
-  const m = c.model;
-  if (!Array.isArray(m.hidden) || m.hidden.length < 1 || m.hidden.length > 8 || !m.hidden.every((w) => int(w) && w >= 1 && w <= 65536))
-    throw invalidArgument('model.hidden (--hidden)', '1 to 8 layer widths, each an integer in [1, 65536]', m.hidden);
-  const o = c.optim;
-  if (!['adamw', 'adam', 'sgd'].includes(o.optimizer)) throw invalidArgument('optim.optimizer (--optimizer)', 'one of adamw, adam, sgd', o.optimizer);
-  if (!finite(o.lr) || o.lr <= 0) throw invalidArgument('optim.lr (--lr)', 'a finite number > 0', o.lr);
-  if (!finite(o.weightDecay) || o.weightDecay < 0) throw invalidArgument('optim.weightDecay (--weight-decay)', 'a finite number >= 0', o.weightDecay);
-  if (!finite(o.beta1) || o.beta1 < 0 || o.beta1 >= 1) throw invalidArgument('optim.beta1 (--beta1)', 'a number in [0, 1)', o.beta1);
-  if (!finite(o.beta2) || o.beta2 < 0 || o.beta2 >= 1) throw invalidArgument('optim.beta2 (--beta2)', 'a number in [0, 1)', o.beta2);
-  if (!finite(o.eps) || o.eps <= 0) throw invalidArgument('optim.eps (--eps)', 'a finite number > 0', o.eps);
-  const i = c.init;
-  if (!int(i.seed) || i.seed < 0 || i.seed > Number.MAX_SAFE_INTEGER) throw invalidArgument('init.seed (--seed)', 'a non-negative integer', i.seed);
-  if (!finite(i.alpha) || i.alpha <= 0) throw invalidArgument('init.alpha (--alpha)', 'a finite number > 0', i.alpha);
-  if (!int(c.steps) || c.steps < 1 || c.steps > 10_000_000) throw invalidArgument('steps (--steps)', 'an integer in [1, 10000000]', c.steps);
-  if (!int(c.evalEvery) || c.evalEvery < 1) throw invalidArgument('evalEvery (--eval-every)', 'an integer >= 1', c.evalEvery);
-  if (!Array.isArray(c.checkpoints) || !c.checkpoints.every((s) => int(s) && s >= 0 && s <= c.steps))
-    throw invalidArgument('checkpoints (--checkpoints)', `steps in [0, ${c.steps}]`, c.checkpoints);
-  if (!finite(c.grokThreshold) || c.grokThreshold <= 0 || c.grokThreshold > 1)
-    throw invalidArgument('grokThreshold (--grok-threshold)', 'a number in (0, 1]', c.grokThreshold);
-  if (c.measure) {
-    const me = c.measure;
-    if (me.kind !== 'oinfo') throw invalidArgument('measure (--measure)', "'oinfo'", me.kind);
-    if (!int(me.every) || me.every < 1) throw invalidArgument('measure.every (--every)', 'an integer >= 1', me.every);
-    if (!int(me.bins) || me.bins < 2 || me.bins > 20) throw invalidArgument('measure.bins (--bins)', 'an integer in [2, 20]', me.bins);
-    if (!['average', 'random', 'ordinal'].includes(me.ties)) throw invalidArgument('measure.ties (--ties)', 'one of average, random, ordinal', me.ties);
-    if (!['bits', 'nats'].includes(me.units)) throw invalidArgument('measure.units (--units)', 'bits or nats', me.units);
-    if (!int(me.layer) || me.layer < 0 || me.layer >= m.hidden.length)
-      throw invalidArgument('measure.layer (--layer)', `a hidden layer index in [0, ${m.hidden.length - 1}]`, me.layer);
+  for (const f of RUN_FIELDS) {
+    const section = f.path.includes('.') ? f.path.slice(0, f.path.indexOf('.')) : null;
+    if (section === 'measure' && !c.measure) continue;
+    if (section === 'mask' && !c.mask) continue;
+    const v = getPath(c, f.path);
+    if (v === undefined && f.optional) continue;
+    checkField(f, v);
   }
+  const m = c.model;
+  if (!c.checkpoints.every((s) => s <= c.steps)) throw invalidArgument('checkpoints (--checkpoints)', `steps in [0, ${c.steps}]`, c.checkpoints);
+  if (c.measure && c.measure.layer >= m.hidden.length)
+    throw invalidArgument('measure.layer (--layer)', `a hidden layer index in [0, ${m.hidden.length - 1}]`, c.measure.layer);
   if (c.mask) {
     const w = m.hidden[0];
-    if (!Array.isArray(c.mask.keep) || !c.mask.keep.every((j) => int(j) && j >= 0 && j < w))
-      throw invalidArgument('mask.keep', `neuron indices in [0, ${w - 1}]`, c.mask.keep);
+    if (!c.mask.keep.every((j) => j < w)) throw invalidArgument('mask.keep', `neuron indices in [0, ${w - 1}]`, c.mask.keep);
   }
+}
+
+/** The schema entry of a path (throws for a path that is not a run-configuration field). */
+export function runField(path: string) {
+  const f = FIELD_BY_PATH.get(path);
+  if (!f) throw invalidArgument('configuration field', `one of ${[...FIELD_BY_PATH.keys()].join(', ')}`, path);
+  return f;
 }
 
 /** Runs that can be trained in one batched native call: same task split, architecture and schedule. */
@@ -119,17 +110,6 @@ export function runId(c: RunConfig): string {
   return `${base}-${hash}`;
 }
 
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v as object)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-}
-
 function mergeDeep(a: unknown, b: unknown): unknown {
   if (b === undefined) return a;
   if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
@@ -143,4 +123,122 @@ function mergeDeep(a: unknown, b: unknown): unknown {
 /** Deep merge of partial configurations (later wins; arrays are replaced, not merged). */
 export function deepMergeConfig(...parts: PartialRunConfig[]): PartialRunConfig {
   return parts.reduce<unknown>((acc, p) => mergeDeep(acc, p), {}) as PartialRunConfig;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Configurations: what the runs of one configuration share, and readable labels
+
+/** Ablation role of a run: the original (no mask), its synergistic sub-network, the inverse, or a random control. */
+export type AblationRole = 'original' | 'sub-network' | 'inverse' | 'random';
+
+/**
+ * Ablation role of a run, from config.mask.source as src/ablate.ts writes it ("synergy of step N",
+ * "inverse of step N", "random:K of step N"); without a source, the smaller half is the sub-network.
+ */
+export function ablationRole(c: RunConfig): AblationRole {
+  if (!c.mask) return 'original';
+  const src = c.mask.source ?? '';
+  if (/^invers|complement/i.test(src)) return 'inverse';
+  if (/^random/i.test(src)) return 'random';
+  if (/^syn|sub/i.test(src)) return 'sub-network';
+  const width = c.model.hidden[0] ?? 0;
+  return c.mask.keep.length * 2 <= width ? 'sub-network' : 'inverse';
+}
+
+/**
+ * The configuration a run belongs to: its full config without what varies between the seeds of one
+ * configuration (init.seed, the name, the checkpoint steps). Every field the user can set is part of
+ * it, so runs that differ in learning rate, p, width or optimiser are different configurations. The
+ * kept neurons of an ablation differ from seed to seed: an ablation configuration is its role (and the
+ * size of a random control), and it is not measured, so the measure settings are not part of it.
+ */
+export function configKey(c: RunConfig): string {
+  const { name: _name, init, checkpoints: _cp, mask, ...rest } = c;
+  const { seed: _seed, ...initRest } = init;
+  const m = mask ? { role: ablationRole(c), maskBias: mask.maskBias, ...(mask.source?.startsWith('random') ? { n: mask.keep.length } : {}) } : undefined;
+  const { measure, ...unmeasured } = rest;
+  return canonicalJson({ ...(mask ? unmeasured : { ...unmeasured, measure }), init: initRest, mask: m });
+}
+
+/** The configuration an ablation run was derived from: the key without the mask and the measure settings. */
+export function baseKey(c: RunConfig): string {
+  const { mask: _mask, measure: _measure, name: _n, init, checkpoints: _cp, ...rest } = c;
+  const { seed: _seed, ...initRest } = init;
+  return canonicalJson({ ...rest, init: initRest });
+}
+
+/** The labelled fields of a configuration: schema path -> value as a label shows it ("128x128", "0.1"). */
+function labelFields(c: RunConfig): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of RUN_FIELDS) {
+    if (!f.label || f.path === 'init.seed') continue;
+    const v = getPath(c, f.path);
+    if (v !== undefined) out.set(f.path, Array.isArray(v) ? v.join('x') : String(v));
+  }
+  return out;
+}
+
+/**
+ * Readable labels of configurations that name only the fields that vary among them ("wd=0.1",
+ * "lr=0.01 wd=2", "alpha=8", "wd=2 sub-network"); configKey -> label, unique (an index is appended
+ * where two would collide). The alpha experiments' settings that come with alpha (zeroed output,
+ * constant norm, weight decay 0: alphaInit) are not repeated; a label is also a selector for
+ * `configMatches` (src/config.ts).
+ */
+export function configurationLabels(configs: readonly RunConfig[]): Map<string, string> {
+  const byKey = new Map<string, RunConfig>();
+  for (const c of configs) if (!byKey.has(configKey(c))) byKey.set(configKey(c), c);
+  const keys = [...byKey.keys()];
+  const flats = keys.map((k) => labelFields(byKey.get(k)!));
+  const paths = RUN_FIELDS.map((f) => f.path);
+  // a field varies when the configurations that have it disagree (ablations have no measure settings)
+  const differing = paths.filter((p) => new Set(flats.map((m) => m.get(p)).filter((v) => v !== undefined)).size > 1);
+  const label = (p: string) => FIELD_BY_PATH.get(p)!.label!;
+  const labels = new Map<string, string>();
+  keys.forEach((k, i) => {
+    const c = byKey.get(k)!;
+    const alphaRun = c.init.constantNorm || c.init.alpha !== 1;
+    const implied = (p: string) =>
+      p === 'init.zeroOutput' || p === 'init.constantNorm'
+        ? differing.includes('init.alpha')
+        : p === 'init.alpha'
+          ? !alphaRun
+          : p === 'optim.weightDecay'
+            ? alphaRun && c.optim.weightDecay === ALPHA_EXPERIMENT.optim.weightDecay
+            : false;
+    const parts = differing.filter((p) => !implied(p) && flats[i].has(p)).map((p) => `${label(p)}=${flats[i].get(p)}`);
+    if (parts.length === 0) parts.push(`wd=${c.optim.weightDecay}`, `alpha=${c.init.alpha}`);
+    const role = ablationRole(c);
+    if (role !== 'original') parts.push(role);
+    labels.set(k, parts.join(' '));
+  });
+  const seen = new Map<string, number>();
+  for (const k of [...keys].sort()) {
+    const l = labels.get(k)!;
+    const n = seen.get(l) ?? 0;
+    seen.set(l, n + 1);
+    if (n > 0) labels.set(k, `${l} #${n + 1}`);
+  }
+  return labels;
+}
+
+/**
+ * Does a configuration match a selector string? Either a configuration key (configKey) or a label
+ * made of `name=value` terms (schema label or path: "wd=2 alpha=1", "optim.lr=0.01"), every term
+ * matching. Anything else matches nothing.
+ */
+export function configMatches(selector: string, c: RunConfig): boolean {
+  if (selector.startsWith('{')) return selector === configKey(c);
+  const terms = selector.trim().split(/\s+/).filter(Boolean);
+  if (terms.length === 0) return false;
+  const fields = labelFields(c);
+  return terms.every((t) => {
+    const eq = t.indexOf('=');
+    if (eq <= 0) return false;
+    const name = t.slice(0, eq);
+    const f = RUN_FIELDS.find((x) => x.label === name || x.path === name);
+    if (!f) return false;
+    const v = f.path === 'init.seed' ? String(c.init.seed) : fields.get(f.path);
+    return v !== undefined && (v === t.slice(eq + 1) || Number(v) === Number(t.slice(eq + 1)));
+  });
 }

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE' // 'cuda' asked for where there is none, or the addon cannot load
   | 'CANCELLED' // an AbortSignal fired
   | 'IO' // a file could not be read or written
+  | 'MISSING_DEPENDENCY' // an optional peer package (onnxruntime-node, vega, ...) is needed and not installed
   | 'INTERNAL';
 
 export class GrokinfoError extends Error {
@@ -21,7 +22,7 @@ export class GrokinfoError extends Error {
   }
 }
 
-/** CLI exit codes: 2 for a user's mistake (argument or data), 3 backend, 130 cancelled, 4 I/O, 1 other. */
+/** CLI exit codes: 2 for a user's mistake (argument or data), 3 backend or missing optional package, 130 cancelled, 4 I/O, 1 other. */
 export function exitCodeFor(e: unknown): number {
   if (!(e instanceof GrokinfoError)) return 1;
   switch (e.code) {
@@ -29,6 +30,7 @@ export function exitCodeFor(e: unknown): number {
     case 'INVALID_DATA':
       return 2;
     case 'BACKEND_UNAVAILABLE':
+    case 'MISSING_DEPENDENCY':
       return 3;
     case 'IO':
       return 4;

@@ -1,17 +1,21 @@
 /**
- * grokinfo: O-information progress measures for grokking. The public API.
+ * grokinfo: O-information progress measures for grokking. The core API (package entry `grokinfo`):
  *
  *   oinfo, measureCheckpoints      the O-information engine (any samples x variables matrix)
  *   Trainer, makeTask              the native trainer of many models at once
  *   trainBatch, runSweep, ...      runs and sweeps with records on disk (resumable, shardable)
- *   analyzeRun, analyzeSweep       timelines, phases, prediction, claims from the records
  *   ablateRun                      the §7 sub-network ablation
  *   reproduce                      the paper's experiments end to end
- *   buildReport                    figures (SVG/PNG) and report.html
- *   exportMlp, measureModel, ...   ONNX in and out
+ *
+ * The other entries load only when imported:
+ *   grokinfo/analysis   analyzeRun, analyzeSweep, timelines, phases, prediction, claims
+ *   grokinfo/report     buildReport: figures (SVG/PNG, needs vega, vega-lite, @resvg/resvg-js) and report.html
+ *   grokinfo/onnx       exportMlp, measureModel, ... (activations need onnxruntime-node)
+ * Nothing here loads the native addon or an optional package at import time.
  */
 export { GrokinfoError, type ErrorCode } from './errors.js';
-export { resolveBackend, loadNative, type BackendName, type BackendChoice } from './native.js';
+export { resolveBackend, loadNative, nativeInfo, type BackendName, type BackendChoice } from './native.js';
+export { version } from './version.js';
 export * from './types.js';
 export { oinfo, measureCheckpoints, checkpointToRecord, constantColumns } from './oinfo.js';
 export type { OInfoOptions, OInfoReport, CheckpointMeasure, MeasureOptions, MultipletRecord, SizeRecord, TiePolicy, InfoUnits } from './oinfo.js';
@@ -20,13 +24,10 @@ export { Trainer, paramLayout, paramCount } from './trainer.js';
 export type { ArchConfig, ModelSpec, EvalResult, ParamInfo, TrainerOptions } from './trainer.js';
 export { makeTask, applyOp, isPrime, OPS, type Task } from './task.js';
 export { saveCheckpoint, loadCheckpoint, readSafetensors, writeSafetensors, type Checkpoint } from './safetensors.js';
-export { paperDefaults, defaultMeasure, alphaInit, resolveRunConfig, validateRunConfig, runId, batchKey, type PartialRunConfig } from './config.js';
+export { paperDefaults, defaultMeasure, alphaInit, resolveRunConfig, validateRunConfig, runId, batchKey, configKey, configurationLabels, configMatches, type PartialRunConfig } from './config.js';
+export { RUN_FIELDS, GRID_PATHS, MAX_LAYERS, DEFAULT_UNITS, type FieldDef } from './schema.js';
 export { trainBatch, scheduleOf, type RunJob, type TrainOptions } from './run.js';
 export { planSweep, runSweep, mergeSweeps, shardRuns, parseShard, listRuns, type SweepDefinition, type SweepPlan, type SweepOptions, type SweepResult } from './sweep.js';
 export { ablateRun, lowestOmega, subnetNeurons, type AblationOptions, type AblationResult as AblationCurves, type SubnetSpec } from './ablate.js';
-export { analyzeRun, analyzeSweep, loadRun, type SweepAnalysis, type RunAnalysis, type LoadedRun } from './analyze.js';
 export { reproduce, reproducePlan, reproduceSettings, type ReproduceOptions, type ReproduceResult } from './reproduce.js';
 export { consoleProgress, type ProgressSink } from './progress.js';
-export * as analysis from './analysis/index.js';
-export { buildReport, writeReport, loadReportDir, type ReportOptions, type ReportResult } from './report/index.js';
-export * as onnx from './onnx/index.js';

@@ -11,11 +11,12 @@ import { tempPathFor } from './fsutil.js';
 import type { Matrix } from './io.js';
 import { loadNative, resolveBackend, withNativeJob, type BackendName } from './native.js';
 import type { OInfoRecord, SizeExtremeRecord } from './types.js';
+import { DEFAULT_UNITS, INFO_UNITS } from './schema.js';
 
 export type { Matrix } from './io.js';
 
 export type TiePolicy = 'average' | 'random' | 'ordinal';
-export type InfoUnits = 'bits' | 'nats';
+export type InfoUnits = (typeof INFO_UNITS)[number];
 
 export interface OInfoOptions {
   /** Smallest multiplet, in units (default 2). */
@@ -167,7 +168,7 @@ function checkTies(v: unknown): TiePolicy {
 }
 
 function checkUnits(v: unknown): InfoUnits {
-  if (v === undefined) return 'nats';
+  if (v === undefined) return DEFAULT_UNITS;
   if (v !== 'bits' && v !== 'nats') throw invalidArgument('units', "'bits' or 'nats'", v);
   return v;
 }
@@ -260,6 +261,15 @@ interface NativeResult {
   bySize: { size: number; count: number; synergy: NativeMultiplet; redundancy: NativeMultiplet }[];
   topSynergy: NativeMultiplet[];
   topRedundancy: NativeMultiplet[];
+}
+
+/** Bins as variable lists from per-column labels (-1: not binned), each list ascending. */
+function listsFromLabels(labels: Int32Array, k: number): number[][] {
+  const l: number[][] = Array.from({ length: k }, () => []);
+  labels.forEach((b, v) => {
+    if (b >= 0) l[b].push(v);
+  });
+  return l;
 }
 
 function withVariables(m: NativeMultiplet, lists: number[][]): MultipletRecord {
@@ -388,36 +398,14 @@ export async function oinfo(data: Matrix | Matrix[], options: OInfoOptions = {})
   let tmpOut: string | undefined;
   try {
     const reports = await withNativeJob(o.signal, o.onProgress, async (control) => {
-      // Ward bins (per matrix).
-      if (mode === 'bins' && !Array.isArray(o.bins)) {
-        const K = (o.bins as { ward: number }).ward;
-        for (let i = 0; i < mats.length; i++) {
-          const use = new Uint8Array(D).fill(1);
-          for (const c of dead[i]) use[c] = 0;
-          const k = Math.min(K, D - dead[i].length);
-          const labels: Int32Array = await native.wardCluster(mats[i].data, N, D, k, use, control);
-          const l: number[][] = Array.from({ length: k }, () => []);
-          labels.forEach((b, v) => {
-            if (b >= 0) l[b].push(v);
-          });
-          lists[i] = l;
-        }
-      }
-      for (let i = 0; i < mats.length; i++) {
-        const sizes = lists[i].map((l) => l.length).sort((a, b) => b - a);
-        const maxVars = sizes.slice(0, maxSize).reduce((a, b) => a + b, 0);
-        if (N <= maxVars + 1)
-          throw new GrokinfoError(
-            'INVALID_DATA',
-            `${prefix(i)}too few samples: ${N} rows for multiplets of up to ${maxVars} variables (need at least ${maxVars + 2})`,
-          );
-      }
-      // Copula covariances.
-      const covs = new Float64Array(mats.length * D * D);
-      for (let i = 0; i < mats.length; i++) {
-        const c: Float64Array = await native.copulaCovariance(mats[i].data, N, D, { ties, seed }, control);
-        covs.set(c, i * D * D);
-      }
+      const wardK = mode === 'bins' && !Array.isArray(o.bins) ? (o.bins as { ward: number }).ward : 0;
+      const wardLists = async (i: number): Promise<number[][]> => {
+        const use = new Uint8Array(D).fill(1);
+        for (const c of dead[i]) use[c] = 0;
+        const k = Math.min(wardK, D - dead[i].length);
+        const labels: Int32Array = await native.wardCluster(mats[i].data, N, D, k, use, control);
+        return listsFromLabels(labels, k);
+      };
       const nativeOpts = {
         minSize,
         maxSize,
@@ -432,22 +420,58 @@ export async function oinfo(data: Matrix | Matrix[], options: OInfoOptions = {})
         tmpOut = tempPathFor(o.out);
         nativeOpts.streamPath = tmpOut;
       }
-      // One native call when every matrix has the same units; else one per matrix.
-      const sameUnits = mode !== 'bins' || Array.isArray(o.bins);
+      // The native writer names its temporary file: an IO error names the user's.
+      const outError = (e: unknown): unknown => {
+        if (!(e instanceof GrokinfoError) || e.code !== 'IO' || !o.out) return e;
+        const why = /: ([^:]+)$/.exec(e.message)?.[1];
+        return new GrokinfoError('IO', `could not write ${o.out}${why ? `: ${why}` : ''} (nothing was written there)`, { path: o.out });
+      };
       const results: NativeResult[] = [];
-      const groupsOfCalls = sameUnits ? [mats.map((_, i) => i)] : mats.map((_, i) => [i]);
-      for (const idx of groupsOfCalls) {
-        const cov = idx.length === mats.length ? covs : covs.subarray(idx[0] * D * D, (idx[0] + 1) * D * D);
-        try {
-          const r: NativeResult[] = await native.oinfoMultiplets(cov, idx.length, D, unitsToNative(lists[idx[0]]), nativeOpts, backend, control);
-          results.push(...r);
-        } catch (e) {
-          if (e instanceof GrokinfoError && e.code === 'IO' && o.out) {
-            // the native writer names its temporary file: name the user's
-            const why = /: ([^:]+)$/.exec(e.message)?.[1];
-            throw new GrokinfoError('IO', `could not write ${o.out}${why ? `: ${why}` : ''} (nothing was written there)`, { path: o.out });
+      if (wardK > 0 && backend === 'cpu') {
+        // Ward bins on the CPU: the bins pipeline of measure-model and measured training (dead columns
+        // out, Ward, copula and the lattice in one native call per matrix, a warm engine each time).
+        for (let i = 0; i < mats.length; i++) {
+          const opts = { bins: wardK, ties, seed, ...nativeOpts, checkSamples: true };
+          let r: NativeResult & { labels: Int32Array };
+          try {
+            r = await native.measureBins(mats[i].data, N, D, opts, backend, control);
+          } catch (e) {
+            if (!(e instanceof GrokinfoError) || e.code !== 'INVALID_DATA') throw outError(e);
+            if (e.message.startsWith('too few samples')) throw new GrokinfoError('INVALID_DATA', `${prefix(i)}${e.message}`);
+            throw mapNativeError(e, await wardLists(i), names, 'bins');
           }
-          throw mapNativeError(e, lists[idx[0]], names, mode === 'variables' ? 'variables' : mode);
+          lists[i] = listsFromLabels(r.labels, Math.min(wardK, D - dead[i].length));
+          results.push(r);
+        }
+      } else {
+        // Ward bins (per matrix).
+        if (wardK > 0) for (let i = 0; i < mats.length; i++) lists[i] = await wardLists(i);
+        for (let i = 0; i < mats.length; i++) {
+          const sizes = lists[i].map((l) => l.length).sort((a, b) => b - a);
+          const maxVars = sizes.slice(0, maxSize).reduce((a, b) => a + b, 0);
+          if (N <= maxVars + 1)
+            throw new GrokinfoError(
+              'INVALID_DATA',
+              `${prefix(i)}too few samples: ${N} rows for multiplets of up to ${maxVars} variables (need at least ${maxVars + 2})`,
+            );
+        }
+        // Copula covariances.
+        const covs = new Float64Array(mats.length * D * D);
+        for (let i = 0; i < mats.length; i++) {
+          const c: Float64Array = await native.copulaCovariance(mats[i].data, N, D, { ties, seed }, control);
+          covs.set(c, i * D * D);
+        }
+        // One native call when every matrix has the same units; else one per matrix.
+        const sameUnits = mode !== 'bins' || Array.isArray(o.bins);
+        const groupsOfCalls = sameUnits ? [mats.map((_, i) => i)] : mats.map((_, i) => [i]);
+        for (const idx of groupsOfCalls) {
+          const cov = idx.length === mats.length ? covs : covs.subarray(idx[0] * D * D, (idx[0] + 1) * D * D);
+          try {
+            const r: NativeResult[] = await native.oinfoMultiplets(cov, idx.length, D, unitsToNative(lists[idx[0]]), nativeOpts, backend, control);
+            results.push(...r);
+          } catch (e) {
+            throw mapNativeError(outError(e), lists[idx[0]], names, mode === 'variables' ? 'variables' : mode);
+          }
         }
       }
       return results.map((r, i): OInfoReport => {

@@ -3,7 +3,7 @@
  * and alpha 1, 8, 50 with weight decay 0, the output layer zeroed and constant weight norm; 5 seeds each.
  * No heavy imports here: device benchmarks load this module with nothing but the addon.
  */
-import { deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
+import { ALPHA_EXPERIMENT, deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
 import type { RunConfig } from './types.js';
 
 export const PAPER_WEIGHT_DECAYS = [0.1, 2, 10, 50];
@@ -14,11 +14,7 @@ export const PAPER_SEEDS = [0, 100, 200, 300, 400];
 export function paperExperimentList(): PartialRunConfig[] {
   return [
     ...PAPER_WEIGHT_DECAYS.map((wd) => ({ name: `wd${wd}`, optim: { weightDecay: wd } })),
-    ...PAPER_ALPHAS.map((a) => ({
-      name: `alpha${a}`,
-      optim: { weightDecay: 0 },
-      init: { alpha: a, zeroOutput: true, constantNorm: true },
-    })),
+    ...PAPER_ALPHAS.map((a) => deepMergeConfig({ name: `alpha${a}` }, ALPHA_EXPERIMENT as PartialRunConfig, { init: { alpha: a } })),
   ];
 }
 

@@ -14,9 +14,10 @@ import { existsSync, promises as fs } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ablateRuns, type AblationResult } from './ablate.js';
-import { analyzeSweep, type SweepAnalysis } from './analyze.js';
+import { analyzeSweep, PAPER_FAMILIES, type SweepAnalysis } from './analyze.js';
 import { deepMergeConfig, type PartialRunConfig } from './config.js';
 import { readJson, writeJsonAtomic } from './fsutil.js';
+import { fieldDefault } from './schema.js';
 import { resolveBackend, type BackendName } from './native.js';
 import { formatDuration, type ProgressSink } from './progress.js';
 import { PAPER_ALPHAS, PAPER_SEEDS, PAPER_WEIGHT_DECAYS, paperExperimentList } from './paper.js';
@@ -52,9 +53,9 @@ export interface ReproduceSettings {
 export function reproduceSettings(opts: ReproduceOptions): ReproduceSettings {
   const quick = !!opts.quick;
   const seeds = opts.seeds ?? (quick ? [0, 100] : PAPER_SEEDS);
-  const steps = opts.overrides?.steps ?? 4000;
-  const every = opts.every ?? (quick ? 25 : 5);
-  const evalEvery = opts.overrides?.evalEvery ?? (quick ? 10 : 5);
+  const steps = opts.overrides?.steps ?? fieldDefault<number>('steps');
+  const every = opts.every ?? (quick ? 25 : fieldDefault<number>('measure.every'));
+  const evalEvery = opts.overrides?.evalEvery ?? (quick ? 10 : fieldDefault<number>('evalEvery'));
   const note = quick
     ? `quick mode: ${seeds.length} seed(s) instead of 5, ${steps} steps, O-information every ${every} steps instead of 5, evaluation every ${evalEvery}`
     : `full protocol: ${seeds.length} seeds, ${steps} steps, O-information every ${every} steps`;
@@ -64,7 +65,7 @@ export function reproduceSettings(opts: ReproduceOptions): ReproduceSettings {
 export function reproducePlan(opts: ReproduceOptions): SweepPlan {
   const s = reproduceSettings(opts);
   const base = deepMergeConfig(
-    { steps: s.steps, evalEvery: s.evalEvery, measure: { kind: 'oinfo', every: s.every, bins: 10 } },
+    { steps: s.steps, evalEvery: s.evalEvery, measure: { kind: 'oinfo', every: s.every } },
     opts.overrides ?? {},
   );
   return planSweep({
@@ -116,7 +117,7 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
   const ablations: AblationResult[] = [];
   for (const d of ablationDirs) ablations.push(fresh.get(d) ?? (await readJson<AblationResult>(join(d, 'ablation.json'))));
   const tAbl = performance.now();
-  const analysis = await analyzeSweep(sweepDir, { ablations, progress });
+  const analysis = await analyzeSweep(sweepDir, { ablations, progress, families: PAPER_FAMILIES });
   const tAn = performance.now();
   const seconds = {
     train: (tTrain - t0) / 1000,

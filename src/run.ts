@@ -28,9 +28,9 @@ import { LOCK_FILE, lockDir } from './lock.js';
 import { resolveBackend, type BackendName } from './native.js';
 import { checkpointToRecord, type CheckpointMeasure } from './oinfo.js';
 import { formatDuration, type ProgressSink } from './progress.js';
-import { readSafetensors, saveCheckpoint, writeSafetensors } from './safetensors.js';
+import { readInitialParams, readSafetensors, saveCheckpoint, writeSafetensors } from './safetensors.js';
 import { makeTask } from './task.js';
-import { Trainer } from './trainer.js';
+import { modelSpecOf, Trainer } from './trainer.js';
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from './types.js';
 
 export interface RunJob {
@@ -116,19 +116,7 @@ export function archOf(c: RunConfig) {
 }
 
 export function modelOf(c: RunConfig) {
-  return {
-    seed: c.init.seed,
-    optimizer: c.optim.optimizer,
-    lr: c.optim.lr,
-    weightDecay: c.optim.weightDecay,
-    beta1: c.optim.beta1,
-    beta2: c.optim.beta2,
-    eps: c.optim.eps,
-    alpha: c.init.alpha,
-    zeroOutput: c.init.zeroOutput,
-    constantNorm: c.init.constantNorm,
-    omnigrokBiases: c.init.omnigrokBiases,
-  };
+  return modelSpecOf(c);
 }
 
 /** The steps at which something happens: evaluation, measurement, checkpoints (always 0 and the last step). */
@@ -266,7 +254,9 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
   const { backend } = resolveBackend(opts.backend ?? 'auto');
   const wallStart = performance.now();
   const task = makeTask(c0.task);
-  const trainer = await Trainer.create({ backend, arch: archOf(c0), task, models: jobs.map((j) => modelOf(j.config)) });
+  const initial = await Promise.all(jobs.map((j) => (j.config.init.from ? readInitialParams(j.config.init.from, archOf(c0)) : undefined)));
+  const models = jobs.map((j, i) => ({ ...modelOf(j.config), ...(initial[i] ? { initial: initial[i] } : {}) }));
+  const trainer = await Trainer.create({ backend, arch: archOf(c0), task, models });
   const metricsW: JsonlWriter[] = [];
   const oinfoW: (JsonlWriter | undefined)[] = [];
   let inflight: Promise<void> | undefined; // the measurement running beside training
@@ -508,8 +498,6 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       });
     }
     throw e;
-  } finally {
-    trainer.dispose?.();
   }
 }
 

@@ -189,3 +189,30 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   delete metadata[ARCH_KEY];
   return { arch, tensors, params, metadata };
 }
+
+/**
+ * Initial parameters for a model of `arch` from a safetensors file of named tensors (grokinfo's names
+ * layers.{l}.weight [out, in] and layers.{l}.bias [out], PyTorch's Linear layout; a PyTorch state_dict
+ * saved under these names works as is). Other tensors in the file are ignored. Coded errors name the
+ * file and the missing or misshapen tensor.
+ */
+export async function readInitialParams(path: string, arch: ArchConfig): Promise<Float32Array> {
+  const f = await readSafetensors(path);
+  const layout = paramLayout(validateArch(arch));
+  const params = new Float32Array(layout.reduce((s, t) => s + t.size, 0));
+  const have = [...f.tensors.keys()];
+  for (const t of layout) {
+    const v = f.tensors.get(t.name);
+    if (!v)
+      throw new GrokinfoError(
+        'INVALID_DATA',
+        `--init-from ${path}: tensor ${t.name} [${t.shape}] is missing (the file has ${have.length ? have.join(', ') : 'no tensors'}; needed: ${layout.map((l) => `${l.name} [${l.shape}]`).join(', ')})`,
+      );
+    if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i]))
+      throw new GrokinfoError('INVALID_DATA', `--init-from ${path}: tensor ${t.name} has shape [${v.shape}], this model needs [${t.shape}]`);
+    for (let i = 0; i < v.data.length; i++)
+      if (!Number.isFinite(v.data[i])) throw new GrokinfoError('INVALID_DATA', `--init-from ${path}: tensor ${t.name} holds a non-finite value at ${i}`);
+    params.set(v.data, t.offset);
+  }
+  return params;
+}

@@ -11,8 +11,10 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
-import { batchKey, canonicalJson, deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import { batchKey, deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
+import { allowedKeys, canonicalJson, GRID_PATHS, gridJsonSchema, partialConfigJsonSchema, setPath } from './schema.js';
 import { GrokinfoError, invalidArgument } from './errors.js';
 import { ioError, prepareOutDir, readJson, writeJsonAtomic } from './fsutil.js';
 import { lockDir } from './lock.js';
@@ -43,36 +45,48 @@ export interface SweepPlan {
   runs: PlannedRun[];
 }
 
-const schema = {
+const definitionSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     name: { type: 'string' },
-    base: { type: 'object' },
-    list: { type: 'array', items: { type: 'object' }, minItems: 1 },
-    grid: { type: 'object', additionalProperties: { type: 'array', minItems: 1 } },
+    base: partialConfigJsonSchema(),
+    list: { type: 'array', items: partialConfigJsonSchema(), minItems: 1 },
+    grid: gridJsonSchema(),
     seeds: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 },
   },
 };
-const validateDefinition = new Ajv({ allErrors: true }).compile(schema);
-
-function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
-  const keys = path.split('.');
-  let o = obj;
-  for (const k of keys.slice(0, -1)) {
-    if (typeof o[k] !== 'object' || o[k] === null) o[k] = {};
-    o = o[k] as Record<string, unknown>;
+let compiled: ValidateFunction | undefined;
+/** The sweep-definition validator, compiled on first use (not at CLI start-up). */
+function validateDefinition(def: unknown): boolean {
+  if (!compiled) {
+    // loaded on first use: ajv is the slowest part of importing the core
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+    compiled = new Ajv({ allErrors: true }).compile(definitionSchema);
   }
-  o[keys[keys.length - 1]] = value;
+  return compiled(def);
 }
 
-const GRID_PATHS = new Set([
-  'task.op', 'task.p', 'task.trainFraction', 'task.splitSeed',
-  'model.hidden', 'model.biasFirst', 'model.biasHidden', 'model.biasOut',
-  'optim.optimizer', 'optim.lr', 'optim.weightDecay', 'optim.beta1', 'optim.beta2', 'optim.eps',
-  'init.seed', 'init.alpha', 'init.zeroOutput', 'init.constantNorm', 'init.omnigrokBiases',
-  'steps', 'evalEvery', 'grokThreshold', 'name',
-]);
+/** The allowed keys at a location of a sweep definition, for the message about an unknown one. */
+function allowedAt(instancePath: string): string[] {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (parts.length === 0) return Object.keys(definitionSchema.properties);
+  if (parts[0] === 'grid') return [...GRID_PATHS];
+  const rest = parts[0] === 'list' ? parts.slice(2) : parts.slice(1);
+  return allowedKeys(rest[0] ?? '');
+}
+
+/** One line per problem; an unknown key is named with its place and the allowed keys listed. */
+function definitionErrors(errors: ErrorObject[]): string {
+  const unknown = errors.filter((e) => e.keyword === 'additionalProperties');
+  if (unknown.length > 0) {
+    const e = unknown[0];
+    const key = String((e.params as { additionalProperty: string }).additionalProperty);
+    const where = e.instancePath.split('/').filter(Boolean).join('.');
+    return `unknown key "${where ? `${where}.` : ''}${key}"; allowed ${where ? `in ${where}` : 'at the top level'}: ${allowedAt(e.instancePath).join(', ')}`;
+  }
+  return errors.map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+}
 
 /** The path of the first null in a JSON value, or undefined. */
 function nullPath(v: unknown, path: string): string | undefined {
@@ -95,17 +109,13 @@ export const MAX_SWEEP_RUNS = 100_000;
 
 /** Validates a definition (schema + every expanded configuration) and expands it into runs. */
 export function planSweep(def: SweepDefinition): SweepPlan {
-  if (!validateDefinition(def)) {
-    const msg = (validateDefinition.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
-    throw new GrokinfoError('INVALID_ARGUMENT', `sweep definition is invalid: ${msg}`);
-  }
+  // a null first (with its place), before the schema's less specific type errors
   const nul = nullPath(def, '');
   if (nul !== undefined) throw invalidArgument(`sweep definition ${nul || '(root)'}`, 'a value (null is not allowed: leave the key out for the default)', null);
+  if (!validateDefinition(def)) throw new GrokinfoError('INVALID_ARGUMENT', `sweep definition is invalid: ${definitionErrors(compiled!.errors ?? [])}`);
   const planned = Object.values(def.grid ?? {}).reduce((n, v) => n * v.length, (def.list?.length ?? 1) * (def.seeds?.length ?? 1));
   if (planned > MAX_SWEEP_RUNS)
     throw invalidArgument('sweep size', `at most ${MAX_SWEEP_RUNS.toLocaleString('en-US')} runs (this grid x list x seeds makes ${planned.toLocaleString('en-US')}); split it into several sweeps`, planned);
-  for (const path of Object.keys(def.grid ?? {}))
-    if (!GRID_PATHS.has(path)) throw invalidArgument(`sweep grid key "${path}"`, `one of ${[...GRID_PATHS].join(', ')}`);
   let partials: Record<string, unknown>[] = (def.list ?? [{}]).map((c) => deepMergeConfig(def.base ?? {}, c) as Record<string, unknown>);
   for (const [path, values] of Object.entries(def.grid ?? {})) {
     const next: Record<string, unknown>[] = [];

@@ -5,12 +5,17 @@
  * Ops: add, sub, mul, div (a * b^-1, pairs with b = 0 excluded), x2xyy2 (a^2 + ab + b^2).
  * Split size: train = floor(trainFraction * total), as the authors' code does (int(0.4 * 9409) = 3763
  * training and 5646 test examples at p = 97; rounding would give 3764).
+ * Split order: 'authors' uses the authors' PyTorch permutation (p = 97), 'seeded' grokinfo's own
+ * generator, `splitFrom` a user's list of training indices (the test set is every other pair, ascending).
  * Validation: p is an integer in [2, 4096]; `div` needs p prime (otherwise b^-1 does not exist for
  * every b != 0), the other ops accept any p (the paper uses the prime 97). trainFraction is in (0, 1)
  * and must leave at least one example on each side.
  */
-import { invalidArgument } from './errors.js';
-import type { Op, TaskConfig } from './types.js';
+import { readFileSync } from 'node:fs';
+import { AUTHORS_PERM, AUTHORS_SPLIT } from './data/authors-split.js';
+import { GrokinfoError, invalidArgument } from './errors.js';
+import { parseNpy } from './onnx/npy.js';
+import type { Op, SplitKind, TaskConfig } from './types.js';
 
 export const OPS: readonly Op[] = ['add', 'sub', 'mul', 'div', 'x2xyy2'];
 export const MAX_P = 4096;
@@ -114,7 +119,74 @@ export function validateTaskConfig(c: Partial<TaskConfig>): TaskConfig {
   const nTrain = trainCount(f, total);
   if (nTrain < 1 || nTrain > total - 1)
     throw invalidArgument('--train-fraction', `a fraction leaving at least one training and one test example of ${total}`, f);
-  return { op: op as Op, p, trainFraction: f, splitSeed: seed };
+  const split = resolveSplit(c.split ?? 'auto', op as Op, p, seed);
+  const out: TaskConfig = { op: op as Op, p, trainFraction: f, splitSeed: seed, split };
+  if (c.splitFrom !== undefined) {
+    if (typeof c.splitFrom !== 'string' || c.splitFrom === '') throw invalidArgument('--split-from', 'a file path', c.splitFrom);
+    out.splitFrom = c.splitFrom;
+  }
+  return out;
+}
+
+export const SPLIT_KINDS: readonly SplitKind[] = ['auto', 'authors', 'seeded'];
+
+/** 'auto' becomes 'authors' for the paper's task (p = 97, split seed 420, not div), else 'seeded'. */
+function resolveSplit(split: unknown, op: Op, p: number, seed: number): Exclude<SplitKind, 'auto'> {
+  if (!SPLIT_KINDS.includes(split as SplitKind)) throw invalidArgument('--split', `one of ${SPLIT_KINDS.join(', ')}`, split);
+  const fits = p === AUTHORS_SPLIT.p && op !== 'div';
+  if (split === 'authors') {
+    if (!fits) throw invalidArgument('--split authors', `the authors' split exists for p = ${AUTHORS_SPLIT.p} and ops other than div only`, { op, p });
+    return 'authors';
+  }
+  if (split === 'auto') return fits && seed === AUTHORS_SPLIT.seed ? 'authors' : 'seeded';
+  return 'seeded';
+}
+
+/**
+ * Reads a file of training pair indices (a * p + b): a JSON array of integers, or a 1-D integer .npy.
+ * Checks every index is an integer in range, not repeated, a valid pair for the op, and leaves a test set.
+ */
+export function readSplitFile(path: string, op: Op, p: number): Int32Array {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new GrokinfoError('IO', `--split-from ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let values: ArrayLike<number | bigint>;
+  if (path.toLowerCase().endsWith('.npy')) {
+    const arr = parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `--split-from ${path}`);
+    if (arr.shape.length !== 1 || arr.data instanceof Float32Array || arr.data instanceof Float64Array)
+      throw new GrokinfoError('INVALID_DATA', `--split-from ${path}: expected a 1-D integer array, got dtype ${arr.dtype} shape (${arr.shape.join(', ')})`);
+    values = arr.data;
+  } else {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw new GrokinfoError('INVALID_DATA', `--split-from ${path}: not JSON (expected an array of training indices a * p + b, or a .npy file)`);
+    }
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Array.isArray((parsed as { train?: unknown }).train))
+      parsed = (parsed as { train: unknown[] }).train;
+    if (!Array.isArray(parsed)) throw new GrokinfoError('INVALID_DATA', `--split-from ${path}: expected a JSON array of training indices (or {"train": [...]})`);
+    values = parsed as number[];
+  }
+  const total = p * p;
+  const seen = new Uint8Array(total);
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (!Number.isInteger(v) || v < 0 || v >= total)
+      throw new GrokinfoError('INVALID_DATA', `--split-from ${path}: entry ${i} is ${String(values[i])}; indices are integers a * p + b in [0, ${total}) for p = ${p}`);
+    if (op === 'div' && v % p === 0) throw new GrokinfoError('INVALID_DATA', `--split-from ${path}: entry ${i} (${v}) has b = 0, which op div excludes`);
+    if (seen[v]) throw new GrokinfoError('INVALID_DATA', `--split-from ${path}: index ${v} appears twice`);
+    seen[v] = 1;
+    out[i] = v;
+  }
+  const pairs = op === 'div' ? p * (p - 1) : total;
+  if (out.length < 1 || out.length > pairs - 1)
+    throw new GrokinfoError('INVALID_DATA', `--split-from ${path}: ${out.length} training indices; need between 1 and ${pairs - 1} (a test set must remain)`);
+  return out;
 }
 
 /** Training examples of a split: floor(fraction * total) (a tiny epsilon absorbs binary rounding of e.g. 0.3 * 100). */
@@ -126,16 +198,29 @@ export function trainCount(fraction: number, total: number): number {
 export function makeTask(config: Partial<TaskConfig>): Task {
   const c = validateTaskConfig(config);
   const { op, p } = c;
-  const pairs: number[] = [];
-  for (let a = 0; a < p; a++) for (let b = op === 'div' ? 1 : 0; b < p; b++) pairs.push(a * p + b);
-  const rand = splitRng(c.splitSeed);
-  for (let i = pairs.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = pairs[i];
-    pairs[i] = pairs[j];
-    pairs[j] = t;
+  let pairs: number[] = [];
+  let nTrain: number;
+  if (c.splitFrom !== undefined) {
+    const train = readSplitFile(c.splitFrom, op, p);
+    const inTrain = new Uint8Array(p * p);
+    for (const v of train) inTrain[v] = 1;
+    pairs = Array.from(train);
+    for (let a = 0; a < p; a++) for (let b = op === 'div' ? 1 : 0; b < p; b++) if (!inTrain[a * p + b]) pairs.push(a * p + b);
+    nTrain = train.length;
+  } else if (c.split === 'authors') {
+    pairs = AUTHORS_PERM.slice();
+    nTrain = trainCount(c.trainFraction, pairs.length);
+  } else {
+    for (let a = 0; a < p; a++) for (let b = op === 'div' ? 1 : 0; b < p; b++) pairs.push(a * p + b);
+    const rand = splitRng(c.splitSeed);
+    for (let i = pairs.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      const t = pairs[i];
+      pairs[i] = pairs[j];
+      pairs[j] = t;
+    }
+    nTrain = trainCount(c.trainFraction, pairs.length);
   }
-  const nTrain = trainCount(c.trainFraction, pairs.length);
   const fill = (from: number, to: number) => {
     const n = to - from;
     const A = new Int32Array(n),

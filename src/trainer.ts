@@ -10,12 +10,13 @@
 import { GrokinfoError, invalidArgument } from './errors.js';
 import { loadNative, resolveBackend, withNativeJob, type BackendName } from './native.js';
 import { checkpointFromNative, measureNativeOptions, type CheckpointMeasure, type MeasureOptions } from './oinfo.js';
-import type { OptimizerName } from './types.js';
+import { checkField, FIELD_BY_PATH, fieldDefault, getPath, MAX_LAYERS, MAX_WIDTH } from './schema.js';
+import type { OptimizerName, RunConfig } from './types.js';
 
 export interface ArchConfig {
   /** Tokens per operand (p); layer 0 sees one_hot(a) ++ one_hot(b), 2*vocab inputs. */
   vocab: number;
-  /** Widths of the ReLU hidden layers (1 to 16 layers). */
+  /** Widths of the ReLU hidden layers (1 to MAX_LAYERS layers). */
   hidden: number[];
   /** Classes (p). */
   out: number;
@@ -42,24 +43,44 @@ export interface ModelSpec {
   constantNorm: boolean;
   /** Omnigrok variant: biases are scaled, counted in the norm and rescaled too. */
   omnigrokBiases: boolean;
+  /**
+   * Initial parameters (flat layout of paramLayout) that replace the seeded draw, e.g. a PyTorch
+   * model's state_dict; alpha, zeroOutput and the constant-norm target then apply to them as to a draw.
+   */
+  initial?: Float32Array;
 }
 
-/** The paper's defaults (METHOD.md §1) for anything a model spec leaves out. */
-export const DEFAULT_MODEL: ModelSpec = {
-  seed: 0,
-  optimizer: 'adamw',
-  lr: 0.03,
-  weightDecay: 1.0,
-  beta1: 0.9,
-  beta2: 0.98,
-  eps: 1e-8,
-  alpha: 1,
-  zeroOutput: false,
-  constantNorm: false,
-  omnigrokBiases: false,
+/** Where each model-spec field lives in a run configuration (its type, range and default: src/schema.ts). */
+export const MODEL_SPEC_PATHS: Readonly<Record<Exclude<keyof ModelSpec, 'initial'>, string>> = {
+  seed: 'init.seed',
+  optimizer: 'optim.optimizer',
+  lr: 'optim.lr',
+  weightDecay: 'optim.weightDecay',
+  beta1: 'optim.beta1',
+  beta2: 'optim.beta2',
+  eps: 'optim.eps',
+  alpha: 'init.alpha',
+  zeroOutput: 'init.zeroOutput',
+  constantNorm: 'init.constantNorm',
+  omnigrokBiases: 'init.omnigrokBiases',
 };
 
-export const DEFAULT_ARCH_FLAGS = { biasFirst: true, biasHidden: true, biasOut: false };
+/** The paper's defaults (METHOD.md §1, the run-configuration defaults) for anything a model spec leaves out. */
+export const DEFAULT_MODEL: Readonly<ModelSpec> = Object.freeze(
+  Object.fromEntries(Object.entries(MODEL_SPEC_PATHS).map(([k, path]) => [k, fieldDefault(path)])) as unknown as ModelSpec,
+);
+
+const ARCH_FLAG_PATHS = { biasFirst: 'model.biasFirst', biasHidden: 'model.biasHidden', biasOut: 'model.biasOut' } as const;
+export const DEFAULT_ARCH_FLAGS: Readonly<Record<keyof typeof ARCH_FLAG_PATHS, boolean>> = Object.freeze({
+  biasFirst: fieldDefault<boolean>(ARCH_FLAG_PATHS.biasFirst),
+  biasHidden: fieldDefault<boolean>(ARCH_FLAG_PATHS.biasHidden),
+  biasOut: fieldDefault<boolean>(ARCH_FLAG_PATHS.biasOut),
+});
+
+/** The model spec of a run configuration: every value passed, none left to a default. */
+export function modelSpecOf(c: RunConfig): ModelSpec {
+  return Object.fromEntries(Object.entries(MODEL_SPEC_PATHS).map(([k, path]) => [k, getPath(c, path)])) as unknown as ModelSpec;
+}
 
 /** The split a trainer trains on (what makeTask returns; only these arrays are used). */
 export type { TaskArrays } from './task.js';
@@ -94,8 +115,7 @@ export interface ParamInfo {
 /** Options of a measurement of hidden activations (METHOD.md §2); backend and signal are the trainer's. */
 export type TrainerMeasureOptions = Omit<MeasureOptions, 'backend' | 'signal'>;
 
-export const MAX_WIDTH = 65536;
-export const MAX_LAYERS = 16;
+export { MAX_LAYERS, MAX_WIDTH };
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -122,18 +142,8 @@ export function validateArch(a: Partial<ArchConfig>): ArchConfig {
 export function validateModel(m: Partial<ModelSpec>, i = 0): ModelSpec {
   if (!m || typeof m !== 'object') throw invalidArgument(`models[${i}]`, 'an object', m);
   const s: ModelSpec = { ...DEFAULT_MODEL, ...Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) };
-  const f = (k: string) => `models[${i}].${k}`;
-  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-  if (!isInt(s.seed) || s.seed < 0 || !Number.isSafeInteger(s.seed)) throw invalidArgument(f('seed'), 'an integer in [0, 2^53)', s.seed);
-  if (!['adamw', 'adam', 'sgd'].includes(s.optimizer)) throw invalidArgument(f('optimizer'), "one of 'adamw', 'adam', 'sgd'", s.optimizer);
-  if (!finite(s.lr) || s.lr <= 0) throw invalidArgument(f('lr'), 'a finite number > 0', s.lr);
-  if (!finite(s.weightDecay) || s.weightDecay < 0) throw invalidArgument(f('weightDecay'), 'a finite number >= 0', s.weightDecay);
-  if (!finite(s.beta1) || s.beta1 < 0 || s.beta1 >= 1) throw invalidArgument(f('beta1'), 'a number in [0, 1)', s.beta1);
-  if (!finite(s.beta2) || s.beta2 < 0 || s.beta2 >= 1) throw invalidArgument(f('beta2'), 'a number in [0, 1)', s.beta2);
-  if (!finite(s.eps) || s.eps <= 0) throw invalidArgument(f('eps'), 'a finite number > 0', s.eps);
-  if (!finite(s.alpha) || s.alpha <= 0) throw invalidArgument(f('alpha'), 'a finite number > 0', s.alpha);
-  for (const k of ['zeroOutput', 'constantNorm', 'omnigrokBiases'] as const)
-    if (typeof s[k] !== 'boolean') throw invalidArgument(f(k), 'a boolean', s[k]);
+  for (const [k, path] of Object.entries(MODEL_SPEC_PATHS)) checkField(FIELD_BY_PATH.get(path)!, s[k as keyof ModelSpec], `models[${i}].${k}`);
+  if (s.initial !== undefined && !(s.initial instanceof Float32Array)) throw invalidArgument(`models[${i}].initial`, 'a Float32Array (flat parameter layout)', typeof s.initial);
   return s;
 }
 
@@ -180,7 +190,6 @@ export function paramCount(arch: ArchConfig): number {
   return paramLayout(arch).reduce((s, t) => s + t.size, 0);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type NativeTrainer = any;
 
 export class Trainer {
@@ -203,6 +212,10 @@ export class Trainer {
     if (!Array.isArray(opts.models) || opts.models.length < 1 || opts.models.length > 100000)
       throw invalidArgument('models', 'an array of 1 to 100000 model specs', Array.isArray(opts.models) ? opts.models.length : opts.models);
     const specs = opts.models.map((m, i) => validateModel(m, i));
+    const np = paramCount(arch);
+    specs.forEach((s, i) => {
+      if (s.initial && s.initial.length !== np) throw invalidArgument(`models[${i}].initial`, `${np} parameters (the layout of paramLayout(arch))`, s.initial.length);
+    });
     const bytes = specs.length * paramCount(arch) * 4 * 3;
     if (bytes > 48 * 2 ** 30)
       throw invalidArgument('models', `at most ${Math.floor((48 * 2 ** 30) / (paramCount(arch) * 12))} models of this size (parameters and optimiser state)`, specs.length);
@@ -351,13 +364,9 @@ export class Trainer {
     const native = measureNativeOptions(opts, this.trainSize);
     this.idle('measure');
     const bins = native.bins as number;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const raw = await withNativeJob(signal, undefined, (control) => this.native.measure(models, layer, native, control) as Promise<any[]>);
     return raw.map((r) => checkpointFromNative(r, bins));
   }
-
-  /** Releases nothing yet (the native trainer is freed by the garbage collector); kept for symmetry. */
-  dispose(): void {}
 
   private idle(what: string): void {
     if (this.busy) throw new GrokinfoError('INVALID_ARGUMENT', `${what}: the trainer is busy with another operation (await it first)`);

@@ -8,11 +8,24 @@
 export type Op = 'add' | 'sub' | 'mul' | 'div' | 'x2xyy2';
 export type OptimizerName = 'adamw' | 'adam' | 'sgd';
 
+/**
+ * How the pairs are split into training and test sets:
+ *   'authors'  the authors' PyTorch permutation (p = 97 only; src/data/authors-split.ts)
+ *   'seeded'   grokinfo's own seeded shuffle (any p, fraction and seed)
+ *   'auto'     'authors' for the paper's task (p = 97, split seed 420, not div), else 'seeded'; resolved
+ *              when the configuration is validated, so a stored configuration names the split it used
+ * `splitFrom` (a file of training indices a * p + b) overrides all three.
+ */
+export type SplitKind = 'auto' | 'authors' | 'seeded';
+
 export interface TaskConfig {
   op: Op;
   p: number;
   trainFraction: number;
   splitSeed: number;
+  split?: SplitKind;
+  /** Path of a file holding the training pair indices a * p + b (JSON array or 1-D integer .npy). */
+  splitFrom?: string;
 }
 
 export interface ModelConfig {
@@ -37,6 +50,8 @@ export interface InitConfig {
   zeroOutput: boolean;
   constantNorm: boolean;
   omnigrokBiases: boolean;
+  /** Path of a safetensors file whose tensors replace the seeded draw (see readInitialParams). */
+  from?: string;
 }
 
 export interface MeasureConfig {

@@ -99,7 +99,7 @@ describe('oinfo: values against the entropy definition', () => {
   const all = subsets(D, 2, D).map((s) => ({ s, v: omegaRef(C, s) }));
 
   it('per-size extremes and top-k equal brute force over every multiplet (nats)', async () => {
-    const r = (await oinfo(m, { minSize: 2, maxSize: D, topK: 8, backend: 'cpu' })) as OInfoReport;
+    const r = (await oinfo(m, { units: 'nats', minSize: 2, maxSize: D, topK: 8, backend: 'cpu' })) as OInfoReport;
     expect(r.multiplets).toBe(all.length);
     for (const s of r.bySize) {
       const these = all.filter((x) => x.s.length === s.size);
@@ -141,7 +141,7 @@ describe('oinfo: values against the entropy definition', () => {
   it('JSONL stream: one line per multiplet, values equal to the reference, file written atomically', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oinfo-'));
     const out = join(dir, 'all.jsonl');
-    const r = (await oinfo(m, { minSize: 2, maxSize: D, out })) as OInfoReport;
+    const r = (await oinfo(m, { units: 'nats', minSize: 2, maxSize: D, out })) as OInfoReport;
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(all.length);
     expect(r.multiplets).toBe(all.length);
@@ -156,9 +156,17 @@ describe('oinfo: values against the entropy definition', () => {
     expect(readdirSync(dir)).toEqual(['all.jsonl']);
   });
 
+  it('reports bits unless asked for nats (the default units of every measure): values are nats / ln 2', async () => {
+    const nats = (await oinfo(m, { units: 'nats', minSize: 2, maxSize: D, topK: 3 })) as OInfoReport;
+    const dflt = (await oinfo(m, { minSize: 2, maxSize: D, topK: 3 })) as OInfoReport;
+    expect(dflt.units).toBe('bits');
+    expect(Math.abs(dflt.synergy.value - nats.synergy.value / Math.LN2)).toBeLessThan(1e-12 * Math.max(1, Math.abs(dflt.synergy.value)));
+    expect(Math.abs(dflt.redundancy.value - nats.redundancy.value / Math.LN2)).toBeLessThan(1e-12 * Math.max(1, Math.abs(dflt.redundancy.value)));
+  });
+
   it('bias correction subtracts (n-2) b(n) + n b(1) - n b(n-1) (digamma from closed forms)', async () => {
-    const plain = (await oinfo(m, { minSize: 2, maxSize: D })) as OInfoReport;
-    const corr = (await oinfo(m, { minSize: 2, maxSize: D, biasCorrect: true })) as OInfoReport;
+    const plain = (await oinfo(m, { units: 'nats', minSize: 2, maxSize: D })) as OInfoReport;
+    const corr = (await oinfo(m, { units: 'nats', minSize: 2, maxSize: D, biasCorrect: true })) as OInfoReport;
     for (let i = 0; i < plain.bySize.length; i++) {
       const n = plain.bySize[i].size;
       const c = (n - 2) * biasB(n, N) + n * biasB(1, N) - n * biasB(n - 1, N);
@@ -233,7 +241,7 @@ describe('oinfo: bins and groups', () => {
     const C = copulaCovRef(m.data, N, D);
     const groups = bins;
     const ref = subsets(groups.length, 2, groups.length).map((s) => ({ s, v: omegaGroupedRef(C, s.map((u) => groups[u])) }));
-    const r = (await oinfo(m, { groups, topK: 11, biasCorrect: false })) as OInfoReport;
+    const r = (await oinfo(m, { units: 'nats', groups, topK: 11, biasCorrect: false })) as OInfoReport;
     expect(r.mode).toBe('groups');
     const asc = [...ref].sort((a, b) => a.v - b.v);
     r.topSynergy.forEach((x, i) => {
@@ -242,7 +250,7 @@ describe('oinfo: bins and groups', () => {
       expect(Math.abs(x.value - asc[i].v)).toBeLessThan(1e-9);
     });
     // Grouped bias correction: (m-2) b(D_S) + sum_g [b(d_g) - b(D_S - d_g)].
-    const rc = (await oinfo(m, { groups, topK: 11, biasCorrect: true })) as OInfoReport;
+    const rc = (await oinfo(m, { units: 'nats', groups, topK: 11, biasCorrect: true })) as OInfoReport;
     for (const x of rc.topSynergy) {
       const dims = x.members.map((u) => groups[u].length);
       const DS = dims.reduce((a, b) => a + b, 0);

@@ -17,7 +17,6 @@ import type { OInfoRecord } from '../src/types.js';
 import { runCommand } from './onnx-cli-helpers.js';
 import { attnForward, attnOnnx, makeAttn, makeMlp2, mlp2Forward, mlp2Onnx, randomMatrix, rng } from './onnx-models.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Report = any;
 
 function expectSameReport(got: Report, want: Report): void {

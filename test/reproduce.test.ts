@@ -95,7 +95,9 @@ describe('CLI errors', () => {
     const child = spawn(process.execPath, [cli, 'train', '--measure', 'oinfo', '--every', '5', '--out', out, '--backend', 'cpu'], { cwd: root });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    await new Promise((r) => setTimeout(r, 1500));
+    // interrupt once the run has started (its config.json is written first), however slow the machine
+    for (let waited = 0; !existsSync(join(out, 'config.json')) && waited < 60_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(130);

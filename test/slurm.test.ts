@@ -5,7 +5,7 @@
  * (after it saved a training state), `merge` then lists the missing runs and fails, the task is
  * resubmitted (it resumes inside its batch), and the merged sweep must equal the same sweep run in
  * one process, timing fields aside. Skipped, with the reason, where the packages are absent and
- * cannot be installed (they are listed in test/deps.txt) or where this process is not root.
+ * cannot be installed (test/deps.sh lists and installs them) or where this process is not root.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,17 +24,14 @@ function have(bin: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin}`], { encoding: 'utf8' }).status === 0;
 }
 
-/** Why SLURM cannot be used here, or null (installing the Debian packages of test/deps.txt when root and missing). */
+/** Why SLURM cannot be used here, or null (test/deps.sh installs the missing Debian packages when root). */
 function unavailable(): string | null {
   if (process.platform !== 'linux') return 'SLURM test needs Linux';
   if (process.getuid?.() !== 0) return 'SLURM test needs root (it starts munged, slurmctld and slurmd)';
   if (BINARIES.every(have)) return null;
-  const r = spawnSync('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends munge slurmctld slurmd slurm-client'], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
+  const r = spawnSync('sh', [join(root, 'test', 'deps.sh')], { encoding: 'utf8', timeout: 300_000 });
   if (BINARIES.every(have)) return null;
-  return `SLURM packages (munge slurmctld slurmd slurm-client, test/deps.txt) are absent and could not be installed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').pop()}`;
+  return `SLURM packages (munge slurmctld slurmd slurm-client, listed in test/deps.sh) are absent and could not be installed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').pop()}`;
 }
 const why = unavailable();
 

@@ -123,3 +123,69 @@ describe('the paper experiment set', () => {
     expect(mine.filter(({ config: c }) => c.init.zeroOutput).length).toBe(15);
   });
 });
+
+describe('one run-configuration schema', () => {
+  const message = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      return e instanceof GrokinfoError ? `${e.code}: ${e.message}` : `not-coded: ${String(e)}`;
+    }
+    return 'no error';
+  };
+
+  it('defaults: the paper run (METHOD.md §1: AdamW lr 0.03, weight decay 2.0), the trainer spec and the measure in bits', async () => {
+    const { DEFAULT_MODEL, modelSpecOf } = await import('../src/trainer.js');
+    const { defaultMeasure } = await import('../src/config.js');
+    const c = paperDefaults();
+    expect(c.optim.weightDecay).toBe(2);
+    expect(DEFAULT_MODEL).toEqual({
+      seed: 0, optimizer: 'adamw', lr: 0.03, weightDecay: 2, beta1: 0.9, beta2: 0.98, eps: 1e-8,
+      alpha: 1, zeroOutput: false, constantNorm: false, omnigrokBiases: false,
+    });
+    expect(modelSpecOf(c)).toEqual(DEFAULT_MODEL);
+    expect(defaultMeasure()).toEqual({ kind: 'oinfo', every: 5, bins: 10, ties: 'average', units: 'bits', biasCorrect: false, layer: 0 });
+  });
+
+  it('every field with a flag is a CLI option whose help names its default; lists only for grid fields', async () => {
+    const { Command } = await import('commander');
+    const { RUN_FIELDS } = await import('../src/schema.js');
+    const { addRunFlags } = await import('../src/commands/runflags.js');
+    const cmd = addRunFlags(new Command('train'));
+    const help = cmd.helpInformation();
+    for (const f of RUN_FIELDS.filter((x) => x.flag)) {
+      const line = help.split('\n').find((l) => l.trimStart().startsWith(`--${f.flag}`));
+      expect(line, f.path).toBeDefined();
+    }
+    expect(help).toMatch(/--weight-decay <wd>\s+weight decay \(default 2\)/);
+    expect(help).toMatch(/--hidden <widths>[\s\S]*?\(default 250\)/);
+    expect(help).toMatch(/--units <u>\s+bits \| nats: information units \(default bits\)/);
+    const { base } = runFlagsToConfig({ checkpoints: '0,10', measure: 'oinfo', biasCorrect: true }, false);
+    expect(base).toMatchObject({ checkpoints: [0, 10], measure: { kind: 'oinfo', biasCorrect: true } });
+    expect(message(() => runFlagsToConfig({ measure: 'oinfo', bins: '10,20' }, true))).toMatch(/INVALID_ARGUMENT: --bins: a single value \(it cannot be a grid axis\)/);
+  });
+
+  it('a misspelt key anywhere in a sweep file or configuration is refused, naming it and the allowed keys', () => {
+    const m1 = message(() => planSweep({ base: { optim: { weight_decay: 1 } } } as never));
+    expect(m1).toMatch(/^INVALID_ARGUMENT: .*unknown key "base\.optim\.weight_decay"/);
+    expect(m1).toContain('optimizer, lr, weightDecay, beta1, beta2, eps');
+    const m2 = message(() => planSweep({ list: [{ init: { alpha: 8 } }, { init: { Alpha: 8 } }] } as never));
+    expect(m2).toMatch(/unknown key "list\.1\.init\.Alpha".*seed, alpha, zeroOutput, constantNorm, omnigrokBiases/);
+    const m3 = message(() => planSweep({ grid: { 'optim.weight_decay': [1, 2] } }));
+    expect(m3).toMatch(/unknown key "grid\.optim\.weight_decay".*optim\.weightDecay/);
+    const m4 = message(() => planSweep({ base: { optimizer: 'sgd' } } as never));
+    expect(m4).toMatch(/unknown key "base\.optimizer".*task, model, optim, init/);
+    const m5 = message(() => resolveRunConfig({ optim: { weight_decay: 1 } } as never));
+    expect(m5).toMatch(/^INVALID_ARGUMENT: run configuration: unknown key "optim\.weight_decay": allowed here: optimizer, lr, weightDecay/);
+    // values are checked against the field's range too, grid values included
+    expect(message(() => planSweep({ grid: { 'optim.lr': [0.01, -1] } }))).toMatch(/^INVALID_ARGUMENT/);
+    expect(message(() => planSweep({ grid: { 'measure.bins': [5, 10] } }))).toMatch(/unknown key "grid\.measure\.bins"/);
+  });
+
+  it('hidden layers: one limit (16) for the configuration and the trainer', async () => {
+    const { MAX_LAYERS } = await import('../src/trainer.js');
+    expect(MAX_LAYERS).toBe(16);
+    expect(resolveRunConfig({ model: { hidden: Array(16).fill(4) } }).model.hidden.length).toBe(16);
+    expect(message(() => resolveRunConfig({ model: { hidden: Array(17).fill(4) } }))).toMatch(/INVALID_ARGUMENT: model\.hidden \(--hidden\): 1 to 16 layer widths/);
+  });
+});

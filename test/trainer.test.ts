@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GrokinfoError } from '../src/errors.js';
 import { makeTask } from '../src/task.js';
-import { DEFAULT_MODEL, Trainer, paramLayout, validateArch, type ArchConfig, type ModelSpec } from '../src/trainer.js';
+import { DEFAULT_MODEL, MAX_LAYERS, Trainer, paramLayout, validateArch, type ArchConfig, type ModelSpec } from '../src/trainer.js';
 import { RefModel, layers, lossAndGrad, worst, type Data } from './trainer-ref.js';
 
 const trainData = (t: ReturnType<typeof makeTask>): Data => ({ A: t.trainA, B: t.trainB, Y: t.trainY });
@@ -203,6 +203,42 @@ describe('determinism and batching', () => {
     expect(bitsEqual(again.getParams(1), all.getParams(0))).toBe(true);
   });
 
+  it('evaluating between steps changes nothing (the next step reuses the evaluation pass), bitwise', async () => {
+    // Reference: the same models stepped without any evaluation in between.
+    const plain = await Trainer.create({ backend: 'cpu', arch: a, task, models: specs });
+    await plain.step(12);
+    const evaluated = await Trainer.create({ backend: 'cpu', arch: a, task, models: specs });
+    const losses: number[][] = [];
+    for (let s = 0; s < 4; s++) {
+      await evaluated.step(3);
+      losses.push((await evaluated.evaluate()).map((e) => e.trainLoss));
+    }
+    for (let m = 0; m < specs.length; m++)
+      expect(bitsEqual(evaluated.getParams(m), plain.getParams(m)), `model ${m}`).toBe(true);
+    // setParams and setMask between an evaluation and a step: the step recomputes its gradient.
+    const fresh = await Trainer.create({ backend: 'cpu', arch: a, task, models: [specs[0]] });
+    const other = await Trainer.create({ backend: 'cpu', arch: a, task, models: [specs[0]] });
+    await fresh.step(2);
+    await other.step(2);
+    await other.evaluate();
+    const p = fresh.getParams(0).map((v, i) => (i % 7 === 0 ? v * 0.5 : v));
+    fresh.setParams(0, p);
+    other.setParams(0, p);
+    await fresh.step(1);
+    await other.step(1);
+    expect(bitsEqual(other.getParams(0), fresh.getParams(0))).toBe(true);
+    const keep = new Uint8Array(40).fill(1);
+    keep[3] = 0;
+    await other.evaluate();
+    other.setMask(0, keep);
+    fresh.setMask(0, keep);
+    await fresh.step(1);
+    await other.step(1);
+    expect(bitsEqual(other.getParams(0), fresh.getParams(0))).toBe(true);
+    // the failing model (lr 1e30) is reported by the evaluation, the others train on
+    expect(losses.at(-1)!.slice(0, 4).every(Number.isFinite)).toBe(true);
+  });
+
   it('a failing model is frozen and named; the others are unaffected', async () => {
     const t = await Trainer.create({ backend: 'cpu', arch: a, task, models: specs });
     await t.step(10);
@@ -317,12 +353,40 @@ describe('validation and control', () => {
   it('the native layer checks too (labels, tokens, shapes)', async () => {
     const { loadNative } = await import('../src/native.js');
     const N = loadNative();
+    const full = validateArch(a);
+    const spec = { ...DEFAULT_MODEL };
     const data = { trainA: task.trainA, trainB: task.trainB, trainY: task.trainY.map((y) => (y === 0 ? 9 : y)), testA: task.testA, testB: task.testB, testY: task.testY };
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: a, data, models: [{}] }))).toMatch(/INVALID_DATA: train row \d+: label/);
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: a, data: { ...data, trainY: task.trainY, trainB: task.trainB.slice(1) }, models: [{}] }))).toMatch(
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data, models: [spec] }))).toMatch(/INVALID_DATA: train row \d+: label/);
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data: { ...data, trainY: task.trainY, trainB: task.trainB.slice(1) }, models: [spec] }))).toMatch(
       /INVALID_ARGUMENT/,
     );
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: a, data: { ...data, trainY: task.trainY }, models: [{ lr: -1 }] }))).toMatch(/models\[0\]\.lr/);
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data: { ...data, trainY: task.trainY }, models: [{ ...spec, lr: -1 }] }))).toMatch(/models\[0\]\.lr/);
+  });
+
+  it('the native layer has no defaults: a missing architecture or model value is an error naming it', async () => {
+    const { loadNative } = await import('../src/native.js');
+    const N = loadNative();
+    const full = validateArch(a);
+    const data = { trainA: task.trainA, trainB: task.trainB, trainY: task.trainY, testA: task.testA, testB: task.testB, testY: task.testY };
+    const ok = new N.Trainer({ backend: 'cpu', arch: full, data, models: [{ ...DEFAULT_MODEL }] });
+    expect(ok.models).toBe(1);
+    for (const k of Object.keys(DEFAULT_MODEL)) {
+      const spec: Record<string, unknown> = { ...DEFAULT_MODEL };
+      delete spec[k];
+      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data, models: [spec] }))).toMatch(new RegExp(`INVALID_ARGUMENT: models\\[0\\]\\.${k} is required`));
+    }
+    for (const k of ['vocab', 'out', 'biasFirst', 'biasHidden', 'biasOut']) {
+      const ar: Record<string, unknown> = { ...full };
+      delete ar[k];
+      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: ar, data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(new RegExp(`INVALID_ARGUMENT: arch\\.${k} is required`));
+    }
+    // the layer limit is one number: MAX_LAYERS layers are accepted natively, one more is refused
+    const deep = (n: number) => ({ ...full, hidden: Array(n).fill(3) });
+    expect(new N.Trainer({ backend: 'cpu', arch: deep(MAX_LAYERS), data, models: [{ ...DEFAULT_MODEL }] }).models).toBe(1);
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: deep(MAX_LAYERS + 1), data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(
+      new RegExp(`INVALID_ARGUMENT: arch.hidden must list 1 to ${MAX_LAYERS}`),
+    );
+    expect(await codeOf(() => mk([{}], deep(MAX_LAYERS + 1)))).toMatch(/INVALID_ARGUMENT: arch\.hidden/);
   });
 
   it('guards against concurrent operations, checks indices, and cancels', async () => {
@@ -375,19 +439,19 @@ describe('measurement hook', () => {
 describe('thread count', () => {
   it('results are bitwise identical with 1, 2 and 3 OpenMP threads', async () => {
     const { execFileSync } = await import('node:child_process');
-    const { existsSync } = await import('node:fs');
-    const { nativeCandidates } = await import('../src/native.js');
-    const addon = nativeCandidates().find((p) => existsSync(p))!;
+    const { nativeInfo } = await import('../src/native.js');
+    const addon = nativeInfo().path;
     const script = `
       const addon = require(process.env.ADDON);
       const p = 23, N = 300;
       const A = new Int32Array(N), B = new Int32Array(N), Y = new Int32Array(N);
       for (let i = 0; i < N; i++) { A[i] = (i * 7) % p; B[i] = (i * 13 + 5) % p; Y[i] = (A[i] + B[i]) % p; }
-      const t = new addon.Trainer({ backend: 'cpu', arch: { vocab: p, hidden: [40, 24], out: p },
-        data: { trainA: A, trainB: B, trainY: Y, testA: A, testB: B, testY: Y }, models: [{ seed: 3, lr: 0.01, weightDecay: 1 }] });
+      const t = new addon.Trainer({ backend: 'cpu', arch: { vocab: p, hidden: [40, 24], out: p, biasFirst: true, biasHidden: true, biasOut: false },
+        data: { trainA: A, trainB: B, trainY: Y, testA: A, testB: B, testY: Y },
+        models: [{ ...JSON.parse(process.env.SPEC), seed: 3, lr: 0.01, weightDecay: 1 }] });
       t.step(25).then(() => process.stdout.write(Buffer.from(t.getParams(0).buffer).toString('base64')));`;
     const run = (threads: number) =>
-      execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ADDON: addon, OMP_NUM_THREADS: String(threads) } }).toString();
+      execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ADDON: addon, SPEC: JSON.stringify(DEFAULT_MODEL), OMP_NUM_THREADS: String(threads) } }).toString();
     const one = run(1);
     expect(one.length).toBeGreaterThan(100);
     expect(run(2)).toBe(one);

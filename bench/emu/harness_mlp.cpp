@@ -116,7 +116,8 @@ int main() {
   // optimiser kernel vs adamw.cpp (+ mask)
   {
     const int in0 = 6, h0 = 5; LayoutDev lay{}; lay.np = 3 + in0 * h0 + h0 + 11; lay.w0 = 3; lay.b0 = 3 + in0 * h0; lay.h0 = h0; lay.in0 = in0;
-    const int MM = 3; ModelHyper hy[MM]; hy[0].optimizer = Optimizer::AdamW; hy[0].lr = 0.03; hy[0].weight_decay = 1.0;
+    const int MM = 3; ModelHyper hy[MM]; for (auto& h : hy) { h.beta1 = 0.9; h.beta2 = 0.98; h.eps = 1e-8; h.alpha = 1; }
+    hy[0].optimizer = Optimizer::AdamW; hy[0].lr = 0.03; hy[0].weight_decay = 1.0;
     hy[1].optimizer = Optimizer::Adam; hy[1].lr = 0.002; hy[1].weight_decay = 0.01; hy[2].optimizer = Optimizer::SGD; hy[2].lr = 0.5; hy[2].weight_decay = 0.001;
     auto Pd = rnd(lay.np * MM), Md = rnd(lay.np * MM, 0, 0.1), Vd = rnd(lay.np * MM, 0, 0.01), Gd = rnd(lay.np * MM);
     auto Ph = Pd, Mh = Md, Vh = Vd;

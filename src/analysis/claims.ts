@@ -2,7 +2,9 @@
  * The paper's claims table (METHOD.md §3): every verdict is computed from the runs given, never written.
  * A claim without the data it needs is 'not measured'. Rules and thresholds: src/analysis/README.md.
  */
+import { configKey, configurationLabels } from '../config.js';
 import { GrokinfoError, invalidArgument } from '../errors.js';
+import { setPath } from '../schema.js';
 import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../types.js';
 import { detectPhases, firstSignificantPeak, type PhaseOptions } from './phases.js';
 import { lsSlope } from './predict.js';
@@ -101,6 +103,33 @@ function sweepClaim(
   return { id, claim, measured: parts.join('; '), verdict: ok ? 'holds' : 'does not hold' };
 }
 
+/** The configuration of a run with one field (the claim's axis) left out. */
+function withoutAxis(c: RunConfig, axis: string): RunConfig {
+  const copy = structuredClone(c) as unknown as Record<string, unknown>;
+  setPath(copy, axis, null);
+  return copy as unknown as RunConfig;
+}
+
+/**
+ * A claim about one axis (weight decay, alpha) compares configurations that differ only on that axis:
+ * the runs are split into slices that agree on every other field (configKey), and the claim is
+ * evaluated in each. One slice: its row. Several: each slice's numbers under its label (the fields
+ * that vary between slices); the claim holds when it holds in every slice where it is measured.
+ */
+function bySlice(runs: ClaimRun[], axis: string, row: (rs: ClaimRun[]) => ClaimRow): ClaimRow {
+  const slices = new Map<string, ClaimRun[]>();
+  for (const r of runs) {
+    const k = configKey(withoutAxis(r.config, axis));
+    slices.set(k, [...(slices.get(k) ?? []), r]);
+  }
+  if (slices.size <= 1) return row(runs);
+  const labels = configurationLabels([...slices.values()].map((rs) => withoutAxis(rs[0]!.config, axis)));
+  const rows = [...slices.entries()].map(([k, rs]) => ({ label: labels.get(k)!, row: row(rs) })).sort((a, b) => a.label.localeCompare(b.label));
+  const verdicts = rows.map((r) => r.row.verdict);
+  const verdict: Verdict = verdicts.includes('does not hold') ? 'does not hold' : verdicts.includes('holds') ? 'holds' : 'not measured';
+  return { ...rows[0]!.row, measured: rows.map((r) => `[${r.label}] ${r.row.measured}`).join(' | '), verdict };
+}
+
 /** Max over measured steps (step 0 excluded) of -Omega_min in bits. */
 export function maxSynergyBits(oinfo: readonly OInfoRecord[]): number {
   const rs = measuredRecords(oinfo);
@@ -130,15 +159,13 @@ export function buildClaims(input: ClaimsInput, opts: ClaimsOptions = {}): Claim
   const rows: ClaimRow[] = [];
 
   // c1, c2: which configurations grok
-  const c1 = sweepClaim(
-    'c1', 'Weight decay 0.1 and 2.0 grok; 10 and 50 do not (majority of seeds)',
-    runs.filter((r) => inWdFamily(r.config)), 'wd', (c) => c.optim.weightDecay, WEIGHT_DECAY_GROK, WEIGHT_DECAY_NO_GROK,
+  const c1 = bySlice(runs.filter((r) => inWdFamily(r.config)), 'optim.weightDecay', (rs) =>
+    sweepClaim('c1', 'Weight decay 0.1 and 2.0 grok; 10 and 50 do not (majority of seeds)', rs, 'wd', (c) => c.optim.weightDecay, WEIGHT_DECAY_GROK, WEIGHT_DECAY_NO_GROK),
   );
   c1.measured += failNote;
   rows.push(c1);
-  const c2 = sweepClaim(
-    'c2', 'alpha 8 groks; alpha 1 and 50 do not (constant weight norm; majority of seeds)',
-    runs.filter((r) => inAlphaFamily(r.config)), 'alpha', (c) => c.init.alpha, ALPHA_GROK, ALPHA_NO_GROK,
+  const c2 = bySlice(runs.filter((r) => inAlphaFamily(r.config)), 'init.alpha', (rs) =>
+    sweepClaim('c2', 'alpha 8 groks; alpha 1 and 50 do not (constant weight norm; majority of seeds)', rs, 'alpha', (c) => c.init.alpha, ALPHA_GROK, ALPHA_NO_GROK),
   );
   c2.measured += failNote;
   rows.push(c2);
@@ -218,30 +245,30 @@ export function buildClaims(input: ClaimsInput, opts: ClaimsOptions = {}): Claim
     );
   }
 
-  // c5: divergence and delayed emergence in weight decay 0.1, neither in 2.0
-  {
-    const claim = 'Weight decay 0.1 shows divergence and delayed emergence; 2.0 does not';
-    const names = (wd: number) =>
-      runs
-        .filter((r) => inWdFamily(r.config) && near(r.config.optim.weightDecay, wd))
-        .map(phasesOf)
-        .filter((p): p is PhasesFile => p !== null)
-        .map((p) => new Set(p.phases.map((q) => q.name)));
-    const low = names(0.1);
-    const high = names(2);
-    if (low.length === 0 || high.length === 0) {
-      rows.push({ id: 'c5', claim, measured: `runs with phases: wd 0.1: ${low.length}, wd 2: ${high.length}`, verdict: 'not measured' });
-    } else {
-      const a = low.filter((s) => s.has('divergence') && s.has('delayed-emergence')).length;
-      const b = high.filter((s) => !s.has('divergence') && !s.has('delayed-emergence')).length;
-      rows.push({
+  // c5: divergence and delayed emergence in weight decay 0.1, neither in 2.0 (per slice, as c1)
+  rows.push(
+    bySlice(runs.filter((r) => inWdFamily(r.config)), 'optim.weightDecay', (fam): ClaimRow => {
+      const claim = 'Weight decay 0.1 shows divergence and delayed emergence; 2.0 does not';
+      const names = (wd: number) =>
+        fam
+          .filter((r) => near(r.config.optim.weightDecay, wd))
+          .map(phasesOf)
+          .filter((p): p is PhasesFile => p !== null)
+          .map((p) => new Set(p.phases.map((q) => q.name)));
+      const low = names(0.1);
+      const high = names(2);
+      if (low.length === 0 || high.length === 0)
+        return { id: 'c5', claim, measured: `runs with phases: wd 0.1: ${low.length}, wd 2: ${high.length}`, verdict: 'not measured' };
+      const a = low.filter((x) => x.has('divergence') && x.has('delayed-emergence')).length;
+      const b = high.filter((x) => !x.has('divergence') && !x.has('delayed-emergence')).length;
+      return {
         id: 'c5',
         claim,
         measured: `wd 0.1: both phases in ${a}/${low.length} runs; wd 2: neither in ${b}/${high.length} runs; needs >= ${fraction}`,
         verdict: a / low.length >= fraction && b / high.length >= fraction ? 'holds' : 'does not hold',
-      });
-    }
-  }
+      };
+    }),
+  );
 
   // c6: after the grok step normalised synergy falls and redundancy rises (least-squares slopes)
   {

@@ -5,6 +5,7 @@
  * features, fitted by Newton's method. The algorithm and every threshold are documented in README.md.
  */
 import { GrokinfoError, invalidArgument } from '../errors.js';
+import { configKey, configMatches, configurationLabels } from '../config.js';
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../types.js';
 import { measuredRecords, medianOf, toBits } from './timeline.js';
 
@@ -307,16 +308,14 @@ export function predictOnline(
   return { step, groks: score >= model.threshold, score, features: f };
 }
 
-/** Short label of a configuration on the paper's sweep axes: "wd=<weight decay> alpha=<alpha>". */
-export function configLabel(c: RunConfig): string {
-  return `wd=${c.optim.weightDecay} alpha=${c.init.alpha}`;
-}
-
-/** A configuration: a label as configLabel writes it, or a predicate. */
+/**
+ * Configurations to select: a string is a configuration key (configKey) or `name=value` terms that
+ * must all match ("wd=2 alpha=1", "lr=0.01": schema labels or paths, see configMatches); or a predicate.
+ */
 export type ConfigSelector = string | ((config: RunConfig) => boolean);
 
 function selects(sel: readonly ConfigSelector[], c: RunConfig): boolean {
-  return sel.some((s) => (typeof s === 'string' ? s === configLabel(c) : s(c)));
+  return sel.some((s) => (typeof s === 'string' ? configMatches(s, c) : s(c)));
 }
 
 export interface RunPrediction {
@@ -395,6 +394,8 @@ export function evaluate(runs: readonly RunRecords[], opts: EvaluateOptions): Ev
   });
   const horizons = opts.horizons ?? [];
   runs.forEach(checkRun);
+  const labels = configurationLabels(runs.map((r) => r.config));
+  const labelOf = (c: RunConfig) => labels.get(configKey(c))!;
   const excluded: { name: string; reason: string }[] = [];
   const train: RunRecords[] = [];
   const held: RunRecords[] = [];
@@ -402,7 +403,7 @@ export function evaluate(runs: readonly RunRecords[], opts: EvaluateOptions): Ev
     const name = r.config.name ?? `runs[${i}]`;
     const inTrain = selects(opts.trainConfigs, r.config);
     const inHeld = selects(opts.heldOutConfigs, r.config);
-    if (inTrain && inHeld) throw invalidArgument('trainConfigs/heldOutConfigs', `disjoint selections (run ${name}, ${configLabel(r.config)}, is in both)`);
+    if (inTrain && inHeld) throw invalidArgument('trainConfigs/heldOutConfigs', `disjoint selections (run ${name}, ${labelOf(r.config)}, is in both)`);
     if (!inTrain && !inHeld) return;
     if (r.summary.failed !== null) {
       excluded.push({ name, reason: `failed: ${r.summary.failed}` });
@@ -413,7 +414,7 @@ export function evaluate(runs: readonly RunRecords[], opts: EvaluateOptions): Ev
   if (held.length === 0) throw new GrokinfoError('INVALID_DATA', 'no usable run in heldOutConfigs');
   const evals: RunEvaluation[] = held.map((r, i) => ({
     name: r.config.name ?? `heldOut[${i}]`,
-    label: configLabel(r.config),
+    label: labelOf(r.config),
     seed: r.config.init.seed,
     groks: groks(r),
     grokStep: r.summary.grokStep,

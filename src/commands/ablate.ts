@@ -3,6 +3,7 @@ import { ablateRun, parseSubnet } from '../ablate.js';
 import type { BackendName } from '../native.js';
 import { consoleProgress } from '../progress.js';
 import { interruptController } from './runflags.js';
+import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {
   program
@@ -28,7 +29,7 @@ export function register(program: Command): void {
           progress,
         });
         progress.done();
-        if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+        if (o.json) process.stdout.write(jsonOutput(res, 2));
         else
           for (const c of res.curves)
             process.stdout.write(`${c.subnet.padEnd(10)} ${String(c.neurons.length).padStart(4)} neurons  final test acc ${c.finalTestAcc.toFixed(3)}  grok step ${c.grokStep ?? 'never'}\n`);

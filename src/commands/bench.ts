@@ -7,8 +7,10 @@
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
 import { invalidArgument } from '../errors.js';
-import { loadNative, resolveBackend, type BackendName } from '../native.js';
+import { loadBenchAddon, resolveBackend, type BackendName } from '../native.js';
 import { measureNativeOptions } from '../oinfo.js';
+import { jsonOutput } from './output.js';
+import { consoleProgress } from '../progress.js';
 
 interface CaseSpec {
   name: string;
@@ -115,7 +117,8 @@ function extremesDiff(a: NR, b: NR): number {
 }
 
 export async function runBench(names: string[], backendName: BackendName, repeats: number, log: (s: string) => void): Promise<Row[]> {
-  const native = loadNative();
+  // Engine and baseline from the same bench addon (same compiler flags); not shipped in the package.
+  const native = loadBenchAddon();
   const backend = resolveBackend(backendName).backend;
   const rows: Row[] = [];
   for (const name of names) {
@@ -182,15 +185,18 @@ export function register(program: Command): void {
     .option('--backend <b>', 'auto | cpu | cuda', 'cpu')
     .option('--repeats <n>', 'timed runs per case (median reported)', '5')
     .option('--json', 'machine-readable results on stdout')
-    .action(async (f: { cases: string; backend: string; repeats: string; json?: boolean }) => {
+    .option('--quiet', 'no progress output')
+    .action(async (f: { cases: string; backend: string; repeats: string; json?: boolean; quiet?: boolean }) => {
       const names = f.cases.split(',').map((s) => s.trim().toUpperCase());
       for (const n of names) if (!CASES.some((c) => c.name === n)) throw invalidArgument('--cases', 'a comma-separated subset of P1,G1,G2,G3,G4', n);
       const repeats = Number(f.repeats);
       if (!Number.isInteger(repeats) || repeats < 1 || repeats > 1000) throw invalidArgument('--repeats', 'an integer in [1, 1000]', f.repeats);
       const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical cores, node ${process.version}`;
-      const rows = await runBench(names, f.backend as BackendName, repeats, (s) => process.stderr.write(s + '\n'));
+      const progress = consoleProgress({ quiet: !!f.quiet });
+      const rows = await runBench(names, f.backend as BackendName, repeats, (s) => progress.line(s));
+      progress.done();
       if (f.json) {
-        process.stdout.write(JSON.stringify({ machine, repeats, rows }) + '\n');
+        process.stdout.write(jsonOutput({ machine, repeats, rows }));
         return;
       }
       const lines = [`machine: ${machine}; median of ${repeats} runs`, '', '| case | what | multiplets | median ms | target ms | baseline ms | ratio | max abs diff |', '|---|---|---:|---:|---:|---:|---:|---:|'];

@@ -10,6 +10,8 @@ import { readBytes } from '../onnx/export.js';
 import { decodeModel, elemTypeName, listTensors, modelInputs } from '../onnx/graph.js';
 import { measureCheckpointDir, measureModel, parseBins, parseGroups, type MeasureMode } from '../onnx/measure.js';
 import { readNpy, writeNpy } from '../onnx/npy.js';
+import { jsonOutput } from './output.js';
+import { consoleProgress, progressMeter } from '../progress.js';
 
 function intFlag(name: string, v: unknown, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
@@ -55,6 +57,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'write the results here (model: measure.json; directory: oinfo.jsonl, timeline.json, phases.json)')
     .option('--backend <b>', "'auto' (default), 'cpu' or 'cuda' for the O-information engine", 'auto')
     .option('--json', 'print the result as JSON')
+    .option('--quiet', 'no progress output')
     .action(async (target: string, o: Record<string, unknown>) => {
       if (!existsSync(target)) throw new GrokinfoError('IO', `${target} does not exist`);
       const isDir = (await fs.stat(target)).isDirectory();
@@ -102,16 +105,16 @@ export function register(program: Command): void {
       if (isDir) {
         if (o.saveActivations) throw invalidArgument('--save-activations', 'a single .onnx model', target);
         const dir = existsSync(join(target, 'checkpoints')) ? join(target, 'checkpoints') : target;
+        const progress = consoleProgress({ quiet: !!o.quiet });
+        const meter = progressMeter(progress, 'measure-model', 'checkpoints');
         const res = await measureCheckpointDir(dir, {
           ...common,
           out: o.out as string | undefined,
-          onCheckpoint: (done, total, step) => {
-            if (!o.json) process.stderr.write(`\rmeasured step ${step} (${done}/${total})`);
-          },
+          onCheckpoint: (done, total) => meter(done, total),
         });
-        if (!o.json) process.stderr.write('\n');
+        progress.done();
         if (res.skipped) process.stderr.write(`grokinfo: ${res.skipped}\n`);
-        if (o.json) process.stdout.write(JSON.stringify({ records: mode.kind === 'bins' ? res.records : res.reports, phases: res.phases, files: res.files }, null, 2) + '\n');
+        if (o.json) process.stdout.write(jsonOutput({ records: mode.kind === 'bins' ? res.records : res.reports, phases: res.phases, files: res.files }, 2));
         else if (mode.kind === 'bins') {
           for (const r of res.records)
             process.stdout.write(`step ${r.step}: synergy ${r.synergy.toFixed(4)} ${r.units}, redundancy ${r.redundancy.toFixed(4)}, sub-network ${r.synergySize} neurons, dead ${r.dead}\n`);
@@ -127,7 +130,7 @@ export function register(program: Command): void {
         await writeNpy(String(o.saveActivations), act.data, [act.rows, act.cols]);
       }
       if (o.out) await writeJsonAtomic(join(String(o.out), 'measure.json'), res);
-      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      if (o.json) process.stdout.write(jsonOutput(res, 2));
       else {
         process.stdout.write(`tensor ${res.tensor} [${res.tensorShape.join(', ')}] -> ${res.rows} samples x ${res.cols} features (layout ${res.layout})\n`);
         if (res.record) {
@@ -137,7 +140,7 @@ export function register(program: Command): void {
               `redundancy ${r.redundancy.toFixed(6)} ${r.units} (${r.redundancySize} units)\n` +
               `dead ${r.dead}, bins ${r.binSizes.join('/')}, ${r.multiplets} multiplets\n`,
           );
-        } else process.stdout.write(JSON.stringify(res.report, null, 2) + '\n');
+        } else process.stdout.write(jsonOutput(res.report, 2));
       }
     });
 }

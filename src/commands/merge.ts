@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { GrokinfoError } from '../errors.js';
 import { mergeSweeps } from '../sweep.js';
+import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {
   program
@@ -11,7 +12,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (shards: string[], o: Record<string, unknown>) => {
       const r = await mergeSweeps(String(o.out), shards);
-      if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      if (o.json) process.stdout.write(jsonOutput(r, 2));
       else {
         process.stdout.write(`${o.out}: ${r.runs} finished runs\n`);
         if (r.missing.length) process.stdout.write(`missing (not finished in any shard): ${r.missing.join(', ')}\n`);

@@ -4,6 +4,10 @@ import { invalidArgument } from '../errors.js';
 import { readMatrixFile } from '../io.js';
 import type { BackendName } from '../native.js';
 import { DEFAULT_MAX_MULTIPLETS, DEFAULT_MAX_OUT_BYTES, oinfo, type MultipletRecord, type OInfoOptions, type OInfoReport } from '../oinfo.js';
+import { DEFAULT_UNITS } from '../schema.js';
+import { consoleProgress, progressMeter } from '../progress.js';
+import { BINS_SYNTAX, GROUPS_SYNTAX, parseBinsSpec, parseGroupsSpec } from '../specs.js';
+import { jsonOutput } from './output.js';
 import { interruptController } from './runflags.js';
 
 /** A positive count with an optional k/M/G/T suffix (powers of 1000; bytes: KiB/MiB/GiB/TiB also accepted). */
@@ -22,26 +26,13 @@ function intFlag(name: string, v: string | undefined, lo: number, hi = Number.MA
   return n;
 }
 
-/** Parses "0,1,2;3,4" into [[0,1,2],[3,4]]. */
+/** Bins and groups: the one syntax of src/specs.ts. */
 export function parseUnitLists(flag: string, v: string): number[][] {
-  const lists = v.split(';').map((part) =>
-    part
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '')
-      .map((s) => {
-        if (!/^\d+$/.test(s)) throw invalidArgument(flag, 'semicolon-separated lists of comma-separated column indices, e.g. "0,1;2,3"', v);
-        return Number(s);
-      }),
-  );
-  return lists;
+  return parseGroupsSpec(flag, v);
 }
 
 export function parseBins(v: string): { ward: number } | number[][] {
-  const m = /^\s*ward\s*:\s*(\d+)\s*$/i.exec(v);
-  if (m) return { ward: Number(m[1]) };
-  if (/^\s*\d+\s*$/.test(v)) return { ward: Number(v) };
-  return parseUnitLists('--bins', v);
+  return parseBinsSpec('--bins', v);
 }
 
 function fmt(x: number): string {
@@ -107,11 +98,11 @@ export function register(program: Command): void {
     .argument('<file>', 'CSV (header optional) or .npy (2-D float32/float64, C order)')
     .option('--min-size <n>', 'smallest multiplet, in units (default 2)')
     .option('--max-size <n>', 'largest multiplet, in units (default 3 for variables, all units for bins/groups)')
-    .option('--bins <spec>', 'bins: "ward:K" (Ward clusters of the columns) or explicit "0,1,2;3,4,..." (a partition)')
-    .option('--groups <spec>', 'groups as vector variables: "0,1;2,3" (disjoint)')
+    .option('--bins <spec>', `bins: ${BINS_SYNTAX}`)
+    .option('--groups <spec>', `groups as vector variables (disjoint): ${GROUPS_SYNTAX}`)
     .option('--ties <policy>', 'rank ties: average | random | ordinal', 'average')
     .option('--seed <n>', 'seed of the random tie policy', '0')
-    .option('--units <u>', 'bits | nats', 'nats')
+    .option('--units <u>', 'bits | nats', DEFAULT_UNITS)
     .option('--bias-correct', 'Ince et al. (2017) bias correction')
     .option('--top <k>', 'also list the k most synergistic and k most redundant multiplets', '0')
     .option('--out <file.jsonl>', 'write every multiplet as a JSON line {"members":[...],"oinfo":x}')
@@ -120,6 +111,7 @@ export function register(program: Command): void {
     .option('--max-multiplets <n>', `refuse sizes that make more multiplets than this (default ${DEFAULT_MAX_MULTIPLETS.toExponential()})`)
     .option('--max-out-bytes <n>', `refuse an --out file estimated larger than this (default ${DEFAULT_MAX_OUT_BYTES / 2 ** 30}GiB)`)
     .option('--json', 'machine-readable summary on stdout')
+    .option('--quiet', 'no progress output')
     .action(async (file: string, f: Record<string, string | boolean | undefined>) => {
       const m = readMatrixFile(file);
       const opts: OInfoOptions = {
@@ -139,18 +131,15 @@ export function register(program: Command): void {
       if (f.out !== undefined) opts.out = f.out as string;
       if (f.maxMultiplets !== undefined) opts.maxMultiplets = parseSize('--max-multiplets', String(f.maxMultiplets));
       if (f.maxOutBytes !== undefined) opts.maxOutBytes = parseSize('--max-out-bytes', String(f.maxOutBytes));
-      const tty = process.stderr.isTTY;
+      const progress = consoleProgress({ quiet: !!f.quiet });
       // First Ctrl-C (or SIGTERM): cancel (the engine stops within a second); a second one exits at once.
-      const intr = interruptController(() => process.stderr.write(`${tty ? '\n' : ''}cancelling\n`));
+      const intr = interruptController(() => progress.line('cancelling'));
       opts.signal = intr.signal;
-      if (tty)
-        opts.onProgress = (done, total) => {
-          process.stderr.write(`\r${done.toLocaleString()} / ${total.toLocaleString()} multiplets (${((100 * done) / Math.max(total, 1)).toFixed(1)}%)`);
-        };
+      opts.onProgress = progressMeter(progress, 'oinfo', 'multiplets');
       try {
         const r = await oinfo({ data: m.data, rows: m.rows, cols: m.cols }, opts);
-        if (tty) process.stderr.write('\n');
-        process.stdout.write(f.json ? JSON.stringify(summary(r)) + '\n' : table(r));
+        progress.done();
+        process.stdout.write(f.json ? jsonOutput(summary(r)) : table(r));
       } finally {
         intr.dispose();
       }

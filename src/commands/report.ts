@@ -5,6 +5,7 @@ import { GrokinfoError } from '../errors.js';
 import { readJson } from '../fsutil.js';
 import { consoleProgress } from '../progress.js';
 import { claimsFor, loadReportDir, parseFormats, writeReport, type ClaimRow } from '../report/index.js';
+import { jsonOutput } from './output.js';
 
 /** Claims rows from a JSON file: an array of {id, claim, measured, verdict}, or {rows: [...]} / {claims: [...]}. */
 export async function readClaims(path: string): Promise<ClaimRow[]> {
@@ -46,7 +47,7 @@ export function register(program: Command): void {
       }
       const res = await writeReport(rep, { out: o.out !== undefined ? String(o.out) : undefined, formats, claims, progress });
       progress.done();
-      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      if (o.json) process.stdout.write(jsonOutput(res, 2));
       else process.stdout.write(`${res.figures.length} figures, ${res.files.length} files in ${res.out}\n`);
     });
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { BackendName } from '../native.js';
 import { consoleProgress } from '../progress.js';
 import { reproduce } from '../reproduce.js';
-import { interruptController, parseNumber, runFlagsToConfig, addRunFlags } from './runflags.js';
+import { interruptController, parseNumber, runFlagsToConfig, addRunFlags, withoutMeasureFlags } from './runflags.js';
+import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {
   const cmd = program
@@ -16,7 +17,7 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress output');
   addRunFlags(cmd);
   cmd.action(async (o: Record<string, unknown>) => {
-    const { base } = runFlagsToConfig({ ...o, measure: undefined, every: undefined, bins: undefined, ties: undefined, units: undefined, biasCorrect: undefined, layer: undefined }, false);
+    const { base } = runFlagsToConfig(withoutMeasureFlags(o), false);
     const progress = consoleProgress({ quiet: !!o.quiet });
     const intr = interruptController(() => progress.line('cancelling: finished work is kept; rerun the same command to resume'));
     try {
@@ -32,7 +33,7 @@ export function register(program: Command): void {
         noReport: o.report === false,
       });
       progress.done();
-      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      if (o.json) process.stdout.write(jsonOutput(res, 2));
       else {
         process.stdout.write(`\nclaims (${res.settings.note}):\n`);
         for (const c of res.analysis.claims) process.stdout.write(`  [${c.verdict}] ${c.id}: ${c.claim} — ${c.measured}\n`);

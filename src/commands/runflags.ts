@@ -1,55 +1,47 @@
 /**
- * Flags shared by `train`, `sweep`, `ablate` and `reproduce`: every RunConfig field has one. In a
- * sweep a flag may list several comma-separated values, which become a grid axis.
+ * Flags shared by `train`, `sweep`, `ablate` and `reproduce`, derived from the run-configuration
+ * schema (src/schema.ts): every field with a flag has one, its help names the default. In a sweep a
+ * flag of a grid field may list several comma-separated values, which become a grid axis.
  */
+import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { invalidArgument, GrokinfoError } from '../errors.js';
-import type { PartialRunConfig } from '../config.js';
+import { ALPHA_EXPERIMENT, deepMergeConfig, type PartialRunConfig } from '../config.js';
+import { RUN_FIELDS, setPath, type FieldDef } from '../schema.js';
 
-interface FlagDef {
-  flag: string; // commander flag spec
-  key: string; // commander option key
-  path: string; // RunConfig path
-  kind: 'number' | 'int' | 'string' | 'bool' | 'widths';
-  help: string;
+/** A schema field that has a CLI flag, with commander's option key (camelCase of the flag). */
+export interface FlagDef {
+  field: FieldDef;
+  /** '--weight-decay' */
+  flag: string;
+  /** commander's option key: 'weightDecay' */
+  key: string;
 }
 
-export const RUN_FLAGS: FlagDef[] = [
-  { flag: '--op <op>', key: 'op', path: 'task.op', kind: 'string', help: 'add | sub | mul | div | x2xyy2 (default add)' },
-  { flag: '--p <p>', key: 'p', path: 'task.p', kind: 'int', help: 'modulus (default 97; prime for div)' },
-  { flag: '--train-fraction <f>', key: 'trainFraction', path: 'task.trainFraction', kind: 'number', help: 'training fraction (default 0.4)' },
-  { flag: '--split-seed <n>', key: 'splitSeed', path: 'task.splitSeed', kind: 'int', help: 'seed of the train/test split, shared by all model seeds (default 420)' },
-  { flag: '--hidden <widths>', key: 'hidden', path: 'model.hidden', kind: 'widths', help: 'hidden layer widths, e.g. 250 or 128x128 (default 250)' },
-  { flag: '--bias-first <bool>', key: 'biasFirst', path: 'model.biasFirst', kind: 'bool', help: 'first-layer bias (default true)' },
-  { flag: '--bias-hidden <bool>', key: 'biasHidden', path: 'model.biasHidden', kind: 'bool', help: 'hidden-to-hidden biases (default true)' },
-  { flag: '--bias-out <bool>', key: 'biasOut', path: 'model.biasOut', kind: 'bool', help: 'output bias (default false)' },
-  { flag: '--optimizer <name>', key: 'optimizer', path: 'optim.optimizer', kind: 'string', help: 'adamw | adam | sgd (default adamw)' },
-  { flag: '--lr <lr>', key: 'lr', path: 'optim.lr', kind: 'number', help: 'learning rate (default 0.03)' },
-  { flag: '--weight-decay <wd>', key: 'weightDecay', path: 'optim.weightDecay', kind: 'number', help: 'weight decay (default 2.0)' },
-  { flag: '--beta1 <b>', key: 'beta1', path: 'optim.beta1', kind: 'number', help: 'Adam beta1 (default 0.9)' },
-  { flag: '--beta2 <b>', key: 'beta2', path: 'optim.beta2', kind: 'number', help: 'Adam beta2 (default 0.98)' },
-  { flag: '--eps <eps>', key: 'eps', path: 'optim.eps', kind: 'number', help: 'Adam eps (default 1e-8)' },
-  { flag: '--seed <n>', key: 'seed', path: 'init.seed', kind: 'int', help: 'model (initialisation) seed (default 0)' },
-  { flag: '--alpha <a>', key: 'alpha', path: 'init.alpha', kind: 'number', help: 'init scale of the weight matrices (default 1)' },
-  { flag: '--zero-output <bool>', key: 'zeroOutput', path: 'init.zeroOutput', kind: 'bool', help: 'zero the output layer at init' },
-  { flag: '--constant-norm <bool>', key: 'constantNorm', path: 'init.constantNorm', kind: 'bool', help: 'rescale weights to the initial norm after every step' },
-  { flag: '--omnigrok-biases <bool>', key: 'omnigrokBiases', path: 'init.omnigrokBiases', kind: 'bool', help: "Omnigrok's variant: biases scaled and renormalised too" },
-  { flag: '--steps <n>', key: 'steps', path: 'steps', kind: 'int', help: 'optimiser steps (default 4000)' },
-  { flag: '--eval-every <n>', key: 'evalEvery', path: 'evalEvery', kind: 'int', help: 'evaluate every n steps (default 5)' },
-  { flag: '--grok-threshold <acc>', key: 'grokThreshold', path: 'grokThreshold', kind: 'number', help: 'test accuracy that counts as grokked (default 0.98)' },
-];
+const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+export const RUN_FLAGS: readonly FlagDef[] = RUN_FIELDS.filter((f) => f.flag !== undefined).map((field) => ({
+  field,
+  flag: `--${field.flag}`,
+  key: camel(field.flag!),
+}));
+
+const MEASURE_KIND = RUN_FLAGS.find((f) => f.field.path === 'measure.kind')!;
+
+function showDefault(v: unknown): string {
+  if (Array.isArray(v)) return v.length ? v.join(v.every((x) => typeof x === 'number') ? 'x' : ',') : 'none';
+  return String(v);
+}
+
+function helpOf(f: FieldDef, lists: boolean): string {
+  const values = f.kind === 'enum' && f.path !== 'measure.kind' ? `${f.values!.join(' | ')}: ` : '';
+  const dflt = f.default === undefined || f.path === 'measure.kind' || f.kind === 'integers' ? '' : ` (default ${showDefault(f.default)})`;
+  return `${values}${f.help}${dflt}${lists && f.grid ? '; comma-separated values make a grid axis' : ''}`;
+}
 
 export function addRunFlags(cmd: Command, opts: { lists?: boolean } = {}): Command {
-  for (const f of RUN_FLAGS) cmd.option(f.flag, opts.lists ? `${f.help}; comma-separated values make a grid axis` : f.help);
+  for (const f of RUN_FLAGS) cmd.option(f.field.arg ? `${f.flag} <${f.field.arg}>` : f.flag, helpOf(f.field, !!opts.lists));
   cmd.option('--alpha-init', 'the alpha experiments (§4): weight decay 0, output zeroed, constant weight norm');
-  cmd.option('--checkpoints <steps>', 'save safetensors checkpoints at these steps, e.g. 0,1000,4000');
-  cmd.option('--measure <kind>', "measure progress during training: 'oinfo'");
-  cmd.option('--every <n>', 'measure every n steps (default 5)');
-  cmd.option('--bins <k>', 'Ward bins of the hidden neurons (default 10)');
-  cmd.option('--ties <policy>', 'rank ties: average | random | ordinal (default average)');
-  cmd.option('--units <u>', 'bits | nats (default bits)');
-  cmd.option('--bias-correct', 'apply the Ince et al. bias correction');
-  cmd.option('--layer <l>', 'hidden layer to measure (default 0)');
   cmd.option('--backend <b>', 'auto | cpu | cuda', 'auto');
   return cmd;
 }
@@ -69,67 +61,61 @@ export function parseBool(flag: string, text: string | boolean): boolean {
 }
 
 function parseValue(f: FlagDef, text: string): unknown {
-  const flag = f.flag.split(' ')[0];
-  switch (f.kind) {
+  switch (f.field.kind) {
     case 'number':
-      return parseNumber(flag, text);
-    case 'int':
-      return parseNumber(flag, text, true);
-    case 'bool':
-      return parseBool(flag, text);
+      return parseNumber(f.flag, text);
+    case 'integer':
+      return parseNumber(f.flag, text, true);
+    case 'boolean':
+      return parseBool(f.flag, text);
     case 'widths':
-      return text.split('x').map((w) => parseNumber(flag, w, true));
+      return text.split('x').map((w) => parseNumber(f.flag, w.trim(), true));
+    case 'integers':
+      return text.split(',').map((w) => parseNumber(f.flag, w.trim(), true));
+    case 'path':
+      if (text === '') throw invalidArgument(f.flag, 'a file path', text);
+      return resolvePath(text);
     default:
       return text;
   }
 }
 
-function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
-  const keys = path.split('.');
-  let o = obj;
-  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
-  o[keys[keys.length - 1]] = value;
+/** The options without the measure flags (for commands that set the measurement themselves). */
+export function withoutMeasureFlags(o: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...o };
+  for (const f of RUN_FLAGS) if (f.field.path.startsWith('measure.')) delete out[f.key];
+  return out;
 }
 
 /**
  * Reads the run flags. Returns the single-valued settings as a partial config, and (when lists are
- * allowed) the multi-valued ones as grid axes keyed by config path.
+ * allowed) the multi-valued ones of grid fields as grid axes keyed by config path. The measure
+ * settings need --measure.
  */
 export function runFlagsToConfig(
   o: Record<string, unknown>,
   allowLists: boolean,
 ): { base: PartialRunConfig; grid: Record<string, unknown[]> } {
-  const base: Record<string, unknown> = {};
+  let base: Record<string, unknown> = {};
   const grid: Record<string, unknown[]> = {};
-  if (o.alphaInit) {
-    setPath(base, 'optim.weightDecay', 0);
-    setPath(base, 'init.zeroOutput', true);
-    setPath(base, 'init.constantNorm', true);
-  }
+  if (o.alphaInit) base = deepMergeConfig(ALPHA_EXPERIMENT as PartialRunConfig) as Record<string, unknown>;
+  const measureFlags = RUN_FLAGS.filter((f) => f.field.path.startsWith('measure.') && f !== MEASURE_KIND);
+  if (o.measure === undefined && measureFlags.some((f) => o[f.key] !== undefined))
+    throw invalidArgument('--measure', `'oinfo' when ${measureFlags.map((f) => f.flag).join('/')} are given`);
   for (const f of RUN_FLAGS) {
     const raw = o[f.key];
     if (raw === undefined) continue;
-    const parts = f.kind === 'widths' ? String(raw).split(',') : String(raw).split(',');
-    if (parts.length > 1 && !allowLists)
-      throw invalidArgument(f.flag.split(' ')[0], 'a single value here (lists are for `grokinfo sweep`)', raw);
+    if (f.field.kind === 'boolean' && !f.field.arg) {
+      if (raw) setPath(base, f.field.path, true);
+      continue;
+    }
+    const parts = f.field.kind === 'integers' || f.field.kind === 'path' ? [String(raw)] : String(raw).split(',');
+    if (parts.length > 1 && !(allowLists && f.field.grid))
+      throw invalidArgument(f.flag, f.field.grid ? 'a single value here (lists are for `grokinfo sweep`)' : 'a single value (it cannot be a grid axis)', raw);
     const values = parts.map((p) => parseValue(f, p.trim()));
-    if (values.length === 1) setPath(base, f.path, values[0]);
-    else grid[f.path] = values;
-  }
-  if (o.checkpoints !== undefined)
-    setPath(base, 'checkpoints', String(o.checkpoints).split(',').map((s) => parseNumber('--checkpoints', s.trim(), true)));
-  const measureFlags = ['every', 'bins', 'ties', 'units', 'biasCorrect', 'layer'];
-  if (o.measure !== undefined || measureFlags.some((k) => o[k] !== undefined)) {
-    if (o.measure !== undefined && o.measure !== 'oinfo') throw invalidArgument('--measure', "'oinfo'", o.measure);
-    if (o.measure === undefined) throw invalidArgument('--measure', "'oinfo' when --every/--bins/--ties/--units/--layer are given");
-    const m: Record<string, unknown> = { kind: 'oinfo' };
-    if (o.every !== undefined) m.every = parseNumber('--every', String(o.every), true);
-    if (o.bins !== undefined) m.bins = parseNumber('--bins', String(o.bins), true);
-    if (o.ties !== undefined) m.ties = o.ties;
-    if (o.units !== undefined) m.units = o.units;
-    if (o.biasCorrect) m.biasCorrect = true;
-    if (o.layer !== undefined) m.layer = parseNumber('--layer', String(o.layer), true);
-    base.measure = m;
+    if (f === MEASURE_KIND && values[0] !== 'oinfo') throw invalidArgument('--measure', "'oinfo'", raw);
+    if (values.length === 1) setPath(base, f.field.path, values[0]);
+    else grid[f.field.path] = values;
   }
   return { base: base as PartialRunConfig, grid };
 }

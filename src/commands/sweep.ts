@@ -7,6 +7,7 @@ import { checkMaxBatch, parseShard, planSweep, runSweep, type SweepDefinition } 
 import { emitJobs } from '../emit.js';
 import type { BackendName } from '../native.js';
 import { addRunFlags, interruptController, parseNumber, runFlagsToConfig } from './runflags.js';
+import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {
   const cmd = program
@@ -44,7 +45,7 @@ export function register(program: Command): void {
       return;
     }
     if (o.plan) {
-      process.stdout.write(JSON.stringify(plan.runs.map((r) => ({ id: r.id, config: r.config })), null, 2) + '\n');
+      process.stdout.write(jsonOutput(plan.runs.map((r) => ({ id: r.id, config: r.config })), 2));
       return;
     }
     const progress = consoleProgress({ quiet: !!o.quiet });
@@ -58,7 +59,7 @@ export function register(program: Command): void {
         maxBatch,
       });
       progress.done();
-      if (o.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      if (o.json) process.stdout.write(jsonOutput(res, 2));
     } finally {
       intr.dispose();
     }

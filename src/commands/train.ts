@@ -5,6 +5,7 @@ import { consoleProgress } from '../progress.js';
 import { trainRunDir } from '../run.js';
 import type { BackendName } from '../native.js';
 import { addRunFlags, interruptController, runFlagsToConfig } from './runflags.js';
+import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {
   const cmd = program
@@ -32,7 +33,7 @@ export function register(program: Command): void {
         progress,
       });
       progress.done();
-      if (o.json) process.stdout.write(JSON.stringify({ dir, id, ...summary }, null, 2) + '\n');
+      if (o.json) process.stdout.write(jsonOutput({ dir, id, ...summary }, 2));
       else process.stdout.write(`${dir}\n`);
     } finally {
       intr.dispose();

@@ -12,12 +12,18 @@
  *   layout 'rows':   only the first dim is samples: [dims[0], prod(dims[1:])].
  * A tensor whose first dimension is not the batch can only be read in one batch (batchSize >= N).
  */
-import ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import type { onnx as P } from 'onnx-proto';
 import { GrokinfoError, invalidArgument } from '../errors.js';
+import { requireOptional } from '../optional.js';
 import { ElemType, decodeModel, elemTypeName, encodeModel, findTensor, modelInputs, withOutputs, type Dim, type TensorInfo } from './graph.js';
 import { readBytes } from './export.js';
 import type { NpyData } from './npy.js';
+
+/** onnxruntime-node, an optional peer dependency loaded on first use. */
+function ortLib(): typeof Ort {
+  return requireOptional<typeof Ort>('onnxruntime-node', 'reading activations from ONNX models (grokinfo/onnx)');
+}
 
 export type ModelSource = Uint8Array | string | P.IModelProto;
 
@@ -64,7 +70,8 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
 }
 
 /** Creates an onnxruntime session; a model onnxruntime cannot load -> INVALID_DATA with its message. */
-export async function createSession(bytes: Uint8Array, label = 'model', threads?: number): Promise<ort.InferenceSession> {
+export async function createSession(bytes: Uint8Array, label = 'model', threads?: number): Promise<Ort.InferenceSession> {
+  const ort = ortLib(); // a missing onnxruntime-node is MISSING_DEPENDENCY, not a bad model
   try {
     return await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
@@ -150,7 +157,7 @@ export function bindInputs(model: P.IModelProto, given: ActivationOptions['input
   return { feeds, n, fixedBatch };
 }
 
-function sliceAs(feed: Feed, r0: number, r1: number): ort.Tensor {
+function sliceAs(feed: Feed, r0: number, r1: number): Ort.Tensor {
   const a = r0 * feed.rowSize;
   const b = r1 * feed.rowSize;
   const dims = [r1 - r0, ...feed.shape.slice(1)];
@@ -160,26 +167,26 @@ function sliceAs(feed: Feed, r0: number, r1: number): ort.Tensor {
   const nums = (): number[] => Array.from(part as ArrayLike<number | bigint>, Number);
   switch (t) {
     case ElemType.FLOAT:
-      return new ort.Tensor('float32', part instanceof Float32Array ? part : Float32Array.from(nums()), dims);
+      return new (ortLib().Tensor)('float32', part instanceof Float32Array ? part : Float32Array.from(nums()), dims);
     case ElemType.DOUBLE:
-      return new ort.Tensor('float64', part instanceof Float64Array ? part : Float64Array.from(nums()), dims);
+      return new (ortLib().Tensor)('float64', part instanceof Float64Array ? part : Float64Array.from(nums()), dims);
     case ElemType.INT64: {
-      if (part instanceof BigInt64Array) return new ort.Tensor('int64', part, dims);
+      if (part instanceof BigInt64Array) return new (ortLib().Tensor)('int64', part, dims);
       const v = nums();
       const bad = v.findIndex((x) => !Number.isInteger(x));
       if (bad >= 0) throw new GrokinfoError('INVALID_DATA', `input '${feed.name}' is int64 but value ${v[bad]} (row ${r0 + Math.floor(bad / feed.rowSize)}) is not an integer`);
-      return new ort.Tensor('int64', BigInt64Array.from(v, BigInt), dims);
+      return new (ortLib().Tensor)('int64', BigInt64Array.from(v, BigInt), dims);
     }
     case ElemType.INT32: {
       const v = nums();
       const bad = v.findIndex((x) => !Number.isInteger(x));
       if (bad >= 0) throw new GrokinfoError('INVALID_DATA', `input '${feed.name}' is int32 but value ${v[bad]} (row ${r0 + Math.floor(bad / feed.rowSize)}) is not an integer`);
-      return new ort.Tensor('int32', Int32Array.from(v), dims);
+      return new (ortLib().Tensor)('int32', Int32Array.from(v), dims);
     }
     case ElemType.BOOL:
-      return new ort.Tensor('bool', Uint8Array.from(nums().map((x) => (x ? 1 : 0))), dims);
+      return new (ortLib().Tensor)('bool', Uint8Array.from(nums().map((x) => (x ? 1 : 0))), dims);
     case ElemType.UINT8:
-      return new ort.Tensor('uint8', Uint8Array.from(nums()), dims);
+      return new (ortLib().Tensor)('uint8', Uint8Array.from(nums()), dims);
     default:
       throw new GrokinfoError('INVALID_DATA', `input '${feed.name}' has type ${elemTypeName(t)}, which measure-model cannot feed (float, double, int64, int32, bool, uint8)`);
   }
@@ -194,7 +201,7 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-function toFloat32(t: ort.Tensor, name: string): Float32Array {
+function toFloat32(t: Ort.Tensor, name: string): Float32Array {
   switch (t.type) {
     case 'float32':
       return t.data as Float32Array;
@@ -247,15 +254,15 @@ export async function collectActivations(source: ModelSource, opts: ActivationOp
     let shape: number[] | undefined;
     for (let r0 = 0; r0 < n; r0 += step) {
       const r1 = Math.min(n, r0 + step);
-      const feedsNow: Record<string, ort.Tensor> = {};
+      const feedsNow: Record<string, Ort.Tensor> = {};
       for (const f of feeds) feedsNow[f.name] = sliceAs(f, r0, r1);
-      let out: ort.InferenceSession.OnnxValueMapType;
+      let out: Ort.InferenceSession.OnnxValueMapType;
       try {
         out = await session.run(feedsNow, [opts.tensor]);
       } catch (e) {
         throw new GrokinfoError('INVALID_DATA', `onnxruntime failed on ${label} (samples ${r0}..${r1 - 1}): ${(e as Error).message}`);
       }
-      const t = out[opts.tensor] as ort.Tensor;
+      const t = out[opts.tensor] as Ort.Tensor;
       const dims = t.dims.map(Number);
       if (step < n && dims[0] !== r1 - r0)
         throw new GrokinfoError(

@@ -12,6 +12,7 @@
  * the fly), sorted by the step number in the file name -> oinfo.jsonl (one record per step), and,
  * in bins mode, timeline.json and phases.json (src/analysis), all written atomically.
  */
+import { parseBinsSpec, parseGroupsSpec } from '../specs.js';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { detectPhases } from '../analysis/phases.js';
@@ -28,41 +29,19 @@ import { decodeModel, modelInputs, modelMetadata } from './graph.js';
 export type MeasureMode = { kind: 'bins'; bins: number } | { kind: 'variables' } | { kind: 'groups'; groups: number[][] };
 
 /** Parses the CLI's --bins value: 'ward:K' or 'K' (Ward clustering into K bins). */
+/** --bins of measure-model: Ward bins only ("ward:K" or "K", the syntax of src/specs.ts), K in 2..24. */
 export function parseBins(v: string): number {
-  const m = /^(?:ward:)?(\d+)$/.exec(String(v).trim());
-  const k = m ? Number(m[1]) : NaN;
+  const spec = parseBinsSpec('--bins', v);
+  const k = Array.isArray(spec) ? NaN : spec.ward;
   if (!Number.isInteger(k) || k < 2 || k > 24) throw invalidArgument('--bins', "'ward:K' with K an integer in 2..24", v);
   return k;
 }
 
-/**
- * Parses --groups: 'a-b,c;d,e-f' (groups separated by ';', column indices or ranges separated
- * by ',') or a JSON array of arrays.
- */
+/** --groups: the groups syntax of src/specs.ts ("0-3;4,5;6-9" or JSON), at least two groups. */
 export function parseGroups(v: string): number[][] {
-  const text = String(v).trim();
-  let groups: unknown;
-  if (text.startsWith('[')) {
-    try {
-      groups = JSON.parse(text);
-    } catch {
-      throw invalidArgument('--groups', 'a JSON array of arrays of column indices, or "0-3;4,5;6-9"', v);
-    }
-  } else {
-    groups = text.split(';').map((g) =>
-      g.split(',').flatMap((part) => {
-        const r = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-        if (!r) throw invalidArgument('--groups', 'groups like "0-3;4,5;6-9" (column indices, ranges inclusive)', v);
-        const a = Number(r[1]);
-        const b = r[2] === undefined ? a : Number(r[2]);
-        if (b < a) throw invalidArgument('--groups', 'ranges a-b with a <= b', part);
-        return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-      }),
-    );
-  }
-  if (!Array.isArray(groups) || groups.length < 2 || !groups.every((g) => Array.isArray(g) && g.length > 0 && g.every((x) => Number.isInteger(x) && x >= 0)))
-    throw invalidArgument('--groups', 'at least two non-empty groups of non-negative column indices', v);
-  return groups as number[][];
+  const groups = parseGroupsSpec('--groups', v);
+  if (groups.length < 2) throw invalidArgument('--groups', 'at least two non-empty groups of non-negative column indices', v);
+  return groups;
 }
 
 export interface MeasureModelOptions extends ActivationOptions, EngineOptions {

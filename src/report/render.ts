@@ -7,10 +7,11 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile } from 'vega-lite';
+import type { Resvg } from '@resvg/resvg-js';
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
 import { GrokinfoError } from '../errors.js';
+import { importOptional, requireOptional } from '../optional.js';
 import type { VlSpec } from './figures.js';
 
 const KNOWN_FONTS = [
@@ -86,7 +87,9 @@ export function fontWarning(): string | null {
 
 /** Vega-Lite -> Vega -> SVG string, headless. */
 export async function renderSvg(spec: VlSpec): Promise<string> {
-  let view: vega.View | undefined;
+  const vega = await importOptional<typeof Vega>('vega', 'rendering figures (grokinfo/report)');
+  const { compile } = await importOptional<typeof VegaLite>('vega-lite', 'rendering figures (grokinfo/report)');
+  let view: Vega.View | undefined;
   try {
     const vg = compile(spec as never).spec;
     view = new vega.View(vega.parse(vg), { renderer: 'none' });
@@ -101,7 +104,8 @@ export async function renderSvg(spec: VlSpec): Promise<string> {
 function resvgFor(svg: string, scale: number): Resvg {
   const font = chooseFont();
   const family = font.file ? (familyCache ??= familyName(font.file)) : undefined;
-  return new Resvg(svg, {
+  const { Resvg: ResvgClass } = requireOptional<typeof import('@resvg/resvg-js')>('@resvg/resvg-js', 'PNG figures (grokinfo/report)');
+  return new ResvgClass(svg, {
     background: 'white',
     fitTo: { mode: 'zoom', value: scale },
     font: font.file ? { fontFiles: [font.file], loadSystemFonts: false, defaultFontFamily: family, sansSerifFamily: family } : { loadSystemFonts: true },

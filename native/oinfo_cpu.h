@@ -1,0 +1,77 @@
+// Internals of the CPU O-information engine shared by copula.cpp, clustering.cpp and oinfo_cpu.cpp:
+// the persistent scratch of each stage. Every buffer is a std::vector that only grows (resize within
+// its capacity allocates nothing), so an engine that keeps these between calls allocates nothing and
+// faults no pages once it has seen a problem at least as large. Nothing here knows about Node.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "oinfo.h"
+#include "oinfo_linalg.h"
+
+namespace grokinfo::cpu {
+
+// Grows v to at least n elements (never shrinks; contents of the old part are kept).
+template <class V>
+inline void grow(V& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+// One column's sort scratch (one per thread).
+struct SortKey {
+  double v;
+  uint64_t k;
+  int32_t i;
+};
+struct ColumnScratch {
+  std::vector<uint64_t> key, key_tmp;
+  std::vector<uint32_t> idx, idx_tmp;
+  std::vector<SortKey> keys;
+};
+
+struct CopulaScratch {
+  std::vector<double> G, Gt, score;
+  int64_t score_n = 0;  // score holds the normal scores of this sample count
+  std::vector<ColumnScratch> thr;
+  linalg::SyrkScratch syrk;
+};
+
+struct WardMerge {
+  int32_t a, b;
+  double dist;
+};
+struct WardScratch {
+  std::vector<int32_t> cols, chain, order, parent, id, pos;
+  std::vector<double> A, Gm, Dm;
+  std::vector<int64_t> size;
+  std::vector<WardMerge> merges;
+  std::vector<char> keep;
+  linalg::SyrkScratch syrk;
+};
+
+// The stages with caller-kept scratch (same contracts as the public functions in oinfo.h). threads <= 0:
+// all cores.
+Status copula_covariance(const float* X, int64_t N, int64_t D, TiePolicy ties, uint64_t seed, double* cov,
+                         const Control& ctl, CopulaScratch& ws, int threads = 0);
+Status copula_covariance(const double* X, int64_t N, int64_t D, TiePolicy ties, uint64_t seed, double* cov,
+                         const Control& ctl, CopulaScratch& ws, int threads = 0);
+Status ward_cluster(const float* X, int64_t N, int64_t D, const uint8_t* use, int32_t k, int32_t* labels,
+                    const Control& ctl, WardScratch& ws, int threads = 0);
+Status ward_cluster(const double* X, int64_t N, int64_t D, const uint8_t* use, int32_t k, int32_t* labels,
+                    const Control& ctl, WardScratch& ws, int threads = 0);
+void ward_from_gram(const double* gram, int64_t n, int32_t k, int32_t* labels, WardScratch& ws);
+
+// The whole engine's scratch (defined in oinfo_cpu.cpp), owned by an OInfoEngine.
+struct EngineScratch;
+EngineScratch* new_scratch();
+void delete_scratch(EngineScratch* s);
+
+// CPU implementations behind OInfoEngine (arguments already checked by native/oinfo.cpp).
+Status oinfo_multiplets(EngineScratch& ws, const double* cov, int64_t batch, int64_t D, const Units& units,
+                        const OInfoOptions& opt, std::vector<OInfoResult>& results, const Control& ctl);
+Status measure_bins(EngineScratch& ws, const float* Z, int64_t batch, int64_t N, int64_t H, const BinsOptions& opt,
+                    std::vector<MeasureResult>& results, const Control& ctl);
+Status measure_bins(EngineScratch& ws, const double* Z, int64_t batch, int64_t N, int64_t H, const BinsOptions& opt,
+                    std::vector<MeasureResult>& results, const Control& ctl);
+
+}  // namespace grokinfo::cpu
