@@ -45,6 +45,10 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
                         InstanceMethod<&TrainerWrap::GetParams>("getParams"),
                         InstanceMethod<&TrainerWrap::SetParams>("setParams"),
                         InstanceMethod<&TrainerWrap::SetMask>("setMask"),
+                        InstanceMethod<&TrainerWrap::GetMoments>("getMoments"),
+                        InstanceMethod<&TrainerWrap::SetMoments>("setMoments"),
+                        InstanceMethod<&TrainerWrap::SetStepsDone>("setStepsDone"),
+                        InstanceMethod<&TrainerWrap::SetFailed>("setFailed"),
                         InstanceMethod<&TrainerWrap::Gradients>("gradients"),
                         InstanceMethod<&TrainerWrap::Measure>("measure"),
                         InstanceAccessor<&TrainerWrap::ParamCount>("paramCount"),
@@ -258,6 +262,58 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     acquire(env, "setParams");
     Release r{busy_};
     throw_if(env, trainer_->set_params(m, v.data));
+    return env.Undefined();
+  }
+
+  // getMoments(model) -> {m: Float32Array, v: Float32Array} (parameter layout; zeros for SGD)
+  Napi::Value GetMoments(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int32_t m = model_arg(info, 0);
+    acquire(env, "getMoments");
+    Release r{busy_};
+    const size_t n = static_cast<size_t>(trainer_->param_count());
+    Napi::Float32Array a = Napi::Float32Array::New(env, n), b = Napi::Float32Array::New(env, n);
+    throw_if(env, trainer_->get_moments(m, a.Data(), b.Data()));
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("m", a);
+    o.Set("v", b);
+    return o;
+  }
+
+  // setMoments(model, m: Float32Array, v: Float32Array)
+  Napi::Value SetMoments(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int32_t m = model_arg(info, 0);
+    if (info.Length() < 3) throw_error(env, Code::INVALID_ARGUMENT, "setMoments(model, m, v): m and v must be Float32Arrays");
+    auto a = typed_array<float>(env, info[1], napi_float32_array, "m");
+    auto b = typed_array<float>(env, info[2], napi_float32_array, "v");
+    if (static_cast<int64_t>(a.length) != trainer_->param_count() || static_cast<int64_t>(b.length) != trainer_->param_count())
+      throw_error(env, Code::INVALID_ARGUMENT, "m and v must hold " + std::to_string(trainer_->param_count()) + " floats each");
+    acquire(env, "setMoments");
+    Release r{busy_};
+    throw_if(env, trainer_->set_moments(m, a.data, b.data));
+    return env.Undefined();
+  }
+
+  Napi::Value SetStepsDone(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw_error(env, Code::INVALID_ARGUMENT, "setStepsDone(steps): steps must be a number");
+    const double d = info[0].As<Napi::Number>().DoubleValue();
+    if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d)))
+      throw_error(env, Code::INVALID_ARGUMENT, "setStepsDone(steps): steps must be an integer >= 0");
+    acquire(env, "setStepsDone");
+    Release r{busy_};
+    throw_if(env, trainer_->set_steps_done(static_cast<int64_t>(d)));
+    return env.Undefined();
+  }
+
+  Napi::Value SetFailed(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int32_t m = model_arg(info, 0);
+    if (info.Length() < 2 || !info[1].IsString()) throw_error(env, Code::INVALID_ARGUMENT, "setFailed(model, why): why must be a string");
+    acquire(env, "setFailed");
+    Release r{busy_};
+    throw_if(env, trainer_->set_failed(m, info[1].As<Napi::String>().Utf8Value()));
     return env.Undefined();
   }
 

@@ -107,6 +107,15 @@ class Trainer {
   virtual Status get_params(int32_t model, float* out) = 0;
   virtual Status set_params(int32_t model, const float* in) = 0;  // also resets nothing else
 
+  // Resumable training state beyond the parameters (sweeps save it and continue a run bitwise):
+  // the optimiser moments of one model in the parameter layout (zeros for SGD), the trainer's step
+  // counter (also every live model's optimiser step) and a model's failure. Nothing else evolves
+  // while training: no random numbers are drawn after initialisation.
+  virtual Status get_moments(int32_t model, float* m, float* v) = 0;
+  virtual Status set_moments(int32_t model, const float* m, const float* v) = 0;
+  virtual Status set_steps_done(int64_t steps) = 0;
+  virtual Status set_failed(int32_t model, const std::string& why) = 0;
+
   // Ablation mask on hidden layer 0: keep[j] == 0 zeroes row j of W_0 (and b_0[j] when mask_bias)
   // now and after every optimiser step, so the network never sees them. keep == nullptr clears it.
   virtual Status set_mask(int32_t model, const uint8_t* keep, bool mask_bias) = 0;

@@ -233,6 +233,43 @@ class CpuTrainer final : public Trainer {
     return Status::Ok();
   }
 
+  Status get_moments(int32_t model, float* m, float* v) override {
+    if (model < 0 || model >= models()) return bad_model(model);
+    const ModelState& s = models_[model];
+    if (s.m.empty()) {
+      std::fill(m, m + nparams_, 0.0f);
+      std::fill(v, v + nparams_, 0.0f);
+    } else {
+      std::memcpy(m, s.m.data(), sizeof(float) * nparams_);
+      std::memcpy(v, s.v.data(), sizeof(float) * nparams_);
+    }
+    return Status::Ok();
+  }
+
+  Status set_moments(int32_t model, const float* m, const float* v) override {
+    if (model < 0 || model >= models()) return bad_model(model);
+    ModelState& s = models_[model];
+    if (s.m.empty()) return Status::Ok();
+    std::memcpy(s.m.data(), m, sizeof(float) * nparams_);
+    std::memcpy(s.v.data(), v, sizeof(float) * nparams_);
+    return Status::Ok();
+  }
+
+  Status set_steps_done(int64_t steps) override {
+    if (steps < 0) return Status::Error(Code::INVALID_ARGUMENT, "steps done must be >= 0");
+    steps_ = steps;
+    for (ModelState& s : models_)
+      if (!s.failed) s.t = steps;
+    return Status::Ok();
+  }
+
+  Status set_failed(int32_t model, const std::string& why) override {
+    if (model < 0 || model >= models()) return bad_model(model);
+    models_[model].failed = true;
+    models_[model].failure = why;
+    return Status::Ok();
+  }
+
   Status set_mask(int32_t model, const uint8_t* keep, bool mask_bias) override {
     if (model < 0 || model >= models()) return bad_model(model);
     ModelState& s = models_[model];

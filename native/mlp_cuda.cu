@@ -641,6 +641,8 @@ class CudaTrainer final : public Trainer {
         static const char* why[] = {"", "non-finite training loss", "constant-norm rescale by a non-finite factor",
                                     "non-finite parameters"};
         out[m].failure = std::string(why[std::min(failed[m], 3)]) + " at step " + std::to_string(fstep[m]);
+        if (static_cast<size_t>(m) < failure_override_.size() && !failure_override_[m].empty())
+          out[m].failure = failure_override_[m];
       }
     }
     return Status::Ok();
@@ -678,6 +680,48 @@ class CudaTrainer final : public Trainer {
       GK_LAUNCH("mask_kernel");
     }
     GK_CUDA(cudaStreamSynchronize(stream_.get()));
+    return Status::Ok();
+  }
+
+  Status get_moments(int32_t model, float* m, float* v) override {
+    if (model < 0 || model >= M_) return bad_model(model);
+    std::vector<float> tm(np_), tv(np_);
+    GK_CUDA(cudaMemcpyAsync(tm.data(), Mv_.get() + static_cast<int64_t>(model) * np_, sizeof(float) * np_,
+                            cudaMemcpyDeviceToHost, stream_.get()));
+    GK_CUDA(cudaMemcpyAsync(tv.data(), Vv_.get() + static_cast<int64_t>(model) * np_, sizeof(float) * np_,
+                            cudaMemcpyDeviceToHost, stream_.get()));
+    GK_CUDA(cudaStreamSynchronize(stream_.get()));
+    from_internal(tm.data(), m);
+    from_internal(tv.data(), v);
+    return Status::Ok();
+  }
+
+  Status set_moments(int32_t model, const float* m, const float* v) override {
+    if (model < 0 || model >= M_) return bad_model(model);
+    std::vector<float> tm(np_), tv(np_);
+    to_internal(m, tm.data());
+    to_internal(v, tv.data());
+    GK_CUDA(cudaMemcpyAsync(Mv_.get() + static_cast<int64_t>(model) * np_, tm.data(), sizeof(float) * np_,
+                            cudaMemcpyHostToDevice, stream_.get()));
+    GK_CUDA(cudaMemcpyAsync(Vv_.get() + static_cast<int64_t>(model) * np_, tv.data(), sizeof(float) * np_,
+                            cudaMemcpyHostToDevice, stream_.get()));
+    GK_CUDA(cudaStreamSynchronize(stream_.get()));
+    return Status::Ok();
+  }
+
+  Status set_steps_done(int64_t steps) override {
+    if (steps < 0) return Status::Error(Code::INVALID_ARGUMENT, "steps done must be >= 0");
+    steps_ = steps;
+    return Status::Ok();
+  }
+
+  Status set_failed(int32_t model, const std::string& why) override {
+    if (model < 0 || model >= M_) return bad_model(model);
+    const int code = 1;
+    GK_CUDA(cudaMemcpyAsync(failed_.get() + model, &code, sizeof(int), cudaMemcpyHostToDevice, stream_.get()));
+    GK_CUDA(cudaStreamSynchronize(stream_.get()));
+    if (failure_override_.size() != static_cast<size_t>(M_)) failure_override_.resize(M_);
+    failure_override_[model] = why;
     return Status::Ok();
   }
 
@@ -950,6 +994,7 @@ class CudaTrainer final : public Trainer {
   DeviceBuffer<long long> fail_step_, stepno_;
   DeviceBuffer<OptimDev> table_;
   std::vector<int> has_mask_host_;
+  std::vector<std::string> failure_override_;  // set_failed: the reason recorded before a resume
   cudaGraphExec_t graph_exec_ = nullptr;
   bool use_graphs_ = true;
   int64_t steps_ = 0;

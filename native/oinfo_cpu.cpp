@@ -23,7 +23,9 @@
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <atomic>
 #include <mutex>
@@ -135,7 +137,25 @@ struct Common {
   std::vector<double> bias;  // b(d) table, empty when off
   std::FILE* stream = nullptr;
   std::mutex stream_mu;
+  std::atomic<bool> write_failed{false};  // a short fwrite (disk full, I/O error): the walk stops
+  int write_errno = 0;
+  const Control* ctl = nullptr;
 };
+
+// Inside a chunk, every kPollEvery walker steps: cancellation, a failed stream write, and progress
+// (chunks of a huge lattice can run for hours, so the chunk boundary alone is not enough).
+constexpr uint32_t kPollEvery = 4096;
+
+// Polled by the walkers: CANCELLED or IO (the stream could not be written) stops the walk.
+Status poll(Common& cm, const Acc& acc, uint64_t& reported) {
+  uint64_t n = 0;
+  for (uint64_t c : acc.count) n += c;
+  if (cm.ctl && n > reported) cm.ctl->add_done(static_cast<double>(n - reported));
+  reported = n;
+  if (cm.ctl && cm.ctl->cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
+  if (cm.write_failed.load(std::memory_order_relaxed)) return Status::Error(Code::IO, "write failed");
+  return Status::Ok();
+}
 
 std::string units_list(const int32_t* path, int32_t depth) {
   std::string s = "[";
@@ -177,7 +197,11 @@ struct StreamBuf {
   void flush() {
     if (buf.empty() || !cm->stream) return;
     std::lock_guard<std::mutex> g(cm->stream_mu);
-    std::fwrite(buf.data(), 1, buf.size(), cm->stream);
+    if (!cm->write_failed.load(std::memory_order_relaxed) &&
+        std::fwrite(buf.data(), 1, buf.size(), cm->stream) != buf.size()) {
+      cm->write_errno = errno;
+      cm->write_failed = true;
+    }
     buf.clear();
   }
 };
@@ -189,6 +213,7 @@ class GeneralWalker {
   void reset(const Item& it, Common& cm) {
     itp_ = &it;
     cmp_ = &cm;
+    reported_ = 0;
     U_ = it.U;
     M_ = it.maxvars;
     K_ = it.maxunit;
@@ -211,6 +236,8 @@ class GeneralWalker {
     dims_.assign(L, 0);
   }
 
+  uint64_t reported() const { return reported_; }
+
   Status run(uint64_t r0, uint64_t cnt, Acc& acc, StreamBuf* sb) {
     int32_t depth = detail::lattice_unrank(r0, U_, it().maxd, path_);
     for (int32_t d = 0; d + 1 < depth; ++d) {
@@ -219,7 +246,13 @@ class GeneralWalker {
     }
     uint64_t rank = r0;
     const double scale = cm().opt->scale;
+    uint32_t tick = 0;
     while (cnt > 0) {
+      if (++tick == kPollEvery) {
+        tick = 0;
+        Status ps = poll(cm(), acc, reported_);
+        if (!ps.ok()) return ps;
+      }
       Status s = extend(depth - 1, path_[depth - 1]);
       if (!s.ok()) return s;
       if (depth >= it().mind) {
@@ -390,6 +423,7 @@ class GeneralWalker {
 
   const Item* itp_ = nullptr;
   Common* cmp_ = nullptr;
+  uint64_t reported_ = 0;  // multiplets of this chunk already added to the progress
   int32_t U_ = 0, M_ = 0, K_ = 0;
   std::vector<int32_t> S_, nv_, dims_;
   std::vector<double> Linv_, logdet_, sumC_, P_, Cx_, B_, R_, Lb_, W_, blk_;
@@ -403,6 +437,7 @@ class FastWalker {
   void reset(const Item& it, Common& cm) {
     itp_ = &it;
     cmp_ = &cm;
+    reported_ = 0;
     U_ = it.U;
     L_ = it.maxd;
     const size_t lv = static_cast<size_t>(L_) + 1;
@@ -426,6 +461,8 @@ class FastWalker {
     }
   }
 
+  uint64_t reported() const { return reported_; }
+
   Status run(uint64_t r0, uint64_t cnt, Acc& acc, StreamBuf* sb) {
     int32_t depth = detail::lattice_unrank(r0, U_, L_, path_);
     for (int32_t d = 0; d + 1 < depth; ++d) {
@@ -433,7 +470,13 @@ class FastWalker {
       if (!s.ok()) return s;
     }
     uint64_t rank = r0;
+    uint32_t tick = 0;
     while (cnt > 0) {
+      if (++tick == kPollEvery) {
+        tick = 0;
+        Status ps = poll(cm(), acc, reported_);
+        if (!ps.ok()) return ps;
+      }
       const int32_t d = depth - 1;
       const int32_t c = path_[d];
       if (depth == L_) {
@@ -613,6 +656,7 @@ class FastWalker {
 
   const Item* itp_ = nullptr;
   Common* cmp_ = nullptr;
+  uint64_t reported_ = 0;  // multiplets of this chunk already added to the progress
   int32_t U_ = 0, L_ = 0;
   const double* Cu_ = nullptr;
   std::vector<double> Linv_, P_, K_, B_, R_, lb2_, x_, inv_, diag_, invdiag_, lndiag_;
@@ -773,7 +817,10 @@ Status run_engine(cpu::EngineScratch& ws, size_t n, const OInfoOptions& opt, std
   Item* const items = ws.items.data();
   Common& cm = ws.cm;
   cm.opt = &opt;
+  cm.ctl = &ctl;
   cm.stream = nullptr;
+  cm.write_failed = false;
+  cm.write_errno = 0;
   int32_t maxvars = 0;
   uint64_t total = 0;
   for (size_t b = 0; b < n; ++b) {
@@ -837,30 +884,37 @@ Status run_engine(cpu::EngineScratch& ws, size_t n, const OInfoOptions& opt, std
       acc.init(it.maxd, opt.top_k);
       sb.item = &it;
       Status s;
+      uint64_t reported = 0;
       if (it.fast) {
         ts.fast.reset(it, cm);
         s = ts.fast.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
+        reported = ts.fast.reported();
       } else {
         ts.general.reset(it, cm);
         s = ts.general.run(task.r0, task.r1 - task.r0, acc, cm.stream ? &sb : nullptr);
+        reported = ts.general.reported();
       }
       std::lock_guard<std::mutex> g(mu);
       if (!s.ok()) {
-        if (first.ok() || first.code == Code::CANCELLED) first = s;
+        // a real error wins over the CANCELLED / IO stops it causes in the other threads
+        if (first.ok() || (first.code == Code::CANCELLED && s.code != Code::CANCELLED) || (first.code == Code::IO && s.code != Code::IO && s.code != Code::CANCELLED)) first = s;
         stop = true;
         continue;
       }
       ws.global[task.item].merge(acc);
       uint64_t cnt = 0;
       for (uint64_t c : acc.count) cnt += c;
-      ctl.add_done(static_cast<double>(cnt));
+      ctl.add_done(static_cast<double>(cnt - reported));
     }
     sb.flush();
   }
   if (cm.stream) {
-    bool bad = std::fclose(cm.stream) != 0;
+    const bool bad = std::fclose(cm.stream) != 0;
     cm.stream = nullptr;
-    if (bad && first.ok()) first = Status::Error(Code::IO, std::string("could not write ") + opt.stream_path);
+    if (bad && !cm.write_failed) cm.write_errno = errno;
+    if ((bad || cm.write_failed) && (first.ok() || first.code == Code::IO))
+      first = Status::Error(Code::IO, std::string("could not write ") + opt.stream_path +
+                                          (cm.write_errno ? std::string(": ") + std::strerror(cm.write_errno) : std::string()));
   }
   if (!first.ok()) return first;
   // Results: ranks -> members, written into the caller's vectors (their capacity is reused).

@@ -170,7 +170,7 @@ export async function ablateRuns(runDirs: readonly string[], opts: AblationOptio
   for (const group of groups.values()) {
     const jobs = group.flatMap((p) => p.jobs);
     const label = group.length === 1 ? `ablation of ${group[0]!.runDir}` : `ablation of ${group.length} runs`;
-    const out = await trainBatch(jobs, { backend: opts.backend, signal: opts.signal, progress: opts.progress, label });
+    const out = await trainBatch(jobs, { backend: opts.backend, signal: opts.signal, progress: opts.progress, label, resume: true });
     let at = 0;
     for (const p of group) {
       sums.set(p, out.slice(at, at + p.jobs.length));

@@ -3,7 +3,7 @@
  * (timeline.json) and phases (phases.json), and for a sweep the grokking prediction evaluated on
  * held-out configurations and the claims table (analysis.json). Nothing is retrained.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ablationClaimInput, type AblationResult } from './ablate.js';
 import { buildClaims, detectPhases, evaluate, normalizeRun, type ClaimRow, type ClaimRun, type EvaluationReport } from './analysis/index.js';
 import { configKey, runField } from './config.js';
@@ -135,8 +135,11 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeSweep(dir: string, opts: AnalyzeOptions = {}): Promise<SweepAnalysis> {
-  const dirs = await listRuns(dir);
-  if (dirs.length === 0) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} has no finished runs`);
+  const unfinished: string[] = [];
+  const dirs = await listRuns(dir, unfinished);
+  if (dirs.length === 0) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} has no finished runs${unfinished.length ? ` (${unfinished.length} unfinished: rerun the sweep to finish them)` : ''}`);
+  if (unfinished.length)
+    opts.progress?.line(`analysis: ${unfinished.length} unfinished run(s) left out (rerun the sweep to finish them): ${unfinished.map((d) => basename(d)).join(', ')}`);
   const runs: FinishedRun[] = [];
   const claimRuns: ClaimRun[] = [];
   for (const d of dirs) {

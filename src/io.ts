@@ -31,6 +31,12 @@ const SPECIAL = new Map<string, number>([
   ['-infinity', -Infinity],
 ]);
 
+/** Spellings of a missing value: never a column name, always an error in data. */
+const MISSING = new Set(['', 'na', 'n/a', 'nan?', 'null', 'none', 'nil', '?', '-', '.']);
+function isMissing(s: string): boolean {
+  return MISSING.has(s.trim().toLowerCase());
+}
+
 /** Parses one CSV field as a number; undefined when it is not one (NaN/Inf spellings are numbers). */
 function parseField(s: string): number | undefined {
   const t = s.trim();
@@ -64,8 +70,10 @@ function splitLine(line: string, sep: string): string[] {
 
 /**
  * Parses CSV text into a float64 matrix. The separator is ',' (or tab / ';' when the first line has
- * those and no comma). The first line is a header when any of its fields is not a number. Ragged
- * rows and non-numeric fields are INVALID_DATA naming the line and column; blank lines are skipped.
+ * those and no comma). The first line is a header when any of its fields is neither a number nor a
+ * missing-value spelling (NA, null, empty, ...), so a header-less file whose first row holds NA is
+ * data (and the NA an error), not a header. Ragged rows, missing values and non-numeric fields are
+ * INVALID_DATA naming the line and column; blank lines are skipped.
  */
 export function parseCsv(text: string, source = 'CSV'): NamedMatrix {
   const lines = text.split(/\r?\n/);
@@ -75,7 +83,7 @@ export function parseCsv(text: string, source = 'CSV'): NamedMatrix {
   const sep = l0.includes(',') ? ',' : l0.includes('\t') ? '\t' : l0.includes(';') ? ';' : ',';
   const head = splitLine(l0, sep);
   let columnNames: string[] | undefined;
-  if (head.some((f) => parseField(f) === undefined)) {
+  if (head.some((f) => parseField(f) === undefined && !isMissing(f))) {
     columnNames = head.map((f) => f.trim());
     first++;
   }
@@ -96,9 +104,10 @@ export function parseCsv(text: string, source = 'CSV'): NamedMatrix {
       const v = parseField(fields[c]);
       if (v === undefined) {
         const name = columnNames ? ` (${columnNames[c]})` : '';
+        const what = isMissing(fields[c]) ? 'is a missing value (grokinfo needs complete data: drop or impute the row)' : 'is not a number';
         throw new GrokinfoError(
           'INVALID_DATA',
-          `${source}: line ${i + 1} (data row ${rows}), column ${c}${name}: ${JSON.stringify(fields[c])} is not a number`,
+          `${source}: line ${i + 1} (data row ${rows}), column ${c}${name}: ${JSON.stringify(fields[c])} ${what}`,
           { line: i + 1, row: rows, column: c },
         );
       }
@@ -143,7 +152,11 @@ export function readMatrixFile(path: string): NamedMatrix {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new GrokinfoError('IO', `could not read ${path}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    // a wrong path is the user's mistake (exit 2); a failing read of an existing file is I/O (exit 4)
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new GrokinfoError('INVALID_ARGUMENT', `input file ${path} does not exist`, { path });
+    if (code === 'EISDIR') throw new GrokinfoError('INVALID_ARGUMENT', `input file ${path} is a directory, not a CSV or .npy file`, { path });
+    throw new GrokinfoError('IO', `could not read ${path}: ${(e as Error).message}`, { path });
   }
   if (path.toLowerCase().endsWith('.npy')) return parseNpy(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
   return parseCsv(buf.toString('utf8'), path);

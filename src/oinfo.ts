@@ -4,6 +4,7 @@
  * position) before any native call; native work runs off the main thread with progress and an
  * AbortSignal.
  */
+import { statSync } from 'node:fs';
 import { rm, rename } from 'node:fs/promises';
 import { GrokinfoError, invalidArgument } from './errors.js';
 import { tempPathFor } from './fsutil.js';
@@ -38,6 +39,34 @@ export interface OInfoOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   columnNames?: string[];
+  /** Refuse (INVALID_ARGUMENT) when the sizes asked for make more multiplets than this (default DEFAULT_MAX_MULTIPLETS). */
+  maxMultiplets?: number;
+  /** Refuse when `out` would be larger than this many bytes, estimated before starting (default DEFAULT_MAX_OUT_BYTES). */
+  maxOutBytes?: number;
+}
+
+/** The size guard's defaults: about a minute of CPU work, and an output file that fits on a laptop. */
+export const DEFAULT_MAX_MULTIPLETS = 1e9;
+export const DEFAULT_MAX_OUT_BYTES = 10 * 2 ** 30;
+
+/** Number of multiplets of minSize..maxSize of U units, and the estimated size of their JSON lines (--out). */
+export function multipletCount(U: number, minSize: number, maxSize: number): { multiplets: number; outBytes: number } {
+  let c = 1; // C(U, k), iteratively
+  let multiplets = 0;
+  let outBytes = 0;
+  const digits = String(Math.max(U - 1, 0)).length;
+  for (let k = 1; k <= maxSize; k++) {
+    c = (c * (U - k + 1)) / k;
+    if (k < minSize) continue;
+    multiplets += c;
+    // {"members":[..],"oinfo":-1.2345678901234567}\n: ~36 bytes plus the members
+    outBytes += c * (36 + k * (digits + 1));
+  }
+  return { multiplets, outBytes };
+}
+
+function fmtCount(n: number): string {
+  return n < 1e6 ? n.toLocaleString('en-US') : n.toExponential(2);
 }
 
 export interface MultipletRecord {
@@ -115,6 +144,21 @@ function checkInt(name: string, v: unknown, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
     throw invalidArgument(name, `an integer in [${lo}, ${hi}]`, v);
   return v;
+}
+
+function checkPositive(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v > 0)) throw invalidArgument(name, 'a number > 0', v);
+  return v;
+}
+
+function fmtBytes(n: number): string {
+  const u = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${u[i]}`;
 }
 
 function checkTies(v: unknown): TiePolicy {
@@ -277,6 +321,8 @@ export async function oinfo(data: Matrix | Matrix[], options: OInfoOptions = {})
   const threads = o.threads === undefined ? 0 : checkInt('threads', o.threads, 0, 4096);
   if (o.biasCorrect !== undefined && typeof o.biasCorrect !== 'boolean') throw invalidArgument('biasCorrect', 'a boolean', o.biasCorrect);
   if (o.out !== undefined && (typeof o.out !== 'string' || o.out === '')) throw invalidArgument('out', 'a file path', o.out);
+  if (typeof o.out === 'string' && (() => { try { return statSync(o.out).isDirectory(); } catch { return false; } })())
+    throw invalidArgument('out', 'a file path (this is a directory)', o.out);
   if (o.out !== undefined && batch) throw invalidArgument('out', 'only with a single matrix (not a batch)');
   if (o.bins !== undefined && o.groups !== undefined) throw invalidArgument('bins/groups', 'at most one of bins and groups');
   const backend = resolveBackend(o.backend ?? 'auto').backend;
@@ -332,6 +378,21 @@ export async function oinfo(data: Matrix | Matrix[], options: OInfoOptions = {})
   const U = mode === 'bins' && !Array.isArray(o.bins) ? Math.min((o.bins as { ward: number }).ward, D - dead[0].length) : lists[0].length;
   const minSize = o.minSize === undefined ? 2 : checkInt('minSize', o.minSize, 2, U);
   const maxSize = o.maxSize === undefined ? (mode === 'variables' ? Math.min(3, U) : U) : checkInt('maxSize', o.maxSize, minSize, U);
+  const maxMultiplets = o.maxMultiplets === undefined ? DEFAULT_MAX_MULTIPLETS : checkPositive('maxMultiplets (--max-multiplets)', o.maxMultiplets);
+  const maxOutBytes = o.maxOutBytes === undefined ? DEFAULT_MAX_OUT_BYTES : checkPositive('maxOutBytes (--max-out-bytes)', o.maxOutBytes);
+  const size = multipletCount(U, minSize, maxSize);
+  if (size.multiplets * mats.length > maxMultiplets)
+    throw invalidArgument(
+      'sizes (--min-size/--max-size)',
+      `at most ${fmtCount(maxMultiplets)} multiplets (maxMultiplets, --max-multiplets); sizes ${minSize}..${maxSize} of ${U} units make ${fmtCount(size.multiplets * mats.length)}`,
+      { minSize, maxSize, units: U },
+    );
+  if (o.out !== undefined && size.outBytes > maxOutBytes)
+    throw invalidArgument(
+      'out (--out)',
+      `an output of at most ${fmtBytes(maxOutBytes)} (maxOutBytes, --max-out-bytes); ${fmtCount(size.multiplets)} multiplets make about ${fmtBytes(size.outBytes)}`,
+      o.out,
+    );
   const native = loadNative();
   const scale = units === 'bits' ? 1 / Math.LN2 : 1;
   let tmpOut: string | undefined;
@@ -359,6 +420,12 @@ export async function oinfo(data: Matrix | Matrix[], options: OInfoOptions = {})
         tmpOut = tempPathFor(o.out);
         nativeOpts.streamPath = tmpOut;
       }
+      // The native writer names its temporary file: an IO error names the user's.
+      const outError = (e: unknown): unknown => {
+        if (!(e instanceof GrokinfoError) || e.code !== 'IO' || !o.out) return e;
+        const why = /: ([^:]+)$/.exec(e.message)?.[1];
+        return new GrokinfoError('IO', `could not write ${o.out}${why ? `: ${why}` : ''} (nothing was written there)`, { path: o.out });
+      };
       const results: NativeResult[] = [];
       if (wardK > 0 && backend === 'cpu') {
         // Ward bins on the CPU: the bins pipeline of measure-model and measured training (dead columns
@@ -369,7 +436,7 @@ export async function oinfo(data: Matrix | Matrix[], options: OInfoOptions = {})
           try {
             r = await native.measureBins(mats[i].data, N, D, opts, backend, control);
           } catch (e) {
-            if (!(e instanceof GrokinfoError) || e.code !== 'INVALID_DATA') throw e;
+            if (!(e instanceof GrokinfoError) || e.code !== 'INVALID_DATA') throw outError(e);
             if (e.message.startsWith('too few samples')) throw new GrokinfoError('INVALID_DATA', `${prefix(i)}${e.message}`);
             throw mapNativeError(e, await wardLists(i), names, 'bins');
           }
@@ -403,7 +470,7 @@ export async function oinfo(data: Matrix | Matrix[], options: OInfoOptions = {})
             const r: NativeResult[] = await native.oinfoMultiplets(cov, idx.length, D, unitsToNative(lists[idx[0]]), nativeOpts, backend, control);
             results.push(...r);
           } catch (e) {
-            throw mapNativeError(e, lists[idx[0]], names, mode === 'variables' ? 'variables' : mode);
+            throw mapNativeError(outError(e), lists[idx[0]], names, mode === 'variables' ? 'variables' : mode);
           }
         }
       }

@@ -10,6 +10,7 @@ import { ablationRole, configKey, configurationLabels } from './config.js';
 import { GrokinfoError, invalidArgument } from './errors.js';
 import { readJson, readJsonl } from './fsutil.js';
 import type { MeasuresRecord } from './measures/compute.js';
+import { checkSummary } from './run.js';
 import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from './types.js';
 
 export interface LoadedRun {
@@ -87,7 +88,7 @@ export async function loadRun(dir: string, notes: string[] = [], runId?: string)
   }
   const measures = readJsonlChecked<MeasuresRecord>(join(abs, 'measures.jsonl')).sort((a, b) => a.step - b.step);
   const sPath = join(abs, 'summary.json');
-  const summary = existsSync(sPath) ? await readJson<RunSummary>(sPath) : null;
+  const summary = existsSync(sPath) ? checkSummary(await readJson<unknown>(sPath), sPath) : null;
   if (!summary) notes.push(`run ${id}: no summary.json (final numbers taken from metrics.jsonl)`);
   const pPath = join(abs, 'phases.json');
   const phases = existsSync(pPath) ? await readJson<PhasesFile>(pPath) : null;

@@ -3,8 +3,9 @@
  * shardable.
  *
  * A sweep directory holds sweep.json (the definition and the expanded plan: every run's id and
- * config) and runs/<id>/ (see src/run.ts). Rerunning the same command skips finished runs (those
- * with summary.json) and retrains unfinished ones from the start. `shard: {index, count}` keeps the
+ * config) and runs/<id>/ (see src/run.ts). One process at a time writes it (src/lock.ts). Rerunning
+ * the same command skips finished runs (those with summary.json) and continues unfinished ones from
+ * their saved training state (src/run.ts), runs saved at the same step batched together. `shard: {index, count}` keeps the
  * runs whose position in the id-sorted plan is congruent to index mod count, so shards are
  * disjoint, cover the plan, and need no coordination; mergeSweeps joins their directories.
  */
@@ -15,10 +16,11 @@ import { createRequire } from 'node:module';
 import { batchKey, deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
 import { allowedKeys, canonicalJson, GRID_PATHS, gridJsonSchema, partialConfigJsonSchema, setPath } from './schema.js';
 import { GrokinfoError, invalidArgument } from './errors.js';
-import { readJson, writeJsonAtomic } from './fsutil.js';
+import { ioError, prepareOutDir, readJson, writeJsonAtomic } from './fsutil.js';
+import { lockDir } from './lock.js';
 import type { BackendName } from './native.js';
 import { formatDuration, type ProgressSink } from './progress.js';
-import { isFinished, trainBatch, type RunJob } from './run.js';
+import { checkMeasurable, isFinished, resumeStepOf, trainBatch, type RunJob } from './run.js';
 import type { RunConfig, RunSummary } from './types.js';
 
 export interface SweepDefinition {
@@ -86,9 +88,34 @@ function definitionErrors(errors: ErrorObject[]): string {
   return errors.map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
 }
 
+/** The path of the first null in a JSON value, or undefined. */
+function nullPath(v: unknown, path: string): string | undefined {
+  if (v === null) return path;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = nullPath(v[i], `${path}[${i}]`);
+      if (p !== undefined) return p;
+    }
+  } else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      const p = nullPath(x, path ? `${path}.${k}` : k);
+      if (p !== undefined) return p;
+    }
+  return undefined;
+}
+
+/** Most runs one sweep may plan (a larger grid is refused before it is expanded). */
+export const MAX_SWEEP_RUNS = 100_000;
+
 /** Validates a definition (schema + every expanded configuration) and expands it into runs. */
 export function planSweep(def: SweepDefinition): SweepPlan {
+  // a null first (with its place), before the schema's less specific type errors
+  const nul = nullPath(def, '');
+  if (nul !== undefined) throw invalidArgument(`sweep definition ${nul || '(root)'}`, 'a value (null is not allowed: leave the key out for the default)', null);
   if (!validateDefinition(def)) throw new GrokinfoError('INVALID_ARGUMENT', `sweep definition is invalid: ${definitionErrors(compiled!.errors ?? [])}`);
+  const planned = Object.values(def.grid ?? {}).reduce((n, v) => n * v.length, (def.list?.length ?? 1) * (def.seeds?.length ?? 1));
+  if (planned > MAX_SWEEP_RUNS)
+    throw invalidArgument('sweep size', `at most ${MAX_SWEEP_RUNS.toLocaleString('en-US')} runs (this grid x list x seeds makes ${planned.toLocaleString('en-US')}); split it into several sweeps`, planned);
   let partials: Record<string, unknown>[] = (def.list ?? [{}]).map((c) => deepMergeConfig(def.base ?? {}, c) as Record<string, unknown>);
   for (const [path, values] of Object.entries(def.grid ?? {})) {
     const next: Record<string, unknown>[] = [];
@@ -116,6 +143,7 @@ export function planSweep(def: SweepDefinition): SweepPlan {
     let config: RunConfig;
     try {
       config = resolveRunConfig(p as PartialRunConfig);
+      checkMeasurable(config);
     } catch (e) {
       if (e instanceof GrokinfoError) throw new GrokinfoError(e.code, `sweep run ${i + 1}: ${e.message}`, e.details);
       throw e;
@@ -171,6 +199,8 @@ export interface SweepOptions {
   shard?: Shard;
   /** Most models trained together in one native call (default 64). */
   maxBatch?: number;
+  /** How often each run saves its training state (src/run.ts DEFAULT_STATE_EVERY); false never. */
+  stateEvery?: { steps: number; seconds: number } | false;
 }
 
 export interface SweepResult {
@@ -181,11 +211,21 @@ export interface SweepResult {
   seconds: number;
 }
 
-/** Groups runs into batches that can share one native trainer. */
-export function batchesOf(runs: PlannedRun[], maxBatch: number): PlannedRun[][] {
+/** Checks a --max-batch value: an integer >= 1. */
+export function checkMaxBatch(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100_000) throw invalidArgument('maxBatch (--max-batch)', 'an integer in [1, 100000]', v);
+  return v;
+}
+
+/**
+ * Groups runs into batches that can share one native trainer (and, when `resumeStep` is given, that
+ * resume from the same saved step).
+ */
+export function batchesOf(runs: PlannedRun[], maxBatch: number, resumeStep?: (r: PlannedRun) => number): PlannedRun[][] {
+  checkMaxBatch(maxBatch);
   const groups = new Map<string, PlannedRun[]>();
   for (const r of runs) {
-    const k = batchKey(r.config);
+    const k = `${batchKey(r.config)}@${resumeStep ? resumeStep(r) : 0}`;
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r);
   }
@@ -196,33 +236,49 @@ export function batchesOf(runs: PlannedRun[], maxBatch: number): PlannedRun[][] 
 
 export async function runSweep(dir: string, plan: SweepPlan, opts: SweepOptions = {}): Promise<SweepResult> {
   const t0 = performance.now();
-  await fs.mkdir(join(dir, 'runs'), { recursive: true });
-  await preparePlan(dir, plan);
-  const mine = shardRuns(plan, opts.shard);
-  const skipped = mine.filter((r) => isFinished(join(dir, 'runs', r.id))).map((r) => r.id);
-  const todo = mine.filter((r) => !skipped.includes(r.id));
-  const batches = batchesOf(todo, opts.maxBatch ?? 64);
-  const trained: string[] = [];
-  const summaries: Record<string, RunSummary> = {};
-  opts.progress?.line(
-    `sweep ${dir}: ${mine.length} runs${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count} of ${plan.runs.length})` : ''}, ${skipped.length} already finished, ${todo.length} to train in ${batches.length} batch(es)`,
-  );
-  for (const [bi, batch] of batches.entries()) {
-    const jobs: RunJob[] = batch.map((r) => ({ id: r.id, config: r.config, dir: join(dir, 'runs', r.id) }));
-    const sums = await trainBatch(jobs, {
-      backend: opts.backend,
-      signal: opts.signal,
-      progress: opts.progress,
-      label: `batch ${bi + 1}/${batches.length} (${jobs.length} models)`,
-    });
-    sums.forEach((s, i) => {
-      summaries[jobs[i].id] = s;
-      trained.push(jobs[i].id);
-    });
+  const maxBatch = checkMaxBatch(opts.maxBatch ?? 64);
+  await prepareOutDir(dir, '--out');
+  const lock = await lockDir(dir, 'sweep directory', (why) => opts.progress?.line(`sweep ${dir}: taking over a stale lock (${why})`));
+  try {
+    try {
+      await fs.mkdir(join(dir, 'runs'), { recursive: true });
+    } catch (e) {
+      throw ioError(join(dir, 'runs'), e, 'create');
+    }
+    await preparePlan(dir, plan);
+    const mine = shardRuns(plan, opts.shard);
+    const skipped = mine.filter((r) => isFinished(join(dir, 'runs', r.id))).map((r) => r.id);
+    const todo = mine.filter((r) => !skipped.includes(r.id));
+    const steps = new Map<string, number>();
+    for (const r of todo) steps.set(r.id, await resumeStepOf(join(dir, 'runs', r.id), r.config));
+    const batches = batchesOf(todo, maxBatch, (r) => steps.get(r.id) ?? 0);
+    const resumed = [...steps.values()].filter((s) => s > 0).length;
+    const trained: string[] = [];
+    const summaries: Record<string, RunSummary> = {};
+    opts.progress?.line(
+      `sweep ${dir}: ${mine.length} runs${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count} of ${plan.runs.length})` : ''}, ${skipped.length} already finished, ${todo.length} to train${resumed ? ` (${resumed} from a saved state)` : ''} in ${batches.length} batch(es)`,
+    );
+    for (const [bi, batch] of batches.entries()) {
+      const jobs: RunJob[] = batch.map((r) => ({ id: r.id, config: r.config, dir: join(dir, 'runs', r.id) }));
+      const sums = await trainBatch(jobs, {
+        backend: opts.backend,
+        signal: opts.signal,
+        progress: opts.progress,
+        label: `batch ${bi + 1}/${batches.length} (${jobs.length} models)`,
+        resume: true,
+        ...(opts.stateEvery !== undefined ? { stateEvery: opts.stateEvery } : {}),
+      });
+      sums.forEach((s, i) => {
+        summaries[jobs[i].id] = s;
+        trained.push(jobs[i].id);
+      });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    opts.progress?.line(`sweep ${dir}: ${trained.length} trained, ${skipped.length} skipped in ${formatDuration(seconds)}`);
+    return { dir, trained, skipped, summaries, seconds };
+  } finally {
+    await lock.release();
   }
-  const seconds = (performance.now() - t0) / 1000;
-  opts.progress?.line(`sweep ${dir}: ${trained.length} trained, ${skipped.length} skipped in ${formatDuration(seconds)}`);
-  return { dir, trained, skipped, summaries, seconds };
 }
 
 /** Joins shard directories into `out`: same plan required; finished runs are copied; missing ones are listed. */
@@ -237,11 +293,23 @@ export async function mergeSweeps(out: string, shardDirs: string[]): Promise<{ r
       throw new GrokinfoError('INVALID_ARGUMENT', `${d} holds a different sweep plan than ${shardDirs[0]}`);
     plan ??= pl;
   }
-  await fs.mkdir(join(out, 'runs'), { recursive: true });
-  await preparePlan(out, plan!);
+  await prepareOutDir(out, '--out');
+  const lock = await lockDir(out, 'merged sweep directory');
+  try {
+    await fs.mkdir(join(out, 'runs'), { recursive: true }).catch((e) => {
+      throw ioError(join(out, 'runs'), e, 'create');
+    });
+    await preparePlan(out, plan!);
+    return await copyFinished(out, plan!, shardDirs);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function copyFinished(out: string, plan: SweepPlan, shardDirs: string[]): Promise<{ runs: number; missing: string[] }> {
   const missing: string[] = [];
   let runs = 0;
-  for (const r of plan!.runs) {
+  for (const r of plan.runs) {
     const dest = join(out, 'runs', r.id);
     if (isFinished(dest)) {
       runs++;
@@ -252,21 +320,33 @@ export async function mergeSweeps(out: string, shardDirs: string[]): Promise<{ r
       missing.push(r.id);
       continue;
     }
-    const tmp = `${dest}.merging`;
-    await fs.rm(tmp, { recursive: true, force: true });
-    await fs.cp(src, tmp, { recursive: true });
-    await fs.rm(dest, { recursive: true, force: true });
-    await fs.rename(tmp, dest);
+    const tmp = join(out, 'runs', `.${r.id}.merging`);
+    try {
+      await fs.rm(tmp, { recursive: true, force: true });
+      await fs.cp(src, tmp, { recursive: true });
+      await fs.rm(dest, { recursive: true, force: true });
+      await fs.rename(tmp, dest);
+    } catch (e) {
+      await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      throw ioError(dest, e);
+    }
     runs++;
   }
   return { runs, missing };
 }
 
-/** Loads a finished run directory's records. */
-export async function listRuns(dir: string): Promise<string[]> {
+/** The finished run directories of a run or sweep directory; the unfinished ones are added to `unfinished` when given. */
+export async function listRuns(dir: string, unfinished?: string[]): Promise<string[]> {
   if (existsSync(join(dir, 'summary.json')) || existsSync(join(dir, 'config.json'))) return [dir];
   const runsDir = join(dir, 'runs');
   if (!existsSync(runsDir)) throw new GrokinfoError('INVALID_ARGUMENT', `${dir} is neither a run directory (config.json) nor a sweep directory (runs/)`);
-  const names = (await fs.readdir(runsDir)).sort();
-  return names.map((n) => join(runsDir, n)).filter((d) => isFinished(d));
+  const names = new Set((await fs.readdir(runsDir)).filter((n) => !n.startsWith('.')));
+  // runs of the plan that were never started count as unfinished too
+  if (existsSync(join(dir, 'sweep.json'))) {
+    const plan = await readJson<SweepPlan>(join(dir, 'sweep.json'));
+    if (Array.isArray(plan?.runs)) for (const r of plan.runs) if (typeof r?.id === 'string') names.add(r.id);
+  }
+  const dirs = [...names].sort().map((n) => join(runsDir, n));
+  unfinished?.push(...dirs.filter((d) => !isFinished(d)));
+  return dirs.filter((d) => isFinished(d));
 }

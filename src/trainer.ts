@@ -297,6 +297,37 @@ export class Trainer {
     this.native.setParams(model, params);
   }
 
+  /** The optimiser moments of one model in the parameter layout (zeros for SGD): with getParams and stepsDone, the whole training state. */
+  getMoments(model: number): { m: Float32Array; v: Float32Array } {
+    this.checkModel(model);
+    this.idle('getMoments');
+    return this.native.getMoments(model) as { m: Float32Array; v: Float32Array };
+  }
+
+  setMoments(model: number, m: Float32Array, v: Float32Array): void {
+    this.checkModel(model);
+    for (const [k, a] of [['m', m], ['v', v]] as const)
+      if (!(a instanceof Float32Array) || a.length !== this.paramCount)
+        throw invalidArgument(k, `a Float32Array of ${this.paramCount} values`, a instanceof Float32Array ? a.length : typeof a);
+    this.idle('setMoments');
+    this.native.setMoments(model, m, v);
+  }
+
+  /** Sets the step counter (the optimiser step of every live model: Adam's bias correction) when resuming a saved state. */
+  setStepsDone(steps: number): void {
+    if (!isInt(steps) || steps < 0) throw invalidArgument('steps', 'an integer >= 0', steps);
+    this.idle('setStepsDone');
+    this.native.setStepsDone(steps);
+  }
+
+  /** Marks a model failed (frozen) with the reason recorded before a resume. */
+  setFailed(model: number, why: string): void {
+    this.checkModel(model);
+    if (typeof why !== 'string' || why === '') throw invalidArgument('why', 'a non-empty string', why);
+    this.idle('setFailed');
+    this.native.setFailed(model, why);
+  }
+
   /** The gradient of the current mean training loss (flat layout), without stepping (tests, checks). */
   gradients(model: number): Float32Array {
     this.checkModel(model);

@@ -138,6 +138,8 @@ export interface RunSummary {
   measureSeconds: number;
   backend: 'cpu' | 'cuda';
   failed: string | null;
+  /** Record count and byte size of each record file (e.g. "metrics.jsonl"), so readers detect a cut or torn copy. */
+  records?: Record<string, { records: number; bytes: number }>;
 }
 
 export type PhaseName = 'feature-learning' | 'emergence' | 'divergence' | 'delayed-emergence' | 'decoupling';

@@ -8,12 +8,17 @@
 DEPS='
 chromium            command -v chromium || command -v chromium-browser
 fonts-dejavu-core   test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+munge               command -v munged || test -x /usr/sbin/munged
+slurmctld           command -v slurmctld || test -x /usr/sbin/slurmctld
+slurmd              command -v slurmd || test -x /usr/sbin/slurmd
+slurm-client        command -v sbatch && command -v squeue && command -v scancel && command -v sinfo
 '
 # What each package is for (printed when it stays missing).
 why() {
   case "$1" in
     chromium) echo "the browser test of report.html (test/browser.test.ts) fails without a headless Chromium" ;;
     fonts-dejavu-core) echo "PNG figures are drawn without text; the PNG text test (test/report-render.test.ts) fails" ;;
+    munge|slurmctld|slurmd|slurm-client) echo "the SLURM job-array test (test/slurm.test.ts, a single-node cluster it starts itself, as root) skips" ;;
     *) echo "tests that use it fail" ;;
   esac
 }

@@ -81,6 +81,7 @@ describe('.npy', () => {
     const dir = mkdtempSync(join(tmpdir(), 'io-'));
     writeFileSync(join(dir, 'bad.npy'), 'hello');
     expect(code(() => readMatrixFile(join(dir, 'bad.npy'))).code).toBe('INVALID_DATA');
-    expect(code(() => readMatrixFile(join(dir, 'missing.csv'))).code).toBe('IO');
+    // a wrong input path is the user's mistake (exit 2, README), not an I/O failure (issue 13)
+    expect(code(() => readMatrixFile(join(dir, 'missing.csv'))).code).toBe('INVALID_ARGUMENT');
   });
 });

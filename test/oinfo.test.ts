@@ -403,6 +403,7 @@ describe('errors and cancellation', () => {
     const p = oinfo(big, {
       maxSize: 6,
       out,
+      maxOutBytes: Infinity, // ~36 GB estimated: past the size guard's default, on purpose (it is cancelled)
       signal: ac.signal,
       onProgress: (d, total) => {
         progress = d;

@@ -7,6 +7,7 @@ import { readJson } from '../fsutil.js';
 import { listRuns } from '../sweep.js';
 import { runField } from '../config.js';
 import { claimsToMarkdown } from '../analysis/index.js';
+import { consoleProgress } from '../progress.js';
 import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {
@@ -28,7 +29,8 @@ export function register(program: Command): void {
       for (const d of await listRuns(dir)) if (existsSync(join(d, 'ablation.json'))) ablations.push(await readJson<AblationResult>(join(d, 'ablation.json')));
       const families = o.families !== undefined ? { field: String(o.families) } : undefined;
       if (families) runField(families.field);
-      const res = await analyzeSweep(dir, { ablations, ...(families ? { families } : {}) });
+      // unfinished runs are left out of the analysis, and said so (on stderr)
+      const res = await analyzeSweep(dir, { ablations, progress: consoleProgress(), ...(families ? { families } : {}) });
       if (o.json) process.stdout.write(jsonOutput(res, 2));
       else {
         for (const c of res.configurations)

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { GrokinfoError } from '../errors.js';
 import { mergeSweeps } from '../sweep.js';
 import { jsonOutput } from './output.js';
 
@@ -16,6 +17,11 @@ export function register(program: Command): void {
         process.stdout.write(`${o.out}: ${r.runs} finished runs\n`);
         if (r.missing.length) process.stdout.write(`missing (not finished in any shard): ${r.missing.join(', ')}\n`);
       }
-      if (r.missing.length) process.exitCode = 1;
+      if (r.missing.length)
+        throw new GrokinfoError(
+          'INVALID_DATA',
+          `${r.missing.length} of ${r.runs + r.missing.length} runs are missing (not finished in any shard): ${r.missing.join(', ')}; rerun their shards (they resume), then merge again`,
+          { missing: r.missing },
+        );
     });
 }

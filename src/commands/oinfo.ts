@@ -3,11 +3,21 @@ import type { Command } from 'commander';
 import { invalidArgument } from '../errors.js';
 import { readMatrixFile } from '../io.js';
 import type { BackendName } from '../native.js';
-import { oinfo, type MultipletRecord, type OInfoOptions, type OInfoReport } from '../oinfo.js';
+import { DEFAULT_MAX_MULTIPLETS, DEFAULT_MAX_OUT_BYTES, oinfo, type MultipletRecord, type OInfoOptions, type OInfoReport } from '../oinfo.js';
 import { DEFAULT_UNITS } from '../schema.js';
 import { consoleProgress, progressMeter } from '../progress.js';
 import { BINS_SYNTAX, GROUPS_SYNTAX, parseBinsSpec, parseGroupsSpec } from '../specs.js';
 import { jsonOutput } from './output.js';
+import { interruptController } from './runflags.js';
+
+/** A positive count with an optional k/M/G/T suffix (powers of 1000; bytes: KiB/MiB/GiB/TiB also accepted). */
+export function parseSize(flag: string, v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(?:([kmgt])(i?)b?)?\s*$/i.exec(v);
+  const value = m ? Number(m[1]) * (m[3] ? 1024 : 1000) ** (m[2] ? 'kmgt'.indexOf(m[2].toLowerCase()) + 1 : 0) : NaN;
+  if (!(value > 0) || !Number.isFinite(value))
+    throw invalidArgument(flag, 'a number > 0, optionally with a k, M, G or T suffix (e.g. 5e9, 20G, 16GiB)', v);
+  return value;
+}
 
 function intFlag(name: string, v: string | undefined, lo: number, hi = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
@@ -98,6 +108,8 @@ export function register(program: Command): void {
     .option('--out <file.jsonl>', 'write every multiplet as a JSON line {"members":[...],"oinfo":x}')
     .option('--backend <b>', 'auto | cpu | cuda', 'auto')
     .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--max-multiplets <n>', `refuse sizes that make more multiplets than this (default ${DEFAULT_MAX_MULTIPLETS.toExponential()})`)
+    .option('--max-out-bytes <n>', `refuse an --out file estimated larger than this (default ${DEFAULT_MAX_OUT_BYTES / 2 ** 30}GiB)`)
     .option('--json', 'machine-readable summary on stdout')
     .option('--quiet', 'no progress output')
     .action(async (file: string, f: Record<string, string | boolean | undefined>) => {
@@ -117,18 +129,19 @@ export function register(program: Command): void {
       if (f.bins !== undefined) opts.bins = parseBins(f.bins as string);
       if (f.groups !== undefined) opts.groups = parseUnitLists('--groups', f.groups as string);
       if (f.out !== undefined) opts.out = f.out as string;
-      const ac = new AbortController();
-      const onSig = () => ac.abort();
-      process.once('SIGINT', onSig);
-      opts.signal = ac.signal;
+      if (f.maxMultiplets !== undefined) opts.maxMultiplets = parseSize('--max-multiplets', String(f.maxMultiplets));
+      if (f.maxOutBytes !== undefined) opts.maxOutBytes = parseSize('--max-out-bytes', String(f.maxOutBytes));
       const progress = consoleProgress({ quiet: !!f.quiet });
+      // First Ctrl-C (or SIGTERM): cancel (the engine stops within a second); a second one exits at once.
+      const intr = interruptController(() => progress.line('cancelling'));
+      opts.signal = intr.signal;
       opts.onProgress = progressMeter(progress, 'oinfo', 'multiplets');
       try {
         const r = await oinfo({ data: m.data, rows: m.rows, cols: m.cols }, opts);
         progress.done();
         process.stdout.write(f.json ? jsonOutput(summary(r)) : table(r));
       } finally {
-        process.removeListener('SIGINT', onSig);
+        intr.dispose();
       }
     });
 }

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { invalidArgument } from '../errors.js';
 import { deepMergeConfig } from '../config.js';
 import { readJson } from '../fsutil.js';
 import { consoleProgress } from '../progress.js';
-import { parseShard, planSweep, runSweep, type SweepDefinition } from '../sweep.js';
+import { checkMaxBatch, parseShard, planSweep, runSweep, type SweepDefinition } from '../sweep.js';
+import { emitJobs } from '../emit.js';
 import type { BackendName } from '../native.js';
 import { addRunFlags, interruptController, parseNumber, runFlagsToConfig } from './runflags.js';
 import { jsonOutput } from './output.js';
@@ -17,6 +19,8 @@ export function register(program: Command): void {
     .option('--shard <i/n>', 'train only shard i of n (deterministic split for job arrays); join with `grokinfo merge`')
     .option('--max-batch <n>', 'most models per native call (default 64)')
     .option('--plan', 'print the expanded plan and exit')
+    .option('--emit <scheduler>', "write a job-array script for a cluster instead of training: 'slurm' or 'k8s' (an Indexed Job); see --shards")
+    .option('--shards <n>', 'with --emit: number of array tasks (default 4)')
     .option('--json', 'print the result as JSON on stdout')
     .option('--quiet', 'no progress output');
   addRunFlags(cmd, { lists: true });
@@ -27,6 +31,19 @@ export function register(program: Command): void {
     def.grid = { ...(def.grid ?? {}), ...grid };
     if (o.seeds !== undefined) def.seeds = String(o.seeds).split(',').map((s) => parseNumber('--seeds', s.trim(), true));
     const plan = planSweep(def);
+    const maxBatch = o.maxBatch !== undefined ? checkMaxBatch(parseNumber('--max-batch', String(o.maxBatch), true)) : undefined;
+    const shard = o.shard ? parseShard(String(o.shard)) : undefined;
+    if (o.emit !== undefined) {
+      if (shard) throw invalidArgument('--emit', 'without --shard (the emitted job array runs every shard)');
+      const files = await emitJobs(String(o.out), def, plan, {
+        scheduler: String(o.emit),
+        shards: o.shards !== undefined ? parseNumber('--shards', String(o.shards), true) : undefined,
+        backend: o.backend as string | undefined,
+        maxBatch,
+      });
+      for (const f of files) process.stdout.write(`${f}\n`);
+      return;
+    }
     if (o.plan) {
       process.stdout.write(jsonOutput(plan.runs.map((r) => ({ id: r.id, config: r.config })), 2));
       return;
@@ -38,8 +55,8 @@ export function register(program: Command): void {
         backend: o.backend as BackendName,
         signal: intr.signal,
         progress,
-        shard: o.shard ? parseShard(String(o.shard)) : undefined,
-        maxBatch: o.maxBatch ? parseNumber('--max-batch', String(o.maxBatch), true) : undefined,
+        shard,
+        maxBatch,
       });
       progress.done();
       if (o.json) process.stdout.write(jsonOutput(res, 2));

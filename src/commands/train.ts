@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { resolveRunConfig, runId } from '../config.js';
 import { consoleProgress } from '../progress.js';
-import { trainBatch } from '../run.js';
+import { trainRunDir } from '../run.js';
 import type { BackendName } from '../native.js';
 import { addRunFlags, interruptController, runFlagsToConfig } from './runflags.js';
 import { jsonOutput } from './output.js';
@@ -13,6 +13,7 @@ export function register(program: Command): void {
     .description('train one model (paper defaults, METHOD.md §1) and write its run directory')
     .option('--out <dir>', 'run directory (default runs/<id>)')
     .option('--name <name>', 'run name (used in the id)')
+    .option('--overwrite', 'replace an existing run in --out (atomically, once the new run has finished)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress output');
   addRunFlags(cmd);
@@ -23,9 +24,10 @@ export function register(program: Command): void {
     const id = runId(config);
     const dir = (o.out as string | undefined) ?? join('runs', id);
     const progress = consoleProgress({ quiet: !!o.quiet });
-    const intr = interruptController(() => progress.line('cancelling (the run will have no summary.json; run it again to redo it)'));
+    const intr = interruptController(() => progress.line('cancelling: the run keeps its saved state; run the same command again to continue it'));
     try {
-      const [summary] = await trainBatch([{ id, dir, config }], {
+      const summary = await trainRunDir(dir, id, config, {
+        overwrite: !!o.overwrite,
         backend: o.backend as BackendName,
         signal: intr.signal,
         progress,

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { JsonlWriter, archOf } from '../run.js';
+import type { RecordFileInfo } from '../fsutil.js';
 import type { Task } from '../task.js';
 import { paramLayout, type ParamInfo } from '../trainer.js';
 import type { OInfoRecord, RunConfig } from '../types.js';
@@ -91,8 +92,9 @@ export class MeasureSession {
   async flush(): Promise<void> {
     await Promise.all(this.writers.map((w) => w?.flush()));
   }
-  async commit(model: number): Promise<void> {
-    await this.writers[model]?.commit();
+  /** Renames the model's measures.jsonl into place; its line count and size go into summary.json. */
+  async commit(model: number): Promise<RecordFileInfo | undefined> {
+    return this.writers[model]?.commit();
   }
   async abandon(): Promise<void> {
     await Promise.all(this.writers.map((w) => w?.abandon()));

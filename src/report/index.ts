@@ -7,9 +7,10 @@
  *   render.ts   spec -> SVG (vega, headless) -> PNG (resvg, with a font found on the machine)
  *   html.ts     figures + claims + configs + timings -> report.html
  */
-import { join, resolve } from 'node:path';
-import { invalidArgument } from '../errors.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { GrokinfoError, invalidArgument } from '../errors.js';
+import { ioError, writeFileAtomic } from '../fsutil.js';
 import type { ProgressSink } from '../progress.js';
 import { buildFigures, finalTestAcc, grokStep, type Figure } from './figures.js';
 import { buildHtml, type ClaimRow, type HtmlFigure, type TimingRow } from './html.js';
@@ -80,7 +81,25 @@ export async function writeReport(rep: LoadedReport, opts: ReportOptions = {}): 
   const formats = opts.formats ?? REPORT_FORMATS;
   for (const f of formats) if (!REPORT_FORMATS.includes(f)) throw invalidArgument('formats', `a list of ${REPORT_FORMATS.join(', ')}`, formats);
   const out = resolve(opts.out ?? join(rep.dir, 'report'));
-  const figDir = join(out, 'figures');
+  // Everything is rendered into a hidden staging folder and moved into `out` only at the end, so a
+  // failure (a full disk, a bad record, a cancel) leaves no half-written report behind.
+  const stage = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
+  const staged: [string, string][] = [];
+  const figDir = join(stage, 'figures');
+  const finalOf = (p: string) => join(out, relative(stage, p));
+  const writeStaged = async (p: string, data: string | Uint8Array) => {
+    await writeFileAtomic(p, data).catch((e) => {
+      throw e instanceof GrokinfoError ? new GrokinfoError(e.code, e.message.replace(p, finalOf(p)), e.details) : e;
+    });
+    staged.push([p, finalOf(p)]);
+    return finalOf(p);
+  };
+  try {
+    return await renderAll();
+  } finally {
+    await rm(stage, { recursive: true, force: true }).catch(() => undefined);
+  }
+  async function renderAll(): Promise<ReportResult> {
   const progress = opts.progress;
   const { figures, skipped } = buildFigures(rep);
   const notes = [...rep.notes];
@@ -99,16 +118,12 @@ export async function writeReport(rep: LoadedReport, opts: ReportOptions = {}): 
     const own: string[] = [];
     const svg = needSvg ? await renderSvg(f.spec) : undefined;
     if (svg && formats.includes('svg')) {
-      const p = join(figDir, `${f.id}.svg`);
-      await writeFileAtomic(p, svg);
-      own.push(p);
+      own.push(await writeStaged(join(figDir, `${f.id}.svg`), svg));
     }
     let png: Buffer | undefined;
     if (svg && formats.includes('png')) {
       png = renderPng(svg, opts.pngScale ?? 2);
-      const p = join(figDir, `${f.id}.png`);
-      await writeFileAtomic(p, png);
-      own.push(p);
+      own.push(await writeStaged(join(figDir, `${f.id}.png`), png));
     }
     files.push(...own);
     result.figures.push({ id: f.id, title: f.title, files: own });
@@ -131,12 +146,20 @@ export async function writeReport(rep: LoadedReport, opts: ReportOptions = {}): 
       configs: rep.groups.map((g) => ({ label: g.label, runs: g.runs.map((r) => r.id), config: g.runs[0].config })),
       timings: timingRows(rep),
     });
-    const p = join(out, 'report.html');
-    await writeFileAtomic(p, html);
+    const p = await writeStaged(join(stage, 'report.html'), html);
     files.push(p);
     progress?.line(`report ${p}`);
   }
+  for (const [from, to] of staged) {
+    try {
+      await mkdir(dirname(to), { recursive: true });
+      await rename(from, to);
+    } catch (e) {
+      throw ioError(to, e);
+    }
+  }
   return result;
+  }
 }
 
 /** Loads a run or sweep directory and writes its figures and report. */
