@@ -286,7 +286,6 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       opts.progress?.line(`${jobs.map((j) => j.id).join(', ')}: progress measures are not resumable yet: starting over`);
       saved = [];
     }
-    session = await MeasureSession.open(jobs, task);
     const metrics: MetricsRecord[][] = jobs.map(() => []);
     const failed: (string | null)[] = jobs.map(() => null);
     let step = 0;
@@ -335,6 +334,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         wallBefore = st.state.wallSeconds;
       }
     }
+    session = await MeasureSession.open(jobs, task); // after the run directories exist
     if (saved.length) {
       trainer.setStepsDone(step);
       failed.forEach((f, m) => {
