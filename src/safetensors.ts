@@ -11,7 +11,7 @@
 import { promises as fs } from 'node:fs';
 import { GrokinfoError } from './errors.js';
 import { writeFileAtomic } from './fsutil.js';
-import { paramLayout, validateArch, type ArchConfig } from './trainer.js';
+import { paramLayout, validateArch, type ArchConfig, type ParamInfo } from './trainer.js';
 
 export interface Tensor {
   shape: number[];
@@ -175,16 +175,9 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
     throw new GrokinfoError('INVALID_DATA', `${path}: bad ${ARCH_KEY} metadata: ${(e as Error).message}`);
   }
   const layout = paramLayout(arch);
-  const params = new Float32Array(layout.reduce((s, t) => s + t.size, 0));
+  const params = flatParams(f, layout, path);
   const tensors: Record<string, Float32Array> = {};
-  for (const t of layout) {
-    const v = f.tensors.get(t.name);
-    if (!v) throw new GrokinfoError('INVALID_DATA', `${path}: tensor ${t.name} is missing`);
-    if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i]))
-      throw new GrokinfoError('INVALID_DATA', `${path}: tensor ${t.name} has shape [${v.shape}], expected [${t.shape}]`);
-    params.set(v.data, t.offset);
-    tensors[t.name] = params.subarray(t.offset, t.offset + t.size);
-  }
+  for (const t of layout) tensors[t.name] = params.subarray(t.offset, t.offset + t.size);
   const metadata = { ...f.metadata };
   delete metadata[ARCH_KEY];
   return { arch, tensors, params, metadata };
@@ -197,21 +190,29 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
  * file and the missing or misshapen tensor.
  */
 export async function readInitialParams(path: string, arch: ArchConfig): Promise<Float32Array> {
-  const f = await readSafetensors(path);
   const layout = paramLayout(validateArch(arch));
+  const params = flatParams(await readSafetensors(path), layout, `--init-from ${path}`);
+  for (const t of layout)
+    for (let i = 0; i < t.size; i++)
+      if (!Number.isFinite(params[t.offset + i])) throw new GrokinfoError('INVALID_DATA', `--init-from ${path}: tensor ${t.name} holds a non-finite value at ${i}`);
+  return params;
+}
+
+/**
+ * The named tensors of a file in the flat layout of `layout` (loadCheckpoint, readInitialParams); coded errors
+ * name the missing or misshapen tensor, what the file holds and what the model needs.
+ */
+function flatParams(f: SafetensorsFile, layout: ParamInfo[], where: string): Float32Array {
   const params = new Float32Array(layout.reduce((s, t) => s + t.size, 0));
-  const have = [...f.tensors.keys()];
   for (const t of layout) {
     const v = f.tensors.get(t.name);
     if (!v)
       throw new GrokinfoError(
         'INVALID_DATA',
-        `--init-from ${path}: tensor ${t.name} [${t.shape}] is missing (the file has ${have.length ? have.join(', ') : 'no tensors'}; needed: ${layout.map((l) => `${l.name} [${l.shape}]`).join(', ')})`,
+        `${where}: tensor ${t.name} [${t.shape}] is missing (the file has ${f.tensors.size ? [...f.tensors.keys()].join(', ') : 'no tensors'}; needed: ${layout.map((l) => `${l.name} [${l.shape}]`).join(', ')})`,
       );
     if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i]))
-      throw new GrokinfoError('INVALID_DATA', `--init-from ${path}: tensor ${t.name} has shape [${v.shape}], this model needs [${t.shape}]`);
-    for (let i = 0; i < v.data.length; i++)
-      if (!Number.isFinite(v.data[i])) throw new GrokinfoError('INVALID_DATA', `--init-from ${path}: tensor ${t.name} holds a non-finite value at ${i}`);
+      throw new GrokinfoError('INVALID_DATA', `${where}: tensor ${t.name} has shape [${v.shape}], this model needs [${t.shape}]`);
     params.set(v.data, t.offset);
   }
   return params;
