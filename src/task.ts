@@ -115,7 +115,7 @@ export function validateTaskConfig(c: Partial<TaskConfig>): TaskConfig {
   const seed = c.splitSeed ?? 0;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0)
     throw invalidArgument('--split-seed', 'an integer in [0, 2^53)', seed);
-  const total = op === 'div' ? p * (p - 1) : p * p;
+  const total = pairCount(op as Op, p);
   const nTrain = trainCount(f, total);
   if (nTrain < 1 || nTrain > total - 1)
     throw invalidArgument('--train-fraction', `a fraction leaving at least one training and one test example of ${total}`, f);
@@ -183,10 +183,21 @@ export function readSplitFile(path: string, op: Op, p: number): Int32Array {
     seen[v] = 1;
     out[i] = v;
   }
-  const pairs = op === 'div' ? p * (p - 1) : total;
+  const pairs = pairCount(op, p);
   if (out.length < 1 || out.length > pairs - 1)
     throw new GrokinfoError('INVALID_DATA', `--split-from ${path}: ${out.length} training indices; need between 1 and ${pairs - 1} (a test set must remain)`);
   return out;
+}
+
+/** Every pair of the task as an index a * p + b, ascending (b = 0 excluded for div). */
+function pairIndices(op: Op, p: number): number[] {
+  const out: number[] = [];
+  for (let a = 0; a < p; a++) for (let b = op === 'div' ? 1 : 0; b < p; b++) out.push(a * p + b);
+  return out;
+}
+
+function pairCount(op: Op, p: number): number {
+  return op === 'div' ? p * (p - 1) : p * p;
 }
 
 /** Training examples of a split: floor(fraction * total) (a tiny epsilon absorbs binary rounding of e.g. 0.3 * 100). */
@@ -194,24 +205,24 @@ export function trainCount(fraction: number, total: number): number {
   return Math.floor(fraction * total + 1e-9);
 }
 
-/** All pairs, shuffled by the split seed; the first floor(trainFraction * total) are the training set. */
+/** All pairs in split order (a split file's indices, the authors' permutation or the seeded shuffle); the first nTrain train. */
 export function makeTask(config: Partial<TaskConfig>): Task {
   const c = validateTaskConfig(config);
   const { op, p } = c;
-  let pairs: number[] = [];
+  let pairs: number[];
   let nTrain: number;
   if (c.splitFrom !== undefined) {
     const train = readSplitFile(c.splitFrom, op, p);
     const inTrain = new Uint8Array(p * p);
     for (const v of train) inTrain[v] = 1;
     pairs = Array.from(train);
-    for (let a = 0; a < p; a++) for (let b = op === 'div' ? 1 : 0; b < p; b++) if (!inTrain[a * p + b]) pairs.push(a * p + b);
+    for (const v of pairIndices(op, p)) if (!inTrain[v]) pairs.push(v);
     nTrain = train.length;
   } else if (c.split === 'authors') {
     pairs = AUTHORS_PERM.slice();
     nTrain = trainCount(c.trainFraction, pairs.length);
   } else {
-    for (let a = 0; a < p; a++) for (let b = op === 'div' ? 1 : 0; b < p; b++) pairs.push(a * p + b);
+    pairs = pairIndices(op, p);
     const rand = splitRng(c.splitSeed);
     for (let i = pairs.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
