@@ -1,9 +1,9 @@
 /** The change-point rule on synthetic curves with known change points, and the leaderboard on a synthetic sweep with known answers. */
 import { describe, expect, it } from 'vitest';
-import { resolveRunConfig } from '../src/config.js';
+import { resolveRunConfig } from '../src/config/config.js';
 import type { MeasuresRecord } from '../src/measures/compute.js';
 import { buildLeaderboard, changePoint, leaderboardToMarkdown, type LeaderboardRun } from '../src/measures/leaderboard.js';
-import type { MetricsRecord, RunSummary } from '../src/types.js';
+import type { MetricsRecord, RunSummary } from '../src/config/types.js';
 import { gauss, rng } from './rng.js';
 
 const steps = Array.from({ length: 201 }, (_, i) => i * 5); // 0..1000

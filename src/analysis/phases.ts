@@ -4,8 +4,8 @@
  * rises and falls, each labelled from the net change of redundancy and size over it and from test accuracy.
  * The algorithm and every threshold are documented in src/analysis/README.md.
  */
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import type { MetricsRecord, OInfoRecord, Phase, PhaseName, PhasesFile, Timeline } from '../types.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import type { MetricsRecord, OInfoRecord, Phase, PhaseName, PhasesFile, Timeline } from '../config/types.js';
 import {
   argmaxStep,
   firstStepAbove,

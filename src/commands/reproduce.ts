@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { BackendName } from '../native.js';
-import { consoleProgress } from '../progress.js';
-import { reproduce } from '../reproduce.js';
+import type { BackendName } from '../addon/native.js';
+import { consoleProgress } from '../core/progress.js';
+import { reproduce } from '../experiments/reproduce.js';
 import { interruptController, parseNumber, runFlagsToConfig, addRunFlags, withoutMeasureFlags } from './runflags.js';
 import { jsonOutput } from './output.js';
 

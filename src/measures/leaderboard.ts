@@ -6,8 +6,8 @@
  */
 import { fitLogistic } from '../analysis/predict.js';
 import { medianOf, medianWindowFor, runningMedian } from '../analysis/timeline.js';
-import { invalidArgument } from '../errors.js';
-import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../types.js';
+import { invalidArgument } from '../core/errors.js';
+import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
 import type { MeasuresRecord } from './compute.js';
 import { MEASURES, readPath } from './registry.js';
 
@@ -68,7 +68,7 @@ export function changePoint(steps: readonly number[], values: readonly number[])
   return { step: r2 >= CHANGE_POINT_MIN_R2 ? t[best]! : null, r2, index: best };
 }
 
-/** A run as the leaderboard reads it (src/runs.ts loadFinishedRun, oinfo null read as none). */
+/** A run as the leaderboard reads it (src/experiments/runs.ts loadFinishedRun, oinfo null read as none). */
 export interface LeaderboardRun {
   id: string;
   config: RunConfig;

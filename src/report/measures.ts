@@ -2,10 +2,10 @@
  * Report figures of the progress measures (Vega-Lite specs + the rows they plot, like src/report/figures.ts):
  * the lead-time figure (measure x run: grok step minus the measure's transition) and one timeline per measure.
  */
-import type { Figure, Row } from '../report/figures.js';
-import type { LoadedReport } from '../report/load.js';
-import type { RunSummary } from '../types.js';
-import { buildLeaderboard, seriesDefs, type Leaderboard, type LeaderboardRun } from './leaderboard.js';
+import type { Figure, Row } from './figures.js';
+import type { LoadedReport } from './load.js';
+import type { RunSummary } from '../config/types.js';
+import { buildLeaderboard, seriesDefs, type Leaderboard, type LeaderboardRun } from '../measures/leaderboard.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const FONT = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif';
