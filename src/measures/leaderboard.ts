@@ -184,7 +184,7 @@ export interface LeaderboardRow {
   measure: string;
   field: string;
   baseline: boolean;
-  /** Runs with a usable series. */
+  /** Runs with a usable series (six or more points after step 0), memorised or not. */
   runs: number;
   grokking: number;
   /** Grokking runs with a transition at or before the grok step. */
@@ -227,8 +227,11 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
   for (const def of seriesDefs()) {
     const transitions: RunTransition[] = [];
     const examples: { x: number[]; y: number; family: Family; run: string }[] = [];
+    let usable = 0;
     for (const run of runs) {
       const { steps, values } = def.series(run);
+      if (steps.filter((s) => s > 0).length < CHANGE_POINT_MIN_POINTS) continue;
+      usable++;
       const m = run.summary.memorizeStep;
       if (m === null || steps.filter((s) => s > m).length < CHANGE_POINT_MIN_POINTS) continue;
       const cp = changePoint(steps, values, m);
@@ -237,7 +240,7 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
       const f = T !== null ? earlyFeatures(steps, values, T) : null;
       if (f) examples.push({ x: f, y: g !== null ? 1 : 0, family: familyOf(run.config), run: run.id });
     }
-    if (transitions.length === 0) continue;
+    if (usable === 0) continue;
     const grok = transitions.filter((t) => t.grokStep !== null);
     const detected = grok.filter((t) => t.transition !== null && t.transition <= t.grokStep!);
     const non = transitions.filter((t) => t.grokStep === null);
@@ -266,7 +269,7 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
       measure: def.name,
       field: def.field,
       baseline: def.baseline,
-      runs: transitions.length,
+      runs: usable,
       grokking: grok.length,
       detected: detected.length,
       detectionRate: grok.length ? detected.length / grok.length : null,
