@@ -22,7 +22,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The package root (dist/addon/../.. or src/addon/../..). */
 export const packageRoot = join(here, '..', '..');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type NativeAddon = any;
 
 /** What the loader needs to know about this machine (faked in tests). */

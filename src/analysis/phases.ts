@@ -178,7 +178,7 @@ function evidence(tl: Timeline, metrics: readonly MetricsRecord[], a: number, b:
 /** Describes the method and parameters in PhasesFile.method. */
 function methodString(o: Required<Omit<PhaseOptions, 'grokStep'>>, swing: number): string {
   return (
-    `grokinfo zigzag-phases v2: normalised synergy/redundancy/size (step 0 dropped, min-max, ` +
+    `grokinfo zigzag-phases: normalised synergy/redundancy/size (step 0 dropped, min-max, ` +
     (o.smoother === 'median'
       ? `running median over ${o.medianSteps} steps), `
       : o.smoother === 'log-median'
