@@ -122,6 +122,28 @@ describe('the paper experiment set', () => {
     for (const { config: c } of mine) expect(c.init.constantNorm).toBe(c.name!.startsWith('alpha'));
     expect(mine.filter(({ config: c }) => c.init.zeroOutput).length).toBe(15);
   });
+
+  it('reproduce passes its flags on: --measure adds progress measures (O-information always kept), --bins and --expensive-every apply', async () => {
+    const { Command } = await import('commander');
+    const { register, reproduceOverrides } = await import('../src/commands/reproduce.js');
+    const { reproducePlan } = await import('../src/experiments/reproduce.js');
+    const program = new Command();
+    program.exitOverride();
+    register(program);
+    const cmd = program.commands.find((c) => c.name() === 'reproduce')!;
+    cmd.parseOptions(['--measure', 'loss,weight-norm', '--bins', '8', '--expensive-every', '100']);
+    const plan = reproducePlan({ overrides: reproduceOverrides(cmd.opts()) });
+    expect(plan.runs.length).toBe(35);
+    for (const { config: c } of plan.runs) {
+      expect(c.measure.kind).toBe('oinfo');
+      expect(c.measure.bins).toBe(8);
+      expect(c.measures?.names).toEqual(['loss', 'weight-norm']);
+      expect(c.measures?.expensiveEvery).toBe(100);
+    }
+    // without --measure: the O-information alone, as the paper
+    const plain = reproducePlan({ overrides: reproduceOverrides({}) });
+    expect(plain.runs.every(({ config: c }) => c.measure.kind === 'oinfo' && !c.measures?.names?.length)).toBe(true);
+  });
 });
 
 describe('one run-configuration schema', () => {

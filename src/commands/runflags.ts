@@ -86,13 +86,6 @@ function parseValue(f: FlagDef, text: string): unknown {
   }
 }
 
-/** The options without the measure flags, both sections (for commands that set the measurement themselves). */
-export function withoutMeasureFlags(o: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...o };
-  for (const f of RUN_FLAGS) if (f.field.path.startsWith('measure.') || f.field.path.startsWith('measures.')) delete out[f.key];
-  return out;
-}
-
 /**
  * Reads the run flags. Returns the single-valued settings as a partial config, and (when lists are
  * allowed) the multi-valued ones of grid fields as grid axes keyed by config path. --measure lists
