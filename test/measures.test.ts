@@ -165,6 +165,40 @@ describe('HTSR', () => {
   it('skips matrices with fewer than 10 rows or columns', () => {
     expect(htsrLayer(new Float64Array(5 * 40).fill(1), 5, 40).fit).toBeNull();
   });
+
+  it('a zero matrix (a zeroed output layer at step 0) has no power law: fit null, no trap, no error', () => {
+    const r = htsrLayer(new Float64Array(20 * 30), 20, 30);
+    expect(r.fit).toBeNull();
+    expect(r.traps).toBe(0);
+    // the fit itself still refuses it with a coded error
+    expect(() => powerLawFit(new Float64Array(10))).toThrow(GrokinfoError);
+  });
+});
+
+describe('measures during training', () => {
+  it('a zero-output model trains with every weight measure: the output layer is unfitted at step 0 and fitted later', async () => {
+    const { trainBatch } = await import('../src/training/run.js');
+    const { readJsonl } = await import('../src/core/fsutil.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = join(mkdtempSync(join(tmpdir(), 'grokinfo-zero-out-')), 'run');
+    const config = resolveRunConfig({
+      task: { p: 23, trainFraction: 0.5 },
+      model: { hidden: [32] },
+      init: { zeroOutput: true, constantNorm: true, alpha: 1 },
+      optim: { weightDecay: 0 },
+      steps: 40,
+      evalEvery: 10,
+      measures: { names: ['htsr', 'weight-norm'], expensiveEvery: 20 },
+    });
+    await trainBatch([{ id: 'z', dir, config }], { backend: 'cpu' });
+    const recs = readJsonl<{ step: number; values: Record<string, { layers?: { alpha: number | null }[] }> }>(join(dir, 'measures.jsonl'));
+    const htsr = recs.filter((r) => r.values.htsr);
+    expect(htsr.map((r) => r.step)).toEqual([0, 20, 40]);
+    expect(htsr[0]!.values.htsr!.layers!.map((l) => l.alpha === null)).toEqual([false, true]); // W1 fitted, zero W_out not
+    expect(htsr[2]!.values.htsr!.layers!.every((l) => l.alpha !== null)).toBe(true);
+  }, 60_000);
 });
 
 describe('Fourier measures', () => {

@@ -130,7 +130,8 @@ export interface HtsrLayer {
  * as WeightWatcher), its power-law fit, and correlation traps: the entries are permuted (seeded), and the
  * randomised matrix's eigenvalues above the Marchenko-Pastur bulk edge N s^2 (1 + Q^-1/2)^2 plus one
  * Tracy-Widom width are counted, with s^2 the variance of the entries (N = max dim, Q = N / M).
- * Matrices with fewer than `minDim` (default 10) rows or columns get fit null and 0 traps (skipped, as WeightWatcher).
+ * Matrices with fewer than `minDim` (default 10) rows or columns get fit null and 0 traps (skipped, as WeightWatcher);
+ * a degenerate spectrum (fewer than two eigenvalues above 1e-5, or all tied: a zero matrix) gets fit null.
  */
 export function htsrLayer(W: ArrayLike<number>, rows: number, cols: number, opts: { seed?: number; minDim?: number } = {}): HtsrLayer {
   checkMatrix('weight', W, rows, cols);
@@ -138,7 +139,14 @@ export function htsrLayer(W: ArrayLike<number>, rows: number, cols: number, opts
     M = Math.min(rows, cols);
   if (M < (opts.minDim ?? 10)) return { rows, cols, fit: null, traps: 0, mpEdge: NaN, largestEigenvalue: NaN };
   const ev = squaredSingularValues(W, rows, cols);
-  const fit = powerLawFit(ev);
+  // a degenerate spectrum (e.g. a zeroed output layer: fewer than two eigenvalues above the cutoff, or all
+  // tied) has no power law to fit: fit null, as for a small matrix
+  let fit: PowerLawFit | null = null;
+  try {
+    fit = powerLawFit(ev);
+  } catch (e) {
+    if (!(e instanceof GrokinfoError && e.code === 'INVALID_DATA')) throw e;
+  }
   // element-wise randomisation (Fisher-Yates with a seeded generator)
   const R = Float64Array.from(W as ArrayLike<number>);
   const u = seededUniform(opts.seed ?? 0);
