@@ -107,13 +107,25 @@ describe('leaderboard', () => {
 
   it('predicts "will grok" from the early window within and across families', () => {
     const wn = row('weight-norm');
-    expect(wn.withinFamily['weight-decay']).toBe(1);
-    expect(wn.acrossFamilies.weightDecayToAlpha).toBe(1);
-    expect(wn.acrossFamilies.alphaToWeightDecay).toBe(1);
+    expect(wn.withinFamily['weight-decay runs']).toBe(1);
+    expect(wn.acrossFamilies['weight-decay runs -> alpha runs']).toBe(1);
+    expect(wn.acrossFamilies['alpha runs -> weight-decay runs']).toBe(1);
     // the Gini moved at 200 in the non-grokking runs only (before the window's end): separable too, but inverted
-    expect(row('fourier').acrossFamilies.weightDecayToAlpha).toBe(1);
+    expect(row('fourier').acrossFamilies['weight-decay runs -> alpha runs']).toBe(1);
     // the train loss is the same in every run: nothing to learn
-    expect(row('baseline: train loss').acrossFamilies.weightDecayToAlpha).toBeLessThan(1);
+    expect(row('baseline: train loss').acrossFamilies['weight-decay runs -> alpha runs']).toBeLessThan(1);
+  });
+
+  it('families are the caller\'s: one per value of a field, or the paper\'s split by default', () => {
+    expect(lb.families).toEqual(['alpha runs', 'weight-decay runs']);
+    const bySeedParity = buildLeaderboard(runs, [
+      { name: 'odd', select: (c) => c.init.seed % 2 === 1 },
+      { name: 'even', select: (c) => c.init.seed % 2 === 0 },
+    ]);
+    expect(bySeedParity.families).toEqual(['even']); // every fake run has seed 0
+    expect(Object.keys(bySeedParity.rows[0]!.withinFamily)).toEqual(['even']);
+    expect(bySeedParity.rows[0]!.acrossFamilies).toEqual({});
+    expect(leaderboardToMarkdown(bySeedParity)).toContain('will-grok acc. within even');
   });
 
   it('renders a Markdown table with one row per measure', () => {

@@ -4,6 +4,7 @@
  * false-alarm rates, and the accuracy of predicting "will grok" from the early window (before any run groks),
  * within each family and across families, beside the weight-norm and train-loss baselines.
  */
+import { PAPER_FAMILY_LIST, type RunFamily } from '../config/paper.js';
 import { fitLogistic } from '../analysis/predict.js';
 import { medianOf, medianWindowFor, runningMedian } from '../analysis/timeline.js';
 import { invalidArgument } from '../core/errors.js';
@@ -94,8 +95,8 @@ export interface LeaderboardRun {
   measures: readonly MeasuresRecord[];
 }
 
-export type Family = 'weight-decay' | 'alpha';
-export const familyOf = (c: RunConfig): Family => (c.init.constantNorm ? 'alpha' : 'weight-decay');
+/** The first of `families` that selects a configuration (null: none does; such runs are in no family). */
+const familyOf = (families: readonly RunFamily[], c: RunConfig): string | null => families.find((f) => f.select(c))?.name ?? null;
 
 /** The series the leaderboard ranks: every registry measure (its primary field), and the two baselines from metrics.jsonl. */
 export interface SeriesDef {
@@ -170,7 +171,7 @@ export function predictAccuracy(train: { x: number[]; y: number }[], test: { x: 
 
 export interface RunTransition {
   run: string;
-  family: Family;
+  family: string | null;
   /** The first step the training accuracy reached the grok threshold: the search starts after it. */
   memorizeStep: number;
   grokStep: number | null;
@@ -196,10 +197,10 @@ export interface LeaderboardRow {
   falseAlarmRate: number | null;
   /** Median lead over the grok step of the detected runs. */
   medianLead: number | null;
-  /** Leave-one-run-out accuracy of "will grok" from the early window, within each family. */
-  withinFamily: Partial<Record<Family, number | null>>;
-  /** Trained on one family, tested on the other. */
-  acrossFamilies: { weightDecayToAlpha: number | null; alphaToWeightDecay: number | null };
+  /** Leave-one-run-out accuracy of "will grok" from the early window, within each family (keyed by family name). */
+  withinFamily: Record<string, number | null>;
+  /** Trained on one family, tested on another: keyed "<train family> -> <test family>", every ordered pair. */
+  acrossFamilies: Record<string, number | null>;
   transitions: RunTransition[];
 }
 
@@ -208,6 +209,8 @@ export interface Leaderboard {
   /** The early window's end: the first grok step of any run (null when none groks). */
   earlyWindowEnd: number | null;
   runs: number;
+  /** The families compared (names, in order). */
+  families: string[];
   /** Runs left out of the transition counts because their training accuracy never reached the threshold. */
   notMemorized: string[];
   rows: LeaderboardRow[];
@@ -218,15 +221,19 @@ export const LEADERBOARD_RULE =
   'detected = a grokking run with a transition at or before its grok step; false alarm = a non-grokking run with a transition; ' +
   'prediction = L2 logistic regression on (last value, change, slope) of the series up to the first grok step of any run.';
 
-/** Builds the leaderboard of every measure over a set of runs (failed runs are left out). */
-export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard {
+/**
+ * Builds the leaderboard of every measure over a set of runs (failed runs are left out). `families` (default:
+ * the paper's alpha and weight-decay runs) decide the within- and across-family prediction columns.
+ */
+export function buildLeaderboard(runsIn: readonly LeaderboardRun[], families: readonly RunFamily[] = PAPER_FAMILY_LIST): Leaderboard {
   const runs = runsIn.filter((r) => !r.summary.failed);
+  const present = families.filter((f) => runs.some((r) => f.select(r.config))).map((f) => f.name);
   const groks = runs.map((r) => r.summary.grokStep).filter((s): s is number => s !== null);
   const T = groks.length ? Math.min(...groks) : null;
   const rows: LeaderboardRow[] = [];
   for (const def of seriesDefs()) {
     const transitions: RunTransition[] = [];
-    const examples: { x: number[]; y: number; family: Family; run: string }[] = [];
+    const examples: { x: number[]; y: number; family: string | null; run: string }[] = [];
     let usable = 0;
     for (const run of runs) {
       const { steps, values } = def.series(run);
@@ -236,9 +243,9 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
       if (m === null || steps.filter((s) => s > m).length < CHANGE_POINT_MIN_POINTS) continue;
       const cp = changePoint(steps, values, m);
       const g = run.summary.grokStep;
-      transitions.push({ run: run.id, family: familyOf(run.config), memorizeStep: m, grokStep: g, transition: cp.step, r2: cp.r2, lead: g !== null && cp.step !== null ? g - cp.step : null });
+      transitions.push({ run: run.id, family: familyOf(families, run.config), memorizeStep: m, grokStep: g, transition: cp.step, r2: cp.r2, lead: g !== null && cp.step !== null ? g - cp.step : null });
       const f = T !== null ? earlyFeatures(steps, values, T) : null;
-      if (f) examples.push({ x: f, y: g !== null ? 1 : 0, family: familyOf(run.config), run: run.id });
+      if (f) examples.push({ x: f, y: g !== null ? 1 : 0, family: familyOf(families, run.config), run: run.id });
     }
     if (usable === 0) continue;
     const grok = transitions.filter((t) => t.grokStep !== null);
@@ -246,8 +253,8 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
     const non = transitions.filter((t) => t.grokStep === null);
     const alarms = non.filter((t) => t.transition !== null);
     const leads = detected.map((t) => t.lead!);
-    const withinFamily: Partial<Record<Family, number | null>> = {};
-    for (const fam of ['weight-decay', 'alpha'] as const) {
+    const withinFamily: Record<string, number | null> = {};
+    for (const fam of present) {
       const ex = examples.filter((e) => e.family === fam);
       if (ex.length === 0) continue;
       let ok = 0,
@@ -263,8 +270,14 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
       }
       withinFamily[fam] = n ? ok / n : null;
     }
-    const wd = examples.filter((e) => e.family === 'weight-decay'),
-      al = examples.filter((e) => e.family === 'alpha');
+    const acrossFamilies: Record<string, number | null> = {};
+    for (const a of present)
+      for (const b of present)
+        if (a !== b)
+          acrossFamilies[`${a} -> ${b}`] = predictAccuracy(
+            examples.filter((e) => e.family === a),
+            examples.filter((e) => e.family === b),
+          );
     rows.push({
       measure: def.name,
       field: def.field,
@@ -278,7 +291,7 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
       falseAlarmRate: non.length ? alarms.length / non.length : null,
       medianLead: leads.length ? medianOf(leads) : null,
       withinFamily,
-      acrossFamilies: { weightDecayToAlpha: predictAccuracy(wd, al), alphaToWeightDecay: predictAccuracy(al, wd) },
+      acrossFamilies,
       transitions,
     });
   }
@@ -286,22 +299,24 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
   const score = (r: LeaderboardRow) => (r.detectionRate ?? 0) - (r.falseAlarmRate ?? 0);
   rows.sort((a, b) => score(b) - score(a) || (b.medianLead ?? -Infinity) - (a.medianLead ?? -Infinity));
   const notMemorized = runs.filter((r) => r.summary.memorizeStep === null).map((r) => r.id);
-  return { rule: LEADERBOARD_RULE, earlyWindowEnd: T, runs: runs.length, notMemorized, rows };
+  return { rule: LEADERBOARD_RULE, earlyWindowEnd: T, runs: runs.length, families: present, notMemorized, rows };
 }
 
 const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '-' : v.toFixed(d));
 
 export function leaderboardToMarkdown(lb: Leaderboard): string {
+  const within = lb.families;
+  const pairs = within.flatMap((a) => within.filter((b) => b !== a).map((b) => `${a} -> ${b}`));
   const lines = [
     `Progress-measure leaderboard over ${lb.runs} runs; early window: steps <= ${lb.earlyWindowEnd ?? '-'} (the first grok step of any run); transitions searched after each run's memorisation step` +
       (lb.notMemorized.length ? `; ${lb.notMemorized.length} run(s) never memorised, left out of the transition counts (${lb.notMemorized.join(', ')}).` : '.'),
     '',
-    '| measure (field) | detected | false alarms | median lead (steps) | will-grok acc. within wd | within alpha | wd -> alpha | alpha -> wd |',
-    '|---|---|---|---|---|---|---|---|',
+    `| measure (field) | detected | false alarms | median lead (steps) |${within.map((f) => ` will-grok acc. within ${f} |`).join('')}${pairs.map((p) => ` ${p} |`).join('')}`,
+    `|---|---|---|---|${[...within, ...pairs].map(() => '---|').join('')}`,
   ];
   for (const r of lb.rows)
     lines.push(
-      `| ${r.measure} (${r.field}) | ${r.detected}/${r.grokking} | ${r.falseAlarms}/${r.nonGrokking} | ${fmt(r.medianLead, 0)} | ${fmt(r.withinFamily['weight-decay'])} | ${fmt(r.withinFamily.alpha)} | ${fmt(r.acrossFamilies.weightDecayToAlpha)} | ${fmt(r.acrossFamilies.alphaToWeightDecay)} |`,
+      `| ${r.measure} (${r.field}) | ${r.detected}/${r.grokking} | ${r.falseAlarms}/${r.nonGrokking} | ${fmt(r.medianLead, 0)} |${within.map((f) => ` ${fmt(r.withinFamily[f])} |`).join('')}${pairs.map((p) => ` ${fmt(r.acrossFamilies[p])} |`).join('')}`,
     );
   lines.push('', `Rule: ${lb.rule}`);
   return lines.join('\n') + '\n';
