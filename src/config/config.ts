@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../core/errors.js';
 import { resolveMeasuresConfig, validateMeasuresConfig } from '../measures/config.js';
-import { canonicalJson, checkField, checkKnownKeys, FIELD_BY_PATH, getPath, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
+import { canonicalJson, checkField, checkKnownKeys, FIELD_BY_PATH, fieldDefault, getPath, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
 import { validateTaskConfig } from '../tasks/modular.js';
-import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig } from './types.js';
+import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig, TrainConfig } from './types.js';
 
 export { canonicalJson };
 
@@ -59,6 +59,7 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
     checkpoints: (partial.checkpoints as number[] | undefined) ?? d.checkpoints,
     grokThreshold: partial.grokThreshold ?? d.grokThreshold,
   };
+  if (partial.train) cfg.train = { ...(partial.train as TrainConfig) };
   if (partial.measure) cfg.measure = { ...defaultMeasure(), ...(partial.measure as Partial<MeasureConfig>) };
   if (partial.measures) cfg.measures = resolveMeasuresConfig(partial.measures, cfg.task.op);
   if (partial.mask) cfg.mask = partial.mask as RunConfig['mask'];
@@ -77,7 +78,7 @@ export function validateRunConfig(c: RunConfig): void {
   validateTaskConfig(c.task);
   for (const f of RUN_FIELDS) {
     const section = f.path.includes('.') ? f.path.slice(0, f.path.indexOf('.')) : null;
-    if (section !== null && OPTIONAL_SECTIONS.includes(section) && !c[section as 'measure' | 'measures' | 'mask']) continue;
+    if (section !== null && OPTIONAL_SECTIONS.includes(section) && !c[section as 'train' | 'measure' | 'measures' | 'mask']) continue;
     const v = getPath(c, f.path);
     if (v === undefined && f.optional) continue;
     checkField(f, v);
@@ -102,7 +103,8 @@ export function runField(path: string) {
 
 /** Runs that can be trained in one batched native call: same task split, architecture and schedule. */
 export function batchKey(c: RunConfig): string {
-  return JSON.stringify([c.task, c.model, c.steps, c.evalEvery, c.measure ?? null, [...c.checkpoints].sort((a, b) => a - b), c.measures ?? null]);
+  const batchSize = c.train?.batchSize ?? fieldDefault<number>('train.batchSize'); // shape-level: never mixed in one trainer
+  return JSON.stringify([c.task, c.model, c.steps, c.evalEvery, c.measure ?? null, [...c.checkpoints].sort((a, b) => a - b), c.measures ?? null, batchSize]);
 }
 
 /** A stable, readable identifier of a run configuration (name if given, else a content hash). */

@@ -33,6 +33,7 @@ import { readInitialParams, readSafetensors, saveCheckpoint, writeSafetensors } 
 import { makeTask } from '../tasks/modular.js';
 import { MeasureSession, measureSchedule } from '../measures/session.js';
 import { modelSpecOf, Trainer } from './trainer.js';
+import { fieldDefault } from '../config/schema.js';
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
 
 export interface RunJob {
@@ -114,6 +115,7 @@ export function archOf(c: RunConfig) {
     biasFirst: c.model.biasFirst,
     biasHidden: c.model.biasHidden,
     biasOut: c.model.biasOut,
+    loss: c.model.loss ?? fieldDefault<'xent' | 'mse'>('model.loss'),
   };
 }
 
@@ -258,7 +260,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
   const task = makeTask(c0.task);
   const initial = await Promise.all(jobs.map((j) => (j.config.init.from ? readInitialParams(j.config.init.from, archOf(c0)) : undefined)));
   const models = jobs.map((j, i) => ({ ...modelOf(j.config), ...(initial[i] ? { initial: initial[i] } : {}) }));
-  const trainer = await Trainer.create({ backend, arch: archOf(c0), task, models });
+  const trainer = await Trainer.create({ backend, arch: archOf(c0), task, models, batchSize: c0.train?.batchSize ?? fieldDefault<number>('train.batchSize') });
   const metricsW: JsonlWriter[] = [];
   const oinfoW: (JsonlWriter | undefined)[] = [];
   let inflight: Promise<void> | undefined; // the measurement running beside training
