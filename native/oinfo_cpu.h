@@ -31,6 +31,8 @@ struct ColumnScratch {
 
 struct CopulaScratch {
   std::vector<double> G, Gt, score;
+  std::vector<float> Xt32;  // the input's columns, contiguous (float32 or float64 input)
+  std::vector<double> Xt64;
   int64_t score_n = 0;  // score holds the normal scores of this sample count
   std::vector<ColumnScratch> thr;
   linalg::SyrkScratch syrk;
