@@ -3,8 +3,8 @@
  * finite differences, planted structure); the registry's coded errors.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveRunConfig } from '../src/config.js';
-import { GrokinfoError } from '../src/errors.js';
+import { resolveRunConfig } from '../src/config/config.js';
+import { GrokinfoError } from '../src/core/errors.js';
 import {
   absWeightEntropy,
   activationSparsity,
@@ -274,7 +274,7 @@ describe('Golechha measures', () => {
   });
 
   it('first-layer sparsity from the weights (native and float64) equals the fraction over the activations', async () => {
-    const { loadNative } = await import('../src/native.js');
+    const { loadNative } = await import('../src/addon/native.js');
     const p = 13,
       H = 30;
     const m64 = randomMlp(p, H, 12, 0.3);

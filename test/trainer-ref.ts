@@ -2,7 +2,7 @@
  * An independent float64 reference of the training engine, written plainly from the definitions
  * (METHOD.md §1, PyTorch's Linear / CrossEntropyLoss / AdamW / Adam / SGD), for the trainer tests.
  */
-import type { ArchConfig, ModelSpec } from '../src/trainer.js';
+import type { ArchConfig, ModelSpec } from '../src/training/trainer.js';
 
 export interface Data {
   A: Int32Array;

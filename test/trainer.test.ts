@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
-import { makeTask } from '../src/task.js';
-import { DEFAULT_MODEL, MAX_LAYERS, Trainer, paramLayout, validateArch, type ArchConfig, type ModelSpec } from '../src/trainer.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { makeTask } from '../src/tasks/modular.js';
+import { DEFAULT_MODEL, MAX_LAYERS, Trainer, paramLayout, validateArch, type ArchConfig, type ModelSpec } from '../src/training/trainer.js';
 import { RefModel, layers, lossAndGrad, worst, type Data } from './trainer-ref.js';
 
 const trainData = (t: ReturnType<typeof makeTask>): Data => ({ A: t.trainA, B: t.trainB, Y: t.trainY });
@@ -351,7 +351,7 @@ describe('validation and control', () => {
   });
 
   it('the native layer checks too (labels, tokens, shapes)', async () => {
-    const { loadNative } = await import('../src/native.js');
+    const { loadNative } = await import('../src/addon/native.js');
     const N = loadNative();
     const full = validateArch(a);
     const spec = { ...DEFAULT_MODEL };
@@ -364,7 +364,7 @@ describe('validation and control', () => {
   });
 
   it('the native layer has no defaults: a missing architecture or model value is an error naming it', async () => {
-    const { loadNative } = await import('../src/native.js');
+    const { loadNative } = await import('../src/addon/native.js');
     const N = loadNative();
     const full = validateArch(a);
     const data = { trainA: task.trainA, trainB: task.trainB, trainY: task.trainY, testA: task.testA, testB: task.testB, testY: task.testY };
@@ -418,7 +418,7 @@ describe('validation and control', () => {
 
 describe('measurement hook', () => {
   it('measures a snapshot of the hidden activations while the trainer steps on', async () => {
-    const { measureCheckpoints } = await import('../src/oinfo.js');
+    const { measureCheckpoints } = await import('../src/measures/oinfo.js');
     const a = arch(23, [24]);
     const task = makeTask({ op: 'add', p: 23, trainFraction: 0.5, splitSeed: 2 });
     const t = await Trainer.create({ backend: 'cpu', arch: a, task, models: [{ seed: 1 }, { seed: 2 }] });
@@ -439,7 +439,7 @@ describe('measurement hook', () => {
 describe('thread count', () => {
   it('results are bitwise identical with 1, 2 and 3 OpenMP threads', async () => {
     const { execFileSync } = await import('node:child_process');
-    const { nativeInfo } = await import('../src/native.js');
+    const { nativeInfo } = await import('../src/addon/native.js');
     const addon = nativeInfo().path;
     const script = `
       const addon = require(process.env.ADDON);

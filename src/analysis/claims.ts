@@ -2,10 +2,10 @@
  * The paper's claims table (METHOD.md §3): every verdict is computed from the runs given, never written.
  * A claim without the data it needs is 'not measured'. Rules and thresholds: src/analysis/README.md.
  */
-import { configKey, configurationLabels } from '../config.js';
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import { setPath } from '../schema.js';
-import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../types.js';
+import { configKey, configurationLabels } from '../config/config.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { setPath } from '../config/schema.js';
+import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../config/types.js';
 import { detectPhases, firstSignificantPeak, type PhaseOptions } from './phases.js';
 import { lsSlope } from './predict.js';
 import { measuredRecords, medianOf, normalizeRun, toBits } from './timeline.js';

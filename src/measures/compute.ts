@@ -3,9 +3,9 @@
  * and the dispatch from a registry name to its function (functions.ts). Used by training (session.ts)
  * and by `grokinfo measure` on saved checkpoints (remeasure.ts).
  */
-import { GrokinfoError } from '../errors.js';
-import { loadNative } from '../native.js';
-import type { Op } from '../types.js';
+import { GrokinfoError } from '../core/errors.js';
+import { loadNative } from '../addon/native.js';
+import type { Op } from '../config/types.js';
 import {
   absWeightEntropy,
   activationSparsity,

@@ -3,7 +3,7 @@
  * docs/measures.md). Everything is float64; inputs are validated with coded errors. The framework
  * (registry.ts) calls these during training and on saved checkpoints; they are exported for direct use.
  */
-import { GrokinfoError, invalidArgument } from '../errors.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { gramOfColumns, logDetAndInverseDiagonal, squaredSingularValues, symmetricEigenQL } from './linalg.js';
 import { crossEntropy, forward, seededNormal, seededUniform, type MlpModel, type PairData, type Vec } from './model.js';
 

@@ -3,8 +3,8 @@
  * (layers.<l>.weight rows x cols, PyTorch Linear layout; ReLU on every layer but the last), with a
  * float64 forward pass. Built from a trainer's flat parameters, a checkpoint, or plain arrays.
  */
-import { invalidArgument } from '../errors.js';
-import type { ArchConfig, ParamInfo } from '../trainer.js';
+import { invalidArgument } from '../core/errors.js';
+import type { ArchConfig, ParamInfo } from '../training/trainer.js';
 
 export type Vec = Float32Array | Float64Array;
 

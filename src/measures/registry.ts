@@ -3,8 +3,8 @@
  * default interval, the field the leaderboard reads, its documentation and source. `--measure`,
  * records, `grokinfo measure`, the leaderboard and docs/measures.md all derive from MEASURES.
  */
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import type { Op } from '../types.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import type { Op } from '../config/types.js';
 
 export type MeasureKind = 'weights' | 'activations' | 'data';
 export type CostClass = 'cheap' | 'expensive';

@@ -4,17 +4,17 @@
  * held-out configurations and the claims table (analysis.json). Nothing is retrained.
  */
 import { basename, join } from 'node:path';
-import { ablationClaimInput, type AblationResult } from './ablate.js';
-import { buildClaims, detectPhases, evaluate, normalizeRun, type ClaimRow, type ClaimRun, type EvaluationReport } from './analysis/index.js';
-import { configKey, runField } from './config.js';
-import { GrokinfoError, invalidArgument } from './errors.js';
-import { writeFileAtomic, writeJsonAtomic } from './fsutil.js';
-import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from './measures/leaderboard.js';
-import type { ProgressSink } from './progress.js';
-import { groupRuns, loadFinishedRun, type FinishedRun, type LoadedRun } from './runs.js';
-import { getPath } from './schema.js';
-import { listRuns } from './sweep.js';
-import type { PhasesFile, RunConfig, Timeline } from './types.js';
+import { ablationClaimInput, type AblationResult } from '../experiments/ablate.js';
+import { buildClaims, detectPhases, evaluate, normalizeRun, type ClaimRow, type ClaimRun, type EvaluationReport } from './index.js';
+import { configKey, runField } from '../config/config.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
+import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from '../measures/leaderboard.js';
+import type { ProgressSink } from '../core/progress.js';
+import { groupRuns, loadFinishedRun, type FinishedRun, type LoadedRun } from '../experiments/runs.js';
+import { getPath } from '../config/schema.js';
+import { listRuns } from '../experiments/sweep.js';
+import type { PhasesFile, RunConfig, Timeline } from '../config/types.js';
 
 export { loadFinishedRun as loadRun, type FinishedRun, type LoadedRun };
 
