@@ -151,16 +151,14 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
   if (N < 3) return Status::Error(Code::INVALID_ARGUMENT, "samples (rows): must be >= 3 (got " + std::to_string(N) + ")");
   if (D < 1) return Status::Error(Code::INVALID_ARGUMENT, "variables (columns): must be >= 1");
   if (N > 0x7FFFFFFF) return Status::Error(Code::INVALID_ARGUMENT, "samples (rows): must be < 2^31");
-  for (int64_t r = 0; r < N; ++r)
-    for (int64_t c = 0; c < D; ++c)
-      if (!std::isfinite(static_cast<double>(X[r * D + c])))
-        return Status::Error(Code::INVALID_DATA, "non-finite value (" + std::to_string(static_cast<double>(X[r * D + c])) +
-                                                     ") at row " + std::to_string(r) + ", column " + std::to_string(c));
+  if (const int64_t bad = cpu::first_nonfinite(X, N * D); bad >= 0) {
+    const int64_t r = bad / D, c = bad % D;
+    return Status::Error(Code::INVALID_DATA, "non-finite value (" + std::to_string(static_cast<double>(X[r * D + c])) +
+                                                 ") at row " + std::to_string(r) + ", column " + std::to_string(c));
+  }
   const int64_t lda = (D + 7) / 8 * 8;
   cpu::grow(ws.G, static_cast<size_t>(N * lda));
-  cpu::grow(ws.Gt, static_cast<size_t>(N * D));  // column-major scores (one column contiguous)
   double* const G = ws.G.data();
-  double* const Gt = ws.Gt.data();
   // Twice the 0-based (mid-)rank h = 0..2N-2 indexes the normal scores: u = (h/2 + 1)/(N + 1).
   if (ws.score_n != N) {
     cpu::grow(ws.score, static_cast<size_t>(2 * N - 1));
@@ -177,6 +175,7 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
     cpu::grow(cs.idx, static_cast<size_t>(N));
     cpu::grow(cs.idx_tmp, static_cast<size_t>(N));
     if (ties == TiePolicy::Random) cpu::grow(cs.keys, static_cast<size_t>(N));
+    cpu::grow(cs.g8, static_cast<size_t>(8 * N));
   }
   // The columns, contiguous (X is read once, in row-major tiles, instead of once per column with a
   // stride of a whole row).
@@ -197,13 +196,21 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
       }
     }
     cpu::ColumnScratch& cs = ws.thr[omp_get_thread_num()];
-#pragma omp for schedule(dynamic, 4)
-    for (int64_t c = 0; c < D; ++c) {
+    // Eight columns at a time: their scores in a per-thread column-major block, then written into the
+    // row-major G one cache line (8 doubles) per row; padding columns D..lda-1 zero.
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t c8 = 0; c8 < lda; c8 += 8) {
+     double* const g8 = cs.g8.data();
+     for (int64_t c = c8; c < c8 + 8; ++c) {
+      double* gc = g8 + (c - c8) * N;
+      if (c >= D) {
+        std::fill_n(gc, N, 0.0);
+        continue;
+      }
       const T* xc = Xt.data() + c * N;
       sort_column(xc, N, cs);
       const uint64_t* key = cs.key.data();  // ascending; equal keys <=> equal values
       const uint32_t* idx = cs.idx.data();
-      double* gc = Gt + c * N;
       double sum = 0;
       if (ties == TiePolicy::Random) {
         // Ties reordered by a hash of (seed, column, row) within each run of equal values.
@@ -244,15 +251,11 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
       }
       double mean = sum / static_cast<double>(N);
       for (int64_t i = 0; i < N; ++i) gc[i] -= mean;
-    }
-    // Transpose to row-major N x lda in tiles (zero padding columns).
-#pragma omp for schedule(static)
-    for (int64_t t0 = 0; t0 < N; t0 += 32) {
-      const int64_t t1 = std::min(N, t0 + 32);
-      for (int64_t c0 = 0; c0 < lda; c0 += 32) {
-        const int64_t c1 = std::min(lda, c0 + 32);
-        for (int64_t t = t0; t < t1; ++t)
-          for (int64_t c = c0; c < c1; ++c) G[t * lda + c] = c < D ? Gt[c * N + t] : 0.0;
+     }
+      for (int64_t t = 0; t < N; ++t) {
+        double* gr = G + t * lda + c8;
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; ++q) gr[q] = g8[q * N + t];
       }
     }
   }

@@ -977,8 +977,7 @@ template <typename T>
 Status bins_stage(cpu::EngineScratch& ws, const T* X, int64_t b, int64_t N, int64_t H, const BinsOptions& opt,
                   MeasureResult& res, bool* measured, const Control& ctl) {
   *measured = false;
-  for (int64_t i = 0; i < N * H; ++i)
-    if (!std::isfinite(static_cast<double>(X[i])))
+  if (const int64_t i = cpu::first_nonfinite(X, N * H); i >= 0)
       return Status::Error(Code::INVALID_DATA, std::string(opt.data_label) + " " + std::to_string(b) + ": non-finite activation at row " +
                                                    std::to_string(i / H) + ", column " + std::to_string(i % H));
   ws.alive.assign(static_cast<size_t>(H), 0);
