@@ -211,7 +211,7 @@ export interface Leaderboard {
   runs: number;
   /** The families compared (names, in order). */
   families: string[];
-  /** Runs left out of the transition counts because their training accuracy never reached the threshold. */
+  /** Runs left out of the transition counts (not of the prediction) because their training accuracy never reached the threshold. */
   notMemorized: string[];
   rows: LeaderboardRow[];
 }
@@ -239,13 +239,15 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[], families: re
       const { steps, values } = def.series(run);
       if (steps.filter((s) => s > 0).length < CHANGE_POINT_MIN_POINTS) continue;
       usable++;
+      const g = run.summary.grokStep;
+      // prediction: every run, memorised or not (a run that never fits its training set is a "will not grok")
+      const f = T !== null ? earlyFeatures(steps, values, T) : null;
+      if (f) examples.push({ x: f, y: g !== null ? 1 : 0, family: familyOf(families, run.config), run: run.id });
+      // transitions: searched after memorisation, so only runs that memorise
       const m = run.summary.memorizeStep;
       if (m === null || steps.filter((s) => s > m).length < CHANGE_POINT_MIN_POINTS) continue;
       const cp = changePoint(steps, values, m);
-      const g = run.summary.grokStep;
       transitions.push({ run: run.id, family: familyOf(families, run.config), memorizeStep: m, grokStep: g, transition: cp.step, r2: cp.r2, lead: g !== null && cp.step !== null ? g - cp.step : null });
-      const f = T !== null ? earlyFeatures(steps, values, T) : null;
-      if (f) examples.push({ x: f, y: g !== null ? 1 : 0, family: familyOf(families, run.config), run: run.id });
     }
     if (usable === 0) continue;
     const grok = transitions.filter((t) => t.grokStep !== null);
