@@ -40,9 +40,9 @@ function isa() {
   return has('avx512f') ? 'AVX-512 (avx512f/dq/bw/vl) + AVX2 + FMA' : has('avx2') ? 'AVX2 + FMA (no AVX-512)' : 'no AVX2';
 }
 
-const { loadNative } = await import(join(root, 'dist', 'native.js'));
+const { loadNative } = await import(join(root, 'dist', 'addon', 'native.js'));
 const { reluCase } = await import(join(root, 'dist', 'commands', 'bench.js'));
-const { measureNativeOptions } = await import(join(root, 'dist', 'oinfo.js'));
+const { measureNativeOptions } = await import(join(root, 'dist', 'measures', 'oinfo.js'));
 const native = loadNative();
 console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} logical cores, ${isa()}; node ${process.version}`);
 if (native.cpuKernels) console.log(`engine kernels: ${native.cpuKernels().active} (GROKINFO_CPU_KERNELS=portable|avx2|avx512 forces one)`);
@@ -119,8 +119,8 @@ if (only.includes('oinfo')) {
 }
 
 if (only.includes('train')) {
-  const { makeTask } = await import(join(root, 'dist', 'task.js'));
-  const { Trainer } = await import(join(root, 'dist', 'trainer.js'));
+  const { makeTask } = await import(join(root, 'dist', 'tasks', 'modular.js'));
+  const { Trainer } = await import(join(root, 'dist', 'training', 'trainer.js'));
   const task = makeTask({ op: 'add', p: 97, trainFraction: 0.4, splitSeed: 420 });
   const arch = { vocab: 97, hidden: [250], out: 97 };
   console.log(`\ntraining: p=97 add, hidden 250, ${task.trainA.length} train / ${task.testA.length} test rows, AdamW, evaluation every 5 steps; median of 3 runs`);

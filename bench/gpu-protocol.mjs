@@ -15,12 +15,12 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const dist = join(import.meta.dirname, '..', 'dist');
-const { paperRunConfigs } = await import(join(dist, 'paper.js'));
-const { trainBatch } = await import(join(dist, 'run.js'));
-const { ablateRuns, ablationClaimInput } = await import(join(dist, 'ablate.js'));
+const { paperRunConfigs } = await import(join(dist, 'config', 'paper.js'));
+const { trainBatch } = await import(join(dist, 'training', 'run.js'));
+const { ablateRuns, ablationClaimInput } = await import(join(dist, 'experiments', 'ablate.js'));
 const { buildClaims } = await import(join(dist, 'analysis', 'index.js'));
-const { readJsonl } = await import(join(dist, 'fsutil.js'));
-const { resolveBackend, loadNative } = await import(join(dist, 'native.js'));
+const { readJsonl } = await import(join(dist, 'core', 'fsutil.js'));
+const { resolveBackend, loadNative } = await import(join(dist, 'addon', 'native.js'));
 
 const argv = process.argv.slice(2);
 const flag = (name, dflt) => {

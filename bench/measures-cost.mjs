@@ -3,10 +3,10 @@
 // (p = 97, 250 hidden, after 50 steps), median of 9 calls, each including the harness (getParams + the model
 // view, ~the cost of the "loss" line, which does no work of its own); and the CPU time of 100 training steps.
 // Usage: node bench/measures-cost.mjs loss weight-norm weight-entropy sparsity fourier [more names]
-import { Trainer, paramLayout } from '../dist/trainer.js';
-import { makeTask } from '../dist/task.js';
-import { archOf } from '../dist/run.js';
-import { resolveRunConfig } from '../dist/config.js';
+import { Trainer, paramLayout } from '../dist/training/trainer.js';
+import { makeTask } from '../dist/tasks/modular.js';
+import { archOf } from '../dist/training/run.js';
+import { resolveRunConfig } from '../dist/config/config.js';
 import { computeMeasure } from '../dist/measures/compute.js';
 import { modelFromParams } from '../dist/measures/model.js';
 const c = resolveRunConfig({});

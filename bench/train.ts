@@ -9,9 +9,9 @@
  *   npx tsc -p bench/tsconfig.json && node build-bench/dist/bench/train.js [--models 1,8,64,256] [--repeats 5] [--backend cpu]
  */
 import { cpus } from 'node:os';
-import { makeTask } from '../src/task.js';
-import { Trainer } from '../src/trainer.js';
-import type { BackendName } from '../src/native.js';
+import { makeTask } from '../src/tasks/modular.js';
+import { Trainer } from '../src/training/trainer.js';
+import type { BackendName } from '../src/addon/native.js';
 
 const TARGET = 150;
 const PYTORCH_16 = 216;

@@ -7,7 +7,7 @@ namespace grokinfo {
 
 enum class Backend : int { CPU = 0, CUDA = 1 };
 
-// Error codes shared with the TypeScript GrokinfoError codes (src/errors.ts).
+// Error codes shared with the TypeScript GrokinfoError codes (src/core/errors.ts).
 enum class Code : int {
   OK = 0,
   INVALID_ARGUMENT = 1,     // a parameter out of range (message names it and the allowed range)

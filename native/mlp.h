@@ -38,11 +38,11 @@
 
 namespace grokinfo {
 
-// No field below has a working default: the caller (bindings/train.cpp, from src/trainer.ts, whose
-// values come from the run-configuration schema src/schema.ts) always sets every one. The initial
+// No field below has a working default: the caller (bindings/train.cpp, from src/training/trainer.ts, whose
+// values come from the run-configuration schema src/config/schema.ts) always sets every one. The initial
 // values are invalid on purpose (validate_arch / validate_hyper refuse them), so a forgotten field is
 // an error, not a silent default.
-constexpr int32_t kMaxLayers = 16;   // most hidden layers; equals MAX_LAYERS of src/schema.ts (tested)
+constexpr int32_t kMaxLayers = 16;   // most hidden layers; equals MAX_LAYERS of src/config/schema.ts (tested)
 
 enum class InputKind : int { PairOneHot = 0, Dense = 1 };
 enum class Loss : int { CrossEntropy = 0, MSE = 1 };

@@ -17,6 +17,7 @@
 // there are at least as many models as threads (each model then runs single-threaded), otherwise
 // within the model (panels / row tiles split over threads). Every kernel computes each output element
 // in an order that does not depend on the split, so results are bitwise identical either way.
+#include <atomic>
 #include <omp.h>
 
 #include <algorithm>
@@ -358,24 +359,43 @@ class CpuTrainer final : public Trainer {
       Status st = check_model_layer(m, layer);
       if (!st.ok()) return st;
     }
-    struct HostBatch : ActivationBatch {
-      std::vector<float> buf;
-    };
-    auto b = std::make_shared<HostBatch>();
+    // A batch of the pool that nobody else holds any more (its measurement finished), else a new one
+    // (kept in the pool while it has room): once warm, a snapshot per checkpoint allocates nothing.
+    std::shared_ptr<HostBatch> b;
+    for (auto& p : snapshots_)
+      if (p.use_count() == 1) {
+        std::atomic_thread_fence(std::memory_order_acquire);  // the last reader's accesses happen before ours
+        b = p;
+        break;
+      }
+    if (!b) {
+      b = std::make_shared<HostBatch>();
+      if (snapshots_.size() < kSnapshotPool) snapshots_.push_back(b);
+    }
     b->backend = Backend::CPU;
     b->batch = static_cast<int64_t>(models.size());
     b->rows = train_.n;
     b->width = arch_.hidden[layer];
-    b->buf.resize(static_cast<size_t>(b->batch * b->rows * b->width));
+    if (b->buf.size() < static_cast<size_t>(b->batch * b->rows * b->width))
+      b->buf.resize(static_cast<size_t>(b->batch * b->rows * b->width));
     b->data = b->buf.data();
     const int64_t per = b->rows * b->width;
-    const bool many = static_cast<int64_t>(models.size()) >= threads_;
-#pragma omp parallel for schedule(dynamic, 1) if (many)
-    for (int64_t i = 0; i < b->batch; i++) {
-      FlushDenormals fd;
-      Workspace& ws = ws_[many ? omp_get_thread_num() : 0];
-      forward(models_[models[i]].params.data(), train_view(), ws, !many && threads_ > 1, layer + 1, false, 1.0f);
+    // Models over threads when there are enough of them, else one at a time with the threads inside
+    // (as for_models; no parallel region with an if clause or nested in another: libgomp allocates
+    // a team for those on every call).
+    auto one = [&](int64_t i, Workspace& ws, bool par) {
+      forward(models_[models[i]].params.data(), train_view(), ws, par, layer + 1, false, 1.0f);
       gemm::unpanel(ws.act[layer].data(), b->width, train_.n, b->data + i * per);
+    };
+    if (b->batch >= threads_ && threads_ > 1) {
+#pragma omp parallel for schedule(dynamic, 1)
+      for (int64_t i = 0; i < b->batch; i++) {
+        FlushDenormals fd;
+        one(i, ws_[omp_get_thread_num()], false);
+      }
+    } else {
+      FlushDenormals fd;
+      for (int64_t i = 0; i < b->batch; i++) one(i, ws_[0], threads_ > 1);
     }
     *out = b;
     return Status::Ok();
@@ -643,6 +663,12 @@ class CpuTrainer final : public Trainer {
   std::vector<ModelState> models_;
   int threads_ = 1;
   std::vector<Workspace> ws_;
+  // snapshot_hidden's batches (host memory, buffers only grow), reused once their measurement let go.
+  struct HostBatch : ActivationBatch {
+    std::vector<float> buf;
+  };
+  static constexpr size_t kSnapshotPool = 4;
+  std::vector<std::shared_ptr<HostBatch>> snapshots_;
   int64_t steps_ = 0;
 };
 

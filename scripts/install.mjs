@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The package's install step. Nothing is compiled when a prebuilt binary fits this machine (the
-// loader in dist/native.js decides, exactly as it will at run time). A source build with cmake-js
+// loader in dist/addon/native.js decides, exactly as it will at run time). A source build with cmake-js
 // happens only when none fits, or when asked (npm install --build-from-source, or
 // GROKINFO_BUILD_FROM_SOURCE=1); it needs cmake-js and node-addon-api (optional peer dependencies),
 // cmake >= 3.18, a C++20 compiler and OpenMP. In a source checkout (src/ present) it runs
@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-if (existsSync(join(root, 'src', 'native.ts'))) {
+if (existsSync(join(root, 'src', 'addon', 'native.ts'))) {
   const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
   const b = spawnSync(npm[0], [...npm[1], 'run', 'build'], { cwd: root, stdio: 'inherit' });
   process.exit(b.status ?? 1);
@@ -21,7 +21,7 @@ if (existsSync(join(root, 'src', 'native.ts'))) {
 const truthy = (v) => v !== undefined && v !== '' && v !== '0' && v !== 'false';
 const fromSource = truthy(process.env.npm_config_build_from_source) || truthy(process.env.GROKINFO_BUILD_FROM_SOURCE);
 
-const { loadNative, nativeInfo } = await import(join(root, 'dist', 'native.js'));
+const { loadNative, nativeInfo } = await import(join(root, 'dist', 'addon', 'native.js'));
 if (!fromSource) {
   try {
     loadNative();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the prebuilt native binaries the package ships (the list is PREBUILD_VARIANTS in
-// src/prebuilds.ts): one cmake-js build per variant in build-prebuild-<name>/ (incremental), the
+// src/addon/prebuilds.ts): one cmake-js build per variant in build-prebuild-<name>/ (incremental), the
 // stripped addon copied to prebuilds/<platform>-<arch>/<name>/grokinfo.node. Run by `npm pack`
 // (prepack) after `tsc`; the binaries are not committed to git.
 //
@@ -15,8 +15,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { PREBUILD_VARIANTS, prebuildDir, cpuLevelAtLeast } = await import(join(root, 'dist', 'prebuilds.js'));
-const { detectHost } = await import(join(root, 'dist', 'native.js'));
+const { PREBUILD_VARIANTS, prebuildDir, cpuLevelAtLeast } = await import(join(root, 'dist', 'addon', 'prebuilds.js'));
+const { detectHost } = await import(join(root, 'dist', 'addon', 'native.js'));
 
 const host = detectHost();
 const mine = PREBUILD_VARIANTS.filter((v) => v.platform === process.platform && v.arch === process.arch);

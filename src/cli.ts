@@ -6,8 +6,8 @@
  * never a stack trace; GROKINFO_DEBUG=1 shows the stack. Every command takes --quiet.
  */
 import { Command, CommanderError } from 'commander';
-import { GrokinfoError, exitCodeFor } from './errors.js';
-import { version } from './version.js';
+import { GrokinfoError, exitCodeFor } from './core/errors.js';
+import { version } from './core/version.js';
 
 type Register = (program: Command) => void;
 

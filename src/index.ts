@@ -14,22 +14,22 @@
  * `measures` (progress measures, their records and the leaderboard; docs/measures.md) is part of the core.
  * Nothing here loads the native addon or an optional package at import time.
  */
-export { GrokinfoError, type ErrorCode } from './errors.js';
-export { resolveBackend, loadNative, nativeInfo, type BackendName, type BackendChoice } from './native.js';
-export { version } from './version.js';
-export * from './types.js';
-export { oinfo, measureCheckpoints, checkpointToRecord, constantColumns } from './oinfo.js';
-export type { OInfoOptions, OInfoReport, CheckpointMeasure, MeasureOptions, MultipletRecord, SizeRecord, TiePolicy, InfoUnits } from './oinfo.js';
-export { readMatrixFile, writeMatrixFile, parseCsv, formatCsv, parseNpy, formatNpy, type Matrix, type NamedMatrix } from './io.js';
-export { Trainer, paramLayout, paramCount } from './trainer.js';
-export type { ArchConfig, ModelSpec, EvalResult, ParamInfo, TrainerOptions } from './trainer.js';
-export { makeTask, applyOp, isPrime, OPS, type Task } from './task.js';
-export { saveCheckpoint, loadCheckpoint, readSafetensors, writeSafetensors, type Checkpoint } from './safetensors.js';
-export { paperDefaults, defaultMeasure, alphaInit, resolveRunConfig, validateRunConfig, runId, batchKey, configKey, configurationLabels, configMatches, type PartialRunConfig } from './config.js';
-export { RUN_FIELDS, GRID_PATHS, MAX_LAYERS, DEFAULT_UNITS, type FieldDef } from './schema.js';
-export { trainBatch, scheduleOf, type RunJob, type TrainOptions } from './run.js';
-export { planSweep, runSweep, mergeSweeps, shardRuns, parseShard, listRuns, type SweepDefinition, type SweepPlan, type SweepOptions, type SweepResult } from './sweep.js';
-export { ablateRun, lowestOmega, subnetNeurons, type AblationOptions, type AblationResult as AblationCurves, type SubnetSpec } from './ablate.js';
-export { reproduce, reproducePlan, reproduceSettings, type ReproduceOptions, type ReproduceResult } from './reproduce.js';
-export { consoleProgress, type ProgressSink } from './progress.js';
+export { GrokinfoError, type ErrorCode } from './core/errors.js';
+export { resolveBackend, loadNative, nativeInfo, type BackendName, type BackendChoice } from './addon/native.js';
+export { version } from './core/version.js';
+export * from './config/types.js';
+export { oinfo, measureCheckpoints, checkpointToRecord, constantColumns } from './measures/oinfo.js';
+export type { OInfoOptions, OInfoReport, CheckpointMeasure, MeasureOptions, MultipletRecord, SizeRecord, TiePolicy, InfoUnits } from './measures/oinfo.js';
+export { readMatrixFile, writeMatrixFile, parseCsv, formatCsv, parseNpy, formatNpy, type Matrix, type NamedMatrix } from './core/io.js';
+export { Trainer, paramLayout, paramCount } from './training/trainer.js';
+export type { ArchConfig, ModelSpec, EvalResult, ParamInfo, TrainerOptions } from './training/trainer.js';
+export { makeTask, applyOp, isPrime, OPS, type Task } from './tasks/modular.js';
+export { saveCheckpoint, loadCheckpoint, readSafetensors, writeSafetensors, type Checkpoint } from './training/safetensors.js';
+export { paperDefaults, defaultMeasure, alphaInit, resolveRunConfig, validateRunConfig, runId, batchKey, configKey, configurationLabels, configMatches, type PartialRunConfig } from './config/config.js';
+export { RUN_FIELDS, GRID_PATHS, MAX_LAYERS, DEFAULT_UNITS, type FieldDef } from './config/schema.js';
+export { trainBatch, scheduleOf, type RunJob, type TrainOptions } from './training/run.js';
+export { planSweep, runSweep, mergeSweeps, shardRuns, parseShard, listRuns, type SweepDefinition, type SweepPlan, type SweepOptions, type SweepResult } from './experiments/sweep.js';
+export { ablateRun, lowestOmega, subnetNeurons, type AblationOptions, type AblationResult as AblationCurves, type SubnetSpec } from './experiments/ablate.js';
+export { reproduce, reproducePlan, reproduceSettings, type ReproduceOptions, type ReproduceResult } from './experiments/reproduce.js';
+export { consoleProgress, type ProgressSink } from './core/progress.js';
 export * as measures from './measures/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildClaims, claimsToMarkdown, type ClaimRun, type ClaimsInput } from '../src/analysis/index.js';
-import { GrokinfoError } from '../src/errors.js';
+import { GrokinfoError } from '../src/core/errors.js';
 import { highWdSpec, lowWdSpec, paperConfig, pl, summaryOf, synthRun, type SynthSpec } from './analysis-synth.js';
 
 function make(spec: SynthSpec, wd: number, alpha: number, seed: number): ClaimRun {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectPhases, firstSignificantPeak, zigzagPivots } from '../src/analysis/index.js';
-import { GrokinfoError } from '../src/errors.js';
+import { GrokinfoError } from '../src/core/errors.js';
 import { highWdSpec, lowWdSpec, pl, synthRun } from './analysis-synth.js';
 
 describe('zigzag', () => {

@@ -8,7 +8,7 @@ import {
   trainPredictor,
   type RunRecords,
 } from '../src/analysis/index.js';
-import { GrokinfoError } from '../src/errors.js';
+import { GrokinfoError } from '../src/core/errors.js';
 import { gauss, highWdSpec, lowWdSpec, paperConfig, pl, rng, summaryOf, synthRun, type SynthSpec } from './analysis-synth.js';
 
 function make(spec: SynthSpec, wd: number, alpha: number, seed: number): RunRecords {

@@ -1,5 +1,5 @@
 /** Synthetic runs with known structure for the analysis tests (seeded, deterministic). */
-import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../src/types.js';
+import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../src/config/types.js';
 import { gauss, rng } from './rng.js';
 
 export { gauss, rng };

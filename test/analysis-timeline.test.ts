@@ -18,8 +18,8 @@ import {
   paretoSet,
   type ParetoPoint,
 } from '../src/analysis/index.js';
-import { GrokinfoError } from '../src/errors.js';
-import type { MetricsRecord, OInfoRecord, Timeline } from '../src/types.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import type { MetricsRecord, OInfoRecord, Timeline } from '../src/config/types.js';
 import { gauss, rng } from './analysis-synth.js';
 
 function code(f: () => unknown): string {

@@ -1,9 +1,9 @@
 /** analyzeSweep over records on disk (the report fixture): claims computed, incomplete ablations left out. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AblationResult } from '../src/ablate.js';
+import type { AblationResult } from '../src/experiments/ablate.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { analyzeSweep } from '../src/analyze.js';
+import { analyzeSweep } from '../src/analysis/analyze.js';
 import { buildClaims } from '../src/analysis/index.js';
 import { fixtureConfig, metricsOf, oinfoOf, summaryOf, tempRoot, writeSweep } from './report-fixture.js';
 

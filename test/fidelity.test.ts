@@ -9,11 +9,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AUTHORS_PERM } from '../src/data/authors-split.js';
-import { resolveRunConfig } from '../src/config.js';
-import { makeTask } from '../src/task.js';
-import { readInitialParams } from '../src/safetensors.js';
-import { Trainer, validateArch } from '../src/trainer.js';
+import { AUTHORS_PERM } from '../src/tasks/authors-split.js';
+import { resolveRunConfig } from '../src/config/config.js';
+import { makeTask } from '../src/tasks/modular.js';
+import { readInitialParams } from '../src/training/safetensors.js';
+import { Trainer, validateArch } from '../src/training/trainer.js';
 import { layers, lossAndGrad } from './trainer-ref.js';
 
 const FIX = join(__dirname, 'fixtures', 'fidelity');
@@ -131,6 +131,6 @@ describe('the paper protocol against PyTorch (same initial weights, same split)'
         expect(grok[m], `seed ${r.seed} grokked`).not.toBeNull();
         expect(Math.abs(grok[m]! - r.grokStep!) / r.grokStep!, `seed ${r.seed}: grok step ${grok[m]} vs PyTorch ${r.grokStep}`).toBeLessThanOrEqual(0.08);
       });
-    });
+    }, 900_000); // ~3,000 steps of two paper-size models: ~30 s alone, minutes on a loaded machine
   }
 });

@@ -4,7 +4,7 @@
  * is reported as skipped, with the reason in its name, everywhere else.
  */
 import { describe, expect, it } from 'vitest';
-import { loadNative } from '../src/native.js';
+import { loadNative } from '../src/addon/native.js';
 
 const info = loadNative().backendInfo() as { cuda: boolean; [k: string]: unknown };
 const reason = info.cuda ? '' : `skipped: no CUDA device or no CUDA build here (backendInfo ${JSON.stringify(info)})`;

@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatNpy } from '../src/onnx/npy.js';
-import { readInitialParams, saveCheckpoint, writeSafetensors } from '../src/safetensors.js';
-import { makeTask } from '../src/task.js';
-import { Trainer, paramLayout, validateArch } from '../src/trainer.js';
+import { formatNpy } from '../src/core/npy.js';
+import { readInitialParams, saveCheckpoint, writeSafetensors } from '../src/training/safetensors.js';
+import { makeTask } from '../src/tasks/modular.js';
+import { Trainer, paramLayout, validateArch } from '../src/training/trainer.js';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli.js');

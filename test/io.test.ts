@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
-import { formatCsv, formatNpy, parseCsv, parseNpy, readMatrixFile, writeMatrixFile } from '../src/io.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { formatCsv, formatNpy, parseCsv, parseNpy, readMatrixFile, writeMatrixFile } from '../src/core/io.js';
 
 function code(f: () => unknown): GrokinfoError {
   try {

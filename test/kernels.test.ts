@@ -6,7 +6,7 @@
  * rounding. Paths this CPU cannot run are reported skipped with the reason.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadNative } from '../src/native.js';
+import { loadNative } from '../src/addon/native.js';
 import { copulaCovRef, normals } from './oinfo.ref.js';
 
 const native = loadNative();

@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { register as registerMeasure } from '../src/commands/measure.js';
-import { resolveRunConfig } from '../src/config.js';
-import { readJson, readJsonl } from '../src/fsutil.js';
+import { resolveRunConfig } from '../src/config/config.js';
+import { readJson, readJsonl } from '../src/core/fsutil.js';
 import type { MeasuresRecord } from '../src/measures/compute.js';
 import { remeasureRun } from '../src/measures/remeasure.js';
 import { MEASURES } from '../src/measures/registry.js';
 import { buildFigures } from '../src/report/figures.js';
 import { loadReportDir } from '../src/report/index.js';
-import { trainBatch } from '../src/run.js';
-import type { RunSummary } from '../src/types.js';
+import { trainBatch } from '../src/training/run.js';
+import type { RunSummary } from '../src/config/types.js';
 import { runCommand } from './onnx-cli-helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'grokinfo-remeasure-'));
@@ -87,7 +87,7 @@ describe('weight measures on ONNX models', () => {
     const { writeFileSync } = await import('node:fs');
     const { modelFromParams } = await import('../src/measures/model.js');
     const { weightNorms, absWeightEntropy, htsrLayer } = await import('../src/measures/functions.js');
-    const { paramLayout } = await import('../src/trainer.js');
+    const { paramLayout } = await import('../src/training/trainer.js');
     const arch = { vocab: 11, hidden: [40], out: 11, biasFirst: true, biasHidden: true, biasOut: false };
     const layout = paramLayout(arch);
     const params = Float32Array.from({ length: layout.reduce((a, t) => a + t.size, 0) }, (_, i) => Math.sin(i * 0.37) * 0.5);

@@ -1,9 +1,9 @@
 /** The change-point rule on synthetic curves with known change points, and the leaderboard on a synthetic sweep with known answers. */
 import { describe, expect, it } from 'vitest';
-import { resolveRunConfig } from '../src/config.js';
+import { resolveRunConfig } from '../src/config/config.js';
 import type { MeasuresRecord } from '../src/measures/compute.js';
 import { buildLeaderboard, changePoint, leaderboardToMarkdown, type LeaderboardRun } from '../src/measures/leaderboard.js';
-import type { MetricsRecord, RunSummary } from '../src/types.js';
+import type { MetricsRecord, RunSummary } from '../src/config/types.js';
 import { gauss, rng } from './rng.js';
 
 const steps = Array.from({ length: 201 }, (_, i) => i * 5); // 0..1000
@@ -24,6 +24,23 @@ describe('change-point rule', () => {
     expect(cp.r2).toBeGreaterThan(0.9);
   });
 
+  it('reports no transition for a steady ramp (a straight line fits better than two levels)', () => {
+    const u = rng(3);
+    const cp = changePoint(steps, steps.map((s) => s / 100 + 0.05 * gauss(u)));
+    expect(cp.r2).toBeGreaterThan(0.5); // two levels explain 3/4 of a ramp's variance ...
+    expect(cp.r2Line).toBeGreaterThan(cp.r2); // ... a line nearly all of it
+    expect(cp.step).toBeNull();
+  });
+
+  it('searches only after `from` (the memorisation step): an earlier change is ignored, a later one found', () => {
+    const u = rng(4);
+    const v = steps.map((s) => (s < 100 ? 10 : s < 600 ? 3 : 1) + 0.05 * gauss(u));
+    expect(changePoint(steps, v).step).toBe(100); // the largest change overall
+    expect(changePoint(steps, v, 100).step).toBe(600);
+    expect(changePoint(steps, v, 990).step).toBeNull(); // too few points left
+    expect(() => changePoint(steps, v, -1)).toThrow(/from/);
+  });
+
   it('reports no transition in pure noise, and none with too few points', () => {
     const u = rng(2);
     expect(changePoint(steps, steps.map(() => gauss(u))).step).toBeNull();
@@ -31,13 +48,13 @@ describe('change-point rule', () => {
   });
 });
 
-function fakeRun(id: string, alpha: boolean, grokStep: number | null, normStep: number | null, giniStep: number, seed: number): LeaderboardRun {
+function fakeRun(id: string, alpha: boolean, grokStep: number | null, normStep: number | null, giniStep: number, seed: number, memorizeStep: number | null = 50): LeaderboardRun {
   const u = rng(seed);
   const config = resolveRunConfig(alpha ? { init: { alpha: 8, zeroOutput: true, constantNorm: true }, optim: { weightDecay: 0 } } : { optim: { weightDecay: 2 } });
   const metrics: MetricsRecord[] = steps.map((s) => ({
     step: s,
     trainLoss: (s < 50 ? 4 : 0.01) + 0.001 * gauss(u),
-    trainAcc: s < 50 ? 0 : 1,
+    trainAcc: memorizeStep !== null && s >= memorizeStep ? 1 : 0,
     testLoss: 1,
     testAcc: grokStep !== null && s >= grokStep ? 1 : 0,
     weightNorm: 30 + 0.01 * gauss(u),
@@ -50,15 +67,17 @@ function fakeRun(id: string, alpha: boolean, grokStep: number | null, normStep: 
     },
     seconds: {},
   }));
-  const summary = { grokStep, failed: null } as unknown as RunSummary;
+  const summary = { grokStep, memorizeStep, failed: null } as unknown as RunSummary;
   return { id, config, summary, metrics, oinfo: [], measures };
 }
 
 describe('leaderboard', () => {
   // weight decay: two grok (500, 600), two do not; alpha: one groks (700), one does not.
   // weight-norm moves at 300 in grokking runs only; Fourier Gini moves after grokking in grokking runs and at 200 in the others;
-  // the train loss (baseline) drops at 50 everywhere.
+  // the train loss (baseline) drops at 50 everywhere: that is memorisation (train accuracy 1 from step 50), before the
+  // window the rule searches, so it detects nothing and raises no alarm. wd-e never memorises: left out.
   const runs = [
+    fakeRun('wd-e', false, null, 300, 200, 7, null),
     fakeRun('wd-a', false, 500, 300, 600, 1),
     fakeRun('wd-b', false, 600, 300, 700, 2),
     fakeRun('wd-c', false, null, null, 200, 3),
@@ -78,21 +97,35 @@ describe('leaderboard', () => {
     expect([g.detected, g.falseAlarms]).toEqual([0, 3]);
     expect(g.medianLead).toBeNull();
     const tl = row('baseline: train loss');
-    expect([tl.detected, tl.falseAlarms]).toEqual([3, 3]);
-    expect(tl.medianLead).toBe(550); // 450, 550, 650
+    expect([tl.detected, tl.grokking, tl.falseAlarms, tl.nonGrokking]).toEqual([0, 3, 0, 3]);
+    expect(tl.medianLead).toBeNull();
+    expect(lb.notMemorized).toEqual(['wd-e']);
+    expect(wn.transitions.map((t) => t.run)).not.toContain('wd-e');
     expect(row('baseline: weight norm').detected).toBe(0); // flat noise
     expect(lb.rows[0]!.measure).toBe('weight-norm'); // ranked first
   });
 
   it('predicts "will grok" from the early window within and across families', () => {
     const wn = row('weight-norm');
-    expect(wn.withinFamily['weight-decay']).toBe(1);
-    expect(wn.acrossFamilies.weightDecayToAlpha).toBe(1);
-    expect(wn.acrossFamilies.alphaToWeightDecay).toBe(1);
+    expect(wn.withinFamily['weight-decay runs']).toBe(1);
+    expect(wn.acrossFamilies['weight-decay runs -> alpha runs']).toBe(1);
+    expect(wn.acrossFamilies['alpha runs -> weight-decay runs']).toBe(1);
     // the Gini moved at 200 in the non-grokking runs only (before the window's end): separable too, but inverted
-    expect(row('fourier').acrossFamilies.weightDecayToAlpha).toBe(1);
+    expect(row('fourier').acrossFamilies['weight-decay runs -> alpha runs']).toBe(1);
     // the train loss is the same in every run: nothing to learn
-    expect(row('baseline: train loss').acrossFamilies.weightDecayToAlpha).toBeLessThan(1);
+    expect(row('baseline: train loss').acrossFamilies['weight-decay runs -> alpha runs']).toBeLessThan(1);
+  });
+
+  it('families are the caller\'s: one per value of a field, or the paper\'s split by default', () => {
+    expect(lb.families).toEqual(['alpha runs', 'weight-decay runs']);
+    const bySeedParity = buildLeaderboard(runs, [
+      { name: 'odd', select: (c) => c.init.seed % 2 === 1 },
+      { name: 'even', select: (c) => c.init.seed % 2 === 0 },
+    ]);
+    expect(bySeedParity.families).toEqual(['even']); // every fake run has seed 0
+    expect(Object.keys(bySeedParity.rows[0]!.withinFamily)).toEqual(['even']);
+    expect(bySeedParity.rows[0]!.acrossFamilies).toEqual({});
+    expect(leaderboardToMarkdown(bySeedParity)).toContain('will-grok acc. within even');
   });
 
   it('renders a Markdown table with one row per measure', () => {

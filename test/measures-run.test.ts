@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { register as registerTrain } from '../src/commands/train.js';
-import { resolveRunConfig } from '../src/config.js';
-import { readJsonl } from '../src/fsutil.js';
+import { resolveRunConfig } from '../src/config/config.js';
+import { readJsonl } from '../src/core/fsutil.js';
 import type { MeasuresRecord } from '../src/measures/compute.js';
-import { trainBatch } from '../src/run.js';
-import type { MetricsRecord, OInfoRecord } from '../src/types.js';
+import { trainBatch } from '../src/training/run.js';
+import type { MetricsRecord, OInfoRecord } from '../src/config/types.js';
 import { runCommand } from './onnx-cli-helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'grokinfo-measures-'));

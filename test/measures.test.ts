@@ -3,8 +3,8 @@
  * finite differences, planted structure); the registry's coded errors.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveRunConfig } from '../src/config.js';
-import { GrokinfoError } from '../src/errors.js';
+import { resolveRunConfig } from '../src/config/config.js';
+import { GrokinfoError } from '../src/core/errors.js';
 import {
   absWeightEntropy,
   activationSparsity,
@@ -92,6 +92,72 @@ const oneHot = (p: number, a: number, b: number) => Array.from({ length: 2 * p }
 
 // ---------------------------------------------------------------------------------------------
 
+describe('the native float64 forward pass (measures)', () => {
+  /** A general reference: any depth, any input vector, ReLU between layers, plain loops in float64. */
+  const refForward = (m: MlpModel, x: number[]): number[][] => {
+    const pres: number[][] = [];
+    let h = x;
+    m.layers.forEach((l, i) => {
+      const z = Array.from({ length: l.rows }, (_, k) => h.reduce((a, xi, j) => a + l.weight[k * l.cols + j]! * xi, l.bias ? l.bias[k]! : 0));
+      pres.push(z);
+      if (i < m.layers.length - 1) h = z.map((v) => Math.max(v, 0));
+    });
+    return pres;
+  };
+  const deep = (p: number, widths: number[], seed: number, biases: boolean): MlpModel => {
+    const u = rng(seed);
+    const dims = [2 * p, ...widths, p];
+    const layers = dims.slice(1).map((rows, l) => ({
+      weight: Float64Array.from({ length: rows * dims[l]! }, () => gauss(u) / Math.sqrt(dims[l]! / 2)),
+      rows,
+      cols: dims[l]!,
+      bias: biases ? Float64Array.from({ length: rows }, () => gauss(u) * 0.2) : null,
+    }));
+    return { vocab: p, layers };
+  };
+
+  for (const [widths, biases] of [[[16], true], [[12, 9], false], [[10, 8, 6], true]] as const)
+    it(`pairs, hidden ${widths.join('x')}, biases ${biases}: every layer's pre-activations within 1e-12 of the reference`, async () => {
+      const { forward } = await import('../src/measures/model.js');
+      const p = 7;
+      const m = deep(p, [...widths], widths.length, biases);
+      const a = Int32Array.from({ length: p * p }, (_, i) => Math.floor(i / p));
+      const b = Int32Array.from({ length: p * p }, (_, i) => i % p);
+      const fw = forward(m, a, b);
+      expect(fw.pre.length).toBe(widths.length + 1);
+      for (let n = 0; n < a.length; n++) {
+        const ref = refForward(m, oneHot(p, a[n]!, b[n]!));
+        ref.forEach((z, l) => z.forEach((v, k) => expect(Math.abs(fw.pre[l]![n * z.length + k]! - v)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(v)))));
+        fw.hidden.forEach((h, l) => ref[l]!.forEach((_, k) => expect(h[n * ref[l]!.length + k]).toBe(Math.max(fw.pre[l]![n * ref[l]!.length + k]!, 0))));
+      }
+    });
+
+  it('dense inputs, and coded errors for bad input', async () => {
+    const { loadNative } = await import('../src/addon/native.js');
+    const native = loadNative();
+    const u = rng(9);
+    const m = deep(5, [6], 3, true); // 10 inputs
+    const N = 4;
+    const x = Float64Array.from({ length: N * 10 }, () => gauss(u));
+    const pre = native.measuresForward(m.layers, 0, null, null, x, N) as Float64Array[];
+    for (let n = 0; n < N; n++) {
+      const ref = refForward(m, Array.from(x.subarray(n * 10, n * 10 + 10)));
+      ref[1]!.forEach((v, k) => expect(pre[1]![n * 5 + k]).toBeCloseTo(v, 12));
+    }
+    const bad = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as GrokinfoError).code;
+      }
+      return 'no error';
+    };
+    expect(bad(() => native.measuresForward(m.layers, 5, Int32Array.of(5), Int32Array.of(0), null, 1))).toBe('INVALID_ARGUMENT'); // token out of range
+    expect(bad(() => native.measuresForward(m.layers, 0, null, null, x.subarray(1), N))).toBe('INVALID_ARGUMENT'); // x too short
+    expect(bad(() => native.measuresForward([m.layers[1]!, m.layers[0]!], 0, null, null, x, N))).toBe('INVALID_ARGUMENT'); // shapes do not chain
+  });
+});
+
 describe('linear algebra', () => {
   it('QL eigenvalues match Jacobi and a planted spectrum', () => {
     const u = rng(1);
@@ -165,6 +231,40 @@ describe('HTSR', () => {
   it('skips matrices with fewer than 10 rows or columns', () => {
     expect(htsrLayer(new Float64Array(5 * 40).fill(1), 5, 40).fit).toBeNull();
   });
+
+  it('a zero matrix (a zeroed output layer at step 0) has no power law: fit null, no trap, no error', () => {
+    const r = htsrLayer(new Float64Array(20 * 30), 20, 30);
+    expect(r.fit).toBeNull();
+    expect(r.traps).toBe(0);
+    // the fit itself still refuses it with a coded error
+    expect(() => powerLawFit(new Float64Array(10))).toThrow(GrokinfoError);
+  });
+});
+
+describe('measures during training', () => {
+  it('a zero-output model trains with every weight measure: the output layer is unfitted at step 0 and fitted later', async () => {
+    const { trainBatch } = await import('../src/training/run.js');
+    const { readJsonl } = await import('../src/core/fsutil.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = join(mkdtempSync(join(tmpdir(), 'grokinfo-zero-out-')), 'run');
+    const config = resolveRunConfig({
+      task: { p: 23, trainFraction: 0.5 },
+      model: { hidden: [32] },
+      init: { zeroOutput: true, constantNorm: true, alpha: 1 },
+      optim: { weightDecay: 0 },
+      steps: 40,
+      evalEvery: 10,
+      measures: { names: ['htsr', 'weight-norm'], expensiveEvery: 20 },
+    });
+    await trainBatch([{ id: 'z', dir, config }], { backend: 'cpu' });
+    const recs = readJsonl<{ step: number; values: Record<string, { layers?: { alpha: number | null }[] }> }>(join(dir, 'measures.jsonl'));
+    const htsr = recs.filter((r) => r.values.htsr);
+    expect(htsr.map((r) => r.step)).toEqual([0, 20, 40]);
+    expect(htsr[0]!.values.htsr!.layers!.map((l) => l.alpha === null)).toEqual([false, true]); // W1 fitted, zero W_out not
+    expect(htsr[2]!.values.htsr!.layers!.every((l) => l.alpha !== null)).toBe(true);
+  }, 60_000);
 });
 
 describe('Fourier measures', () => {
@@ -274,7 +374,7 @@ describe('Golechha measures', () => {
   });
 
   it('first-layer sparsity from the weights (native and float64) equals the fraction over the activations', async () => {
-    const { loadNative } = await import('../src/native.js');
+    const { loadNative } = await import('../src/addon/native.js');
     const p = 13,
       H = 30;
     const m64 = randomMlp(p, H, 12, 0.3);

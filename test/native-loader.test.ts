@@ -2,9 +2,9 @@
 // which binary is chosen, what happens when binaries are missing or fail to load, and the CUDA
 // build on a GPU it cannot run on (falls back to the CPU with the reason).
 import { describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
-import { nativeCandidates, selectNative, type HostInfo } from '../src/native.js';
-import { CPU_LEVEL_FLAGS, cpuLevelFromFlags } from '../src/prebuilds.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { nativeCandidates, selectNative, type HostInfo } from '../src/addon/native.js';
+import { CPU_LEVEL_FLAGS, cpuLevelFromFlags } from '../src/addon/prebuilds.js';
 
 const ROOT = '/pkg';
 const P = (name: string) => `${ROOT}/prebuilds/linux-x64/${name}/grokinfo.node`;

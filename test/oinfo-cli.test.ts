@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatNpy } from '../src/io.js';
-import { oinfo, type OInfoReport } from '../src/oinfo.js';
+import { formatNpy } from '../src/core/io.js';
+import { oinfo, type OInfoReport } from '../src/measures/oinfo.js';
 import { normals } from './oinfo.ref.js';
 
 const root = join(import.meta.dirname, '..');
@@ -17,8 +17,8 @@ function run(args: string[]) {
 describe('grokinfo oinfo (built CLI, end to end)', () => {
   beforeAll(() => {
     // Build dist/ when it is missing or older than the sources this test exercises.
-    const srcs = ['src/cli.ts', 'src/oinfo.ts', 'src/io.ts', 'src/commands/oinfo.ts'].map((p) => statSync(join(root, p)).mtimeMs);
-    const built = ['dist/cli.js', 'dist/oinfo.js', 'dist/io.js', 'dist/commands/oinfo.js'].map((p) =>
+    const srcs = ['src/cli.ts', 'src/measures/oinfo.ts', 'src/core/io.ts', 'src/commands/oinfo.ts'].map((p) => statSync(join(root, p)).mtimeMs);
+    const built = ['dist/cli.js', 'dist/measures/oinfo.js', 'dist/core/io.js', 'dist/commands/oinfo.js'].map((p) =>
       existsSync(join(root, p)) ? statSync(join(root, p)).mtimeMs : 0,
     );
     if (built.some((b, i) => b < srcs[i])) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
-import { loadNative } from '../src/native.js';
-import { checkpointToRecord, measureCheckpoints, oinfo, type Matrix, type OInfoReport } from '../src/oinfo.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { loadNative } from '../src/addon/native.js';
+import { checkpointToRecord, measureCheckpoints, oinfo, type Matrix, type OInfoReport } from '../src/measures/oinfo.js';
 import {
   biasB,
   copulaCovRef,

@@ -3,7 +3,7 @@
  * compared with float64 forward passes written in test/onnx-models.ts; and the coded errors.
  */
 import { describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
+import { GrokinfoError } from '../src/core/errors.js';
 import { collectActivations, flattenShape } from '../src/onnx/activations.js';
 import { ElemType, GraphBuilder, listTensors, decodeModel } from '../src/onnx/graph.js';
 import { attnForward, attnOnnx, makeAttn, makeMlp2, maxRelErr, mlp2Forward, mlp2Onnx, randomMatrix, rng } from './onnx-models.js';

@@ -1,7 +1,7 @@
 /** Runs one CLI command in-process (commander + the command's register), capturing stdout. */
 import { Command } from 'commander';
 import { vi } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
+import { GrokinfoError } from '../src/core/errors.js';
 
 export async function runCommand(
   register: (p: Command) => void,

@@ -11,9 +11,9 @@ import { register as registerMeasure } from '../src/commands/measure-model.js';
 import { engineCheckpoints, engineOInfo } from '../src/onnx/engine.js';
 import { exportMlp, type MlpArch } from '../src/onnx/export.js';
 import { measureCheckpointDir, measureModel } from '../src/onnx/measure.js';
-import { writeNpy } from '../src/onnx/npy.js';
-import { writeFileAtomic } from '../src/fsutil.js';
-import type { OInfoRecord } from '../src/types.js';
+import { writeNpy } from '../src/core/npy.js';
+import { writeFileAtomic } from '../src/core/fsutil.js';
+import type { OInfoRecord } from '../src/config/types.js';
 import { runCommand } from './onnx-cli-helpers.js';
 import { attnForward, attnOnnx, makeAttn, makeMlp2, mlp2Forward, mlp2Onnx, randomMatrix, rng } from './onnx-models.js';
 

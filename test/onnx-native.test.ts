@@ -11,13 +11,13 @@ import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { register as registerExport } from '../src/commands/export-onnx.js';
 import { register as registerMeasure } from '../src/commands/measure-model.js';
-import { writeJsonAtomic } from '../src/fsutil.js';
+import { writeJsonAtomic } from '../src/core/fsutil.js';
 import { engineCheckpoints } from '../src/onnx/engine.js';
 import { exportMlp, type MlpArch } from '../src/onnx/export.js';
-import { saveCheckpoint } from '../src/safetensors.js';
-import { makeTask } from '../src/task.js';
-import { Trainer } from '../src/trainer.js';
-import type { OInfoRecord } from '../src/types.js';
+import { saveCheckpoint } from '../src/training/safetensors.js';
+import { makeTask } from '../src/tasks/modular.js';
+import { Trainer } from '../src/training/trainer.js';
+import type { OInfoRecord } from '../src/config/types.js';
 import { runCommand } from './onnx-cli-helpers.js';
 import { maxRelErr } from './onnx-models.js';
 

@@ -1,6 +1,6 @@
 /** .npy reading against byte layouts written by hand from the NumPy format spec, and the CLI's flag parsers. */
 import { describe, expect, it } from 'vitest';
-import { formatNpy, parseNpy } from '../src/onnx/npy.js';
+import { formatNpy, parseNpy } from '../src/core/npy.js';
 import { parseBins, parseGroups, stepFromName } from '../src/onnx/measure.js';
 
 /** A .npy v1.0 file built by hand: magic, version, header length, header, data. */

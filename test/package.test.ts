@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oinfo, type OInfoReport } from '../src/oinfo.js';
+import { oinfo, type OInfoReport } from '../src/measures/oinfo.js';
 import { gauss, rng } from './rng.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,7 +1,7 @@
 /** Helpers shared by the reliability and SLURM tests. */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonl } from '../src/fsutil.js';
+import { readJsonl } from '../src/core/fsutil.js';
 
 /** Files of a run directory, timing fields aside. */
 export function runFiles(dir: string): Record<string, unknown> {

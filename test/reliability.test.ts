@@ -9,13 +9,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveRunConfig, runId } from '../src/config.js';
-import { GrokinfoError } from '../src/errors.js';
-import { readJsonl } from '../src/fsutil.js';
-import { formatNpy, parseCsv } from '../src/io.js';
-import { LOCK_FILE, lockDir } from '../src/lock.js';
-import { oinfo } from '../src/oinfo.js';
-import { STATE_FILE, trainBatch, type RunJob } from '../src/run.js';
+import { resolveRunConfig, runId } from '../src/config/config.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { readJsonl } from '../src/core/fsutil.js';
+import { formatNpy, parseCsv } from '../src/core/io.js';
+import { LOCK_FILE, lockDir } from '../src/core/lock.js';
+import { oinfo } from '../src/measures/oinfo.js';
+import { STATE_FILE, trainBatch, type RunJob } from '../src/training/run.js';
 import { normals } from './oinfo.ref.js';
 import { runFiles } from './reliability.helpers.js';
 

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../src/types.js';
+import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../src/config/types.js';
 
 export const STEPS = 200;
 export const EVAL_EVERY = 5;

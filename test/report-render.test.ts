@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { register } from '../src/commands/report.js';
-import { GrokinfoError } from '../src/errors.js';
+import { GrokinfoError } from '../src/core/errors.js';
 import { buildReport, chooseFont, loadReportDir, paretoFigure, prefixSvgIds, rasterize, type ClaimRow, type LoadedReport, type ReportResult } from '../src/report/index.js';
 import { ALPHA_SEEDS, MEASURE_EVERY, STEPS, SWEEP_SEEDS, SWEEP_WDS, tempRoot, writeRun, writeSweep } from './report-fixture.js';
 

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
+import { GrokinfoError } from '../src/core/errors.js';
 import {
   ablationFigure,
   accuracyFigure,

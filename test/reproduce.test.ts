@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ReproduceResult } from '../src/reproduce.js';
-import type { RunSummary } from '../src/types.js';
+import type { ReproduceResult } from '../src/experiments/reproduce.js';
+import type { RunSummary } from '../src/config/types.js';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli.js');

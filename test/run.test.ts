@@ -6,16 +6,16 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { ablateRun, ablateRuns } from '../src/ablate.js';
-import { resolveRunConfig, runId } from '../src/config.js';
-import { GrokinfoError } from '../src/errors.js';
-import { readJsonl } from '../src/fsutil.js';
-import { oinfo } from '../src/oinfo.js';
-import { trainBatch, archOf, modelOf } from '../src/run.js';
-import { mergeSweeps, planSweep, runSweep } from '../src/sweep.js';
-import { makeTask } from '../src/task.js';
-import { Trainer } from '../src/trainer.js';
-import type { MetricsRecord, OInfoRecord, RunSummary } from '../src/types.js';
+import { ablateRun, ablateRuns } from '../src/experiments/ablate.js';
+import { resolveRunConfig, runId } from '../src/config/config.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { readJsonl } from '../src/core/fsutil.js';
+import { oinfo } from '../src/measures/oinfo.js';
+import { trainBatch, archOf, modelOf } from '../src/training/run.js';
+import { mergeSweeps, planSweep, runSweep } from '../src/experiments/sweep.js';
+import { makeTask } from '../src/tasks/modular.js';
+import { Trainer } from '../src/training/trainer.js';
+import type { MetricsRecord, OInfoRecord, RunSummary } from '../src/config/types.js';
 
 const tiny = {
   task: { p: 11, trainFraction: 0.5, splitSeed: 3 },

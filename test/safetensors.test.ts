@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
-import { decodeSafetensors, encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint, writeSafetensors } from '../src/safetensors.js';
-import { paramLayout, validateArch } from '../src/trainer.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { decodeSafetensors, encodeSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint, writeSafetensors } from '../src/training/safetensors.js';
+import { paramLayout, validateArch } from '../src/training/trainer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'grokinfo-st-'));
 

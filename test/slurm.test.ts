@@ -13,8 +13,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readJsonl } from '../src/fsutil.js';
-import { STATE_FILE } from '../src/run.js';
+import { readJsonl } from '../src/core/fsutil.js';
+import { STATE_FILE } from '../src/training/run.js';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli.js');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadNative, resolveBackend } from '../src/native.js';
-import { GrokinfoError } from '../src/errors.js';
+import { loadNative, resolveBackend } from '../src/addon/native.js';
+import { GrokinfoError } from '../src/core/errors.js';
 
 describe('native addon', () => {
   it('loads and reports its backends', () => {

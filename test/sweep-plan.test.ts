@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { batchKey, paperDefaults, resolveRunConfig, runId } from '../src/config.js';
-import { GrokinfoError } from '../src/errors.js';
-import { batchesOf, parseShard, planSweep, shardRuns } from '../src/sweep.js';
+import { batchKey, paperDefaults, resolveRunConfig, runId } from '../src/config/config.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { batchesOf, parseShard, planSweep, shardRuns } from '../src/experiments/sweep.js';
 import { runFlagsToConfig } from '../src/commands/runflags.js';
 
 function code(f: () => unknown): string | undefined {
@@ -106,8 +106,8 @@ describe('run flags', () => {
 
 describe('the paper experiment set', () => {
   it('paperRunConfigs gives the reproduce sweep: same 35 configurations and ids, every configuration x seed', async () => {
-    const { reproducePlan } = await import('../src/reproduce.js');
-    const { paperRunConfigs, PAPER_SEEDS } = await import('../src/paper.js');
+    const { reproducePlan } = await import('../src/experiments/reproduce.js');
+    const { paperRunConfigs, PAPER_SEEDS } = await import('../src/config/paper.js');
     const plan = reproducePlan({});
     const mine = paperRunConfigs({ steps: 4000, evalEvery: 5, measure: { kind: 'oinfo', every: 5, bins: 10 } });
     expect(mine.map((r) => r.id)).toEqual(plan.runs.map((r) => r.id));
@@ -122,6 +122,28 @@ describe('the paper experiment set', () => {
     for (const { config: c } of mine) expect(c.init.constantNorm).toBe(c.name!.startsWith('alpha'));
     expect(mine.filter(({ config: c }) => c.init.zeroOutput).length).toBe(15);
   });
+
+  it('reproduce passes its flags on: --measure adds progress measures (O-information always kept), --bins and --expensive-every apply', async () => {
+    const { Command } = await import('commander');
+    const { register, reproduceOverrides } = await import('../src/commands/reproduce.js');
+    const { reproducePlan } = await import('../src/experiments/reproduce.js');
+    const program = new Command();
+    program.exitOverride();
+    register(program);
+    const cmd = program.commands.find((c) => c.name() === 'reproduce')!;
+    cmd.parseOptions(['--measure', 'loss,weight-norm', '--bins', '8', '--expensive-every', '100']);
+    const plan = reproducePlan({ overrides: reproduceOverrides(cmd.opts()) });
+    expect(plan.runs.length).toBe(35);
+    for (const { config: c } of plan.runs) {
+      expect(c.measure.kind).toBe('oinfo');
+      expect(c.measure.bins).toBe(8);
+      expect(c.measures?.names).toEqual(['loss', 'weight-norm']);
+      expect(c.measures?.expensiveEvery).toBe(100);
+    }
+    // without --measure: the O-information alone, as the paper
+    const plain = reproducePlan({ overrides: reproduceOverrides({}) });
+    expect(plain.runs.every(({ config: c }) => c.measure.kind === 'oinfo' && !c.measures?.names?.length)).toBe(true);
+  });
 });
 
 describe('one run-configuration schema', () => {
@@ -135,8 +157,8 @@ describe('one run-configuration schema', () => {
   };
 
   it('defaults: the paper run (METHOD.md §1: AdamW lr 0.03, weight decay 2.0), the trainer spec and the measure in bits', async () => {
-    const { DEFAULT_MODEL, modelSpecOf } = await import('../src/trainer.js');
-    const { defaultMeasure } = await import('../src/config.js');
+    const { DEFAULT_MODEL, modelSpecOf } = await import('../src/training/trainer.js');
+    const { defaultMeasure } = await import('../src/config/config.js');
     const c = paperDefaults();
     expect(c.optim.weightDecay).toBe(2);
     expect(DEFAULT_MODEL).toEqual({
@@ -149,7 +171,7 @@ describe('one run-configuration schema', () => {
 
   it('every field with a flag is a CLI option whose help names its default; lists only for grid fields', async () => {
     const { Command } = await import('commander');
-    const { RUN_FIELDS } = await import('../src/schema.js');
+    const { RUN_FIELDS } = await import('../src/config/schema.js');
     const { addRunFlags } = await import('../src/commands/runflags.js');
     const cmd = addRunFlags(new Command('train'));
     const help = cmd.helpInformation();
@@ -183,7 +205,7 @@ describe('one run-configuration schema', () => {
   });
 
   it('hidden layers: one limit (16) for the configuration and the trainer', async () => {
-    const { MAX_LAYERS } = await import('../src/trainer.js');
+    const { MAX_LAYERS } = await import('../src/training/trainer.js');
     expect(MAX_LAYERS).toBe(16);
     expect(resolveRunConfig({ model: { hidden: Array(16).fill(4) } }).model.hidden.length).toBe(16);
     expect(message(() => resolveRunConfig({ model: { hidden: Array(17).fill(4) } }))).toMatch(/INVALID_ARGUMENT: model\.hidden \(--hidden\): 1 to 16 layer widths/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
-import { isPrime, makeTask } from '../src/task.js';
-import type { Op } from '../src/types.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { isPrime, makeTask } from '../src/tasks/modular.js';
+import type { Op } from '../src/config/types.js';
 
 function codeOf(f: () => unknown): string {
   try {

@@ -4,10 +4,10 @@
  * independent BigInt re-implementation of the sampler (native/mlp_init.cpp batch_permutation).
  */
 import { describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
-import { loadNative } from '../src/native.js';
-import { makeTask } from '../src/task.js';
-import { DEFAULT_MODEL, Trainer, validateArch, type ArchConfig, type DenseTaskArrays } from '../src/trainer.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { loadNative } from '../src/addon/native.js';
+import { makeTask } from '../src/tasks/modular.js';
+import { DEFAULT_MODEL, Trainer, validateArch, type ArchConfig, type DenseTaskArrays } from '../src/training/trainer.js';
 import { layers, lossAndGrad, subset, worst, type Data } from './trainer-ref.js';
 import { rng } from './rng.js';
 
@@ -270,7 +270,7 @@ describe('minibatches', () => {
 
   it('results are bitwise identical with 1, 2 and 3 OpenMP threads (dense, MSE, minibatches, one and four models)', async () => {
     const { execFileSync } = await import('node:child_process');
-    const { nativeInfo } = await import('../src/native.js');
+    const { nativeInfo } = await import('../src/addon/native.js');
     const script = `
       const addon = require(process.env.ADDON);
       const n = 90, D = 40;
@@ -404,8 +404,8 @@ describe('bad input gets coded errors', () => {
 
 describe('run configuration: model.loss, train.batchSize, train.batchSeed', () => {
   it('are optional (ids of configurations without them unchanged), validated, and batch size splits trainers', async () => {
-    const { batchKey, resolveRunConfig, runId } = await import('../src/config.js');
-    const { modelSpecOf } = await import('../src/trainer.js');
+    const { batchKey, resolveRunConfig, runId } = await import('../src/config/config.js');
+    const { modelSpecOf } = await import('../src/training/trainer.js');
     const plain = resolveRunConfig({});
     expect(plain.train).toBeUndefined();
     expect(plain.model.loss).toBeUndefined();

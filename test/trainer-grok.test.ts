@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeTask } from '../src/task.js';
-import { Trainer } from '../src/trainer.js';
+import { makeTask } from '../src/tasks/modular.js';
+import { Trainer } from '../src/training/trainer.js';
 
 describe('small-scale grokking on the CPU', () => {
   it('weight decay 1 generalises (test acc > 0.9); weight decay with lr*wd = 0.8-0.9 collapses and does not', async () => {

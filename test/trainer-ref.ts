@@ -4,7 +4,7 @@
  * AdamW / Adam / SGD), for the trainer tests. Inputs: token pairs (one-hot, as a dense product on
  * purpose) or dense rows X (n x inputDim).
  */
-import type { ArchConfig, ModelSpec } from '../src/trainer.js';
+import type { ArchConfig, ModelSpec } from '../src/training/trainer.js';
 
 export interface Data {
   A?: Int32Array;

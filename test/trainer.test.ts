@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GrokinfoError } from '../src/errors.js';
-import { makeTask } from '../src/task.js';
-import { DEFAULT_MODEL, MAX_LAYERS, Trainer, paramLayout, validateArch, type ArchConfig, type ModelSpec } from '../src/trainer.js';
+import { GrokinfoError } from '../src/core/errors.js';
+import { makeTask } from '../src/tasks/modular.js';
+import { DEFAULT_MODEL, MAX_LAYERS, Trainer, paramLayout, validateArch, type ArchConfig, type ModelSpec } from '../src/training/trainer.js';
 import { RefModel, layers, lossAndGrad, worst, type Data } from './trainer-ref.js';
 
 const trainData = (t: ReturnType<typeof makeTask>): Data => ({ A: t.trainA, B: t.trainB, Y: t.trainY });
@@ -351,40 +351,40 @@ describe('validation and control', () => {
   });
 
   it('the native layer checks too (labels, tokens, shapes)', async () => {
-    const { loadNative } = await import('../src/native.js');
+    const { loadNative } = await import('../src/addon/native.js');
     const N = loadNative();
     const full = validateArch(a);
     const spec = { ...DEFAULT_MODEL };
     const data = { trainA: task.trainA, trainB: task.trainB, trainY: task.trainY.map((y) => (y === 0 ? 9 : y)), testA: task.testA, testB: task.testB, testY: task.testY };
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data, batchSize: 0, models: [spec] }))).toMatch(/INVALID_DATA: train row \d+: label/);
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data: { ...data, trainY: task.trainY, trainB: task.trainB.slice(1) }, batchSize: 0, models: [spec] }))).toMatch(
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data, models: [spec] }))).toMatch(/INVALID_DATA: train row \d+: label/);
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data: { ...data, trainY: task.trainY, trainB: task.trainB.slice(1) }, models: [spec] }))).toMatch(
       /INVALID_ARGUMENT/,
     );
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data: { ...data, trainY: task.trainY }, batchSize: 0, models: [{ ...spec, lr: -1 }] }))).toMatch(/models\[0\]\.lr/);
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data: { ...data, trainY: task.trainY }, models: [{ ...spec, lr: -1 }] }))).toMatch(/models\[0\]\.lr/);
   });
 
   it('the native layer has no defaults: a missing architecture or model value is an error naming it', async () => {
-    const { loadNative } = await import('../src/native.js');
+    const { loadNative } = await import('../src/addon/native.js');
     const N = loadNative();
     const full = validateArch(a);
     const data = { trainA: task.trainA, trainB: task.trainB, trainY: task.trainY, testA: task.testA, testB: task.testB, testY: task.testY };
-    const ok = new N.Trainer({ backend: 'cpu', arch: full, data, batchSize: 0, models: [{ ...DEFAULT_MODEL }] });
+    const ok = new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data, models: [{ ...DEFAULT_MODEL }] });
     expect(ok.models).toBe(1);
     for (const k of Object.keys(DEFAULT_MODEL)) {
       const spec: Record<string, unknown> = { ...DEFAULT_MODEL };
       delete spec[k];
-      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data, batchSize: 0, models: [spec] }))).toMatch(new RegExp(`INVALID_ARGUMENT: models\\[0\\]\\.${k} is required`));
-    }
-    for (const k of ['input', 'vocab', 'inputDim', 'out', 'loss', 'biasFirst', 'biasHidden', 'biasOut']) {
-      const ar: Record<string, unknown> = { ...full };
-      delete ar[k];
-      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: ar, data, batchSize: 0, models: [{ ...DEFAULT_MODEL }] }))).toMatch(new RegExp(`INVALID_ARGUMENT: arch\\.${k} is required`));
+      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data, models: [spec] }))).toMatch(new RegExp(`INVALID_ARGUMENT: models\\[0\\]\\.${k} is required`));
     }
     expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(/INVALID_ARGUMENT: batchSize is required/);
+    for (const k of ['input', 'loss', 'vocab', 'inputDim', 'out', 'biasFirst', 'biasHidden', 'biasOut']) {
+      const ar: Record<string, unknown> = { ...full };
+      delete ar[k];
+      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: ar, data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(new RegExp(`INVALID_ARGUMENT: arch\\.${k} is required`));
+    }
     // the layer limit is one number: MAX_LAYERS layers are accepted natively, one more is refused
     const deep = (n: number) => ({ ...full, hidden: Array(n).fill(3) });
-    expect(new N.Trainer({ backend: 'cpu', arch: deep(MAX_LAYERS), data, batchSize: 0, models: [{ ...DEFAULT_MODEL }] }).models).toBe(1);
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: deep(MAX_LAYERS + 1), data, batchSize: 0, models: [{ ...DEFAULT_MODEL }] }))).toMatch(
+    expect(new N.Trainer({ backend: 'cpu', batchSize: 0, arch: deep(MAX_LAYERS), data, models: [{ ...DEFAULT_MODEL }] }).models).toBe(1);
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: deep(MAX_LAYERS + 1), data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(
       new RegExp(`INVALID_ARGUMENT: arch.hidden must list 1 to ${MAX_LAYERS}`),
     );
     expect(await codeOf(() => mk([{}], deep(MAX_LAYERS + 1)))).toMatch(/INVALID_ARGUMENT: arch\.hidden/);
@@ -419,7 +419,7 @@ describe('validation and control', () => {
 
 describe('measurement hook', () => {
   it('measures a snapshot of the hidden activations while the trainer steps on', async () => {
-    const { measureCheckpoints } = await import('../src/oinfo.js');
+    const { measureCheckpoints } = await import('../src/measures/oinfo.js');
     const a = arch(23, [24]);
     const task = makeTask({ op: 'add', p: 23, trainFraction: 0.5, splitSeed: 2 });
     const t = await Trainer.create({ backend: 'cpu', arch: a, task, models: [{ seed: 1 }, { seed: 2 }] });
@@ -440,15 +440,15 @@ describe('measurement hook', () => {
 describe('thread count', () => {
   it('results are bitwise identical with 1, 2 and 3 OpenMP threads', async () => {
     const { execFileSync } = await import('node:child_process');
-    const { nativeInfo } = await import('../src/native.js');
+    const { nativeInfo } = await import('../src/addon/native.js');
     const addon = nativeInfo().path;
     const script = `
       const addon = require(process.env.ADDON);
       const p = 23, N = 300;
       const A = new Int32Array(N), B = new Int32Array(N), Y = new Int32Array(N);
       for (let i = 0; i < N; i++) { A[i] = (i * 7) % p; B[i] = (i * 13 + 5) % p; Y[i] = (A[i] + B[i]) % p; }
-      const t = new addon.Trainer({ backend: 'cpu', arch: { input: 'pairs', inputDim: 0, loss: 'xent', vocab: p, hidden: [40, 24], out: p, biasFirst: true, biasHidden: true, biasOut: false },
-        data: { trainA: A, trainB: B, trainY: Y, testA: A, testB: B, testY: Y }, batchSize: 0,
+      const t = new addon.Trainer({ backend: 'cpu', batchSize: 0, arch: { input: 'pairs', loss: 'xent', inputDim: 0, vocab: p, hidden: [40, 24], out: p, biasFirst: true, biasHidden: true, biasOut: false },
+        data: { trainA: A, trainB: B, trainY: Y, testA: A, testB: B, testY: Y },
         models: [{ ...JSON.parse(process.env.SPEC), seed: 3, lr: 0.01, weightDecay: 1 }] });
       t.step(25).then(() => process.stdout.write(Buffer.from(t.getParams(0).buffer).toString('base64')));`;
     const run = (threads: number) =>

@@ -3,7 +3,7 @@
 
 Writes, for the paper's protocol (p = 97, a + b mod p, MLP 194 -> 250 -> 97, AdamW lr 0.03,
 betas (0.9, 0.98), eps 1e-8, full batch, float32):
-  src/data/authors-split.ts      torch.randperm(p*p, generator=torch.Generator().manual_seed(420)),
+  src/tasks/authors-split.ts      torch.randperm(p*p, generator=torch.Generator().manual_seed(420)),
                                  the permutation the authors' code splits with (train = the first 40%)
   test/fixtures/fidelity/init-s<seed>.safetensors
                                  PyTorch's initial weights (torch.manual_seed(seed); nn.Linear default init)

@@ -2,10 +2,11 @@
  * The paper's claims table (METHOD.md §3): every verdict is computed from the runs given, never written.
  * A claim without the data it needs is 'not measured'. Rules and thresholds: src/analysis/README.md.
  */
-import { configKey, configurationLabels } from '../config.js';
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import { setPath } from '../schema.js';
-import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../types.js';
+import { inAlphaFamily, inWeightDecayFamily } from '../config/paper.js';
+import { configKey, configurationLabels } from '../config/config.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { setPath } from '../config/schema.js';
+import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../config/types.js';
 import { detectPhases, firstSignificantPeak, type PhaseOptions } from './phases.js';
 import { lsSlope } from './predict.js';
 import { measuredRecords, medianOf, normalizeRun, toBits } from './timeline.js';
@@ -60,10 +61,7 @@ export const ALPHA_GROK = [8];
 export const ALPHA_NO_GROK = [1, 50];
 
 const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
-/** The weight-decay sweep: ordinary initialisation (no constant-norm rescaling). */
-const inWdFamily = (c: RunConfig) => !c.init.constantNorm;
-/** The alpha sweep: constant weight norm (METHOD.md §1). */
-const inAlphaFamily = (c: RunConfig) => c.init.constantNorm;
+const inWdFamily = inWeightDecayFamily;
 const grokked = (r: ClaimRun) => r.summary.grokStep !== null;
 const fmt = (v: number, d = 3) => (Number.isInteger(v) ? String(v) : v.toFixed(d));
 const median = medianOf;

@@ -4,8 +4,8 @@
  * rises and falls, each labelled from the net change of redundancy and size over it and from test accuracy.
  * The algorithm and every threshold are documented in src/analysis/README.md.
  */
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import type { MetricsRecord, OInfoRecord, Phase, PhaseName, PhasesFile, Timeline } from '../types.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import type { MetricsRecord, OInfoRecord, Phase, PhaseName, PhasesFile, Timeline } from '../config/types.js';
 import {
   argmaxStep,
   firstStepAbove,
@@ -178,7 +178,7 @@ function evidence(tl: Timeline, metrics: readonly MetricsRecord[], a: number, b:
 /** Describes the method and parameters in PhasesFile.method. */
 function methodString(o: Required<Omit<PhaseOptions, 'grokStep'>>, swing: number): string {
   return (
-    `grokinfo zigzag-phases v2: normalised synergy/redundancy/size (step 0 dropped, min-max, ` +
+    `grokinfo zigzag-phases: normalised synergy/redundancy/size (step 0 dropped, min-max, ` +
     (o.smoother === 'median'
       ? `running median over ${o.medianSteps} steps), `
       : o.smoother === 'log-median'

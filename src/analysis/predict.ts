@@ -4,9 +4,9 @@
  * trend and the train loss. One classifier for all three: L2-regularised logistic regression on standardised
  * features, fitted by Newton's method. The algorithm and every threshold are documented in README.md.
  */
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import { configKey, configMatches, configurationLabels } from '../config.js';
-import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../types.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { configKey, configMatches, configurationLabels } from '../config/config.js';
+import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
 import { measuredRecords, medianOf, toBits } from './timeline.js';
 
 export type PredictorKind = 'synergy' | 'weightNorm' | 'trainLoss';

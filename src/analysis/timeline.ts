@@ -2,8 +2,8 @@
  * Normalised timelines (METHOD.md §2.6), seed aggregation, Pareto fronts and metric helpers.
  * Pure functions over records; every algorithm and threshold is documented in src/analysis/README.md.
  */
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import type { MetricsRecord, OInfoRecord, Timeline } from '../types.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import type { MetricsRecord, OInfoRecord, Timeline } from '../config/types.js';
 
 /** EMA weight on the new value used by the paper's plots (METHOD.md §2.6). */
 export const PAPER_EMA_ALPHA = 0.1;

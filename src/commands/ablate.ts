@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ablateRun, parseSubnet } from '../ablate.js';
-import type { BackendName } from '../native.js';
-import { consoleProgress } from '../progress.js';
+import { ablateRun, parseSubnet } from '../experiments/ablate.js';
+import type { BackendName } from '../addon/native.js';
+import { consoleProgress } from '../core/progress.js';
 import { interruptController } from './runflags.js';
 import { jsonOutput } from './output.js';
 

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeRun, analyzeSweep, loadRun } from '../analyze.js';
-import type { AblationResult } from '../ablate.js';
-import { readJson } from '../fsutil.js';
-import { listRuns } from '../sweep.js';
-import { runField } from '../config.js';
+import { analyzeRun, analyzeSweep, loadRun } from '../analysis/analyze.js';
+import type { AblationResult } from '../experiments/ablate.js';
+import { readJson } from '../core/fsutil.js';
+import { listRuns } from '../experiments/sweep.js';
+import { runField } from '../config/config.js';
 import { claimsToMarkdown } from '../analysis/index.js';
-import { consoleProgress } from '../progress.js';
+import { consoleProgress } from '../core/progress.js';
 import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {

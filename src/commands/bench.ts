@@ -6,11 +6,11 @@
  */
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
-import { invalidArgument } from '../errors.js';
-import { loadBenchAddon, resolveBackend, type BackendName } from '../native.js';
-import { measureNativeOptions } from '../oinfo.js';
+import { invalidArgument } from '../core/errors.js';
+import { loadBenchAddon, resolveBackend, type BackendName } from '../addon/native.js';
+import { measureNativeOptions } from '../measures/oinfo.js';
 import { jsonOutput } from './output.js';
-import { consoleProgress } from '../progress.js';
+import { consoleProgress } from '../core/progress.js';
 
 interface CaseSpec {
   name: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
-import { GrokinfoError, invalidArgument } from '../errors.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { exportCheckpoint, writeOnnx, type ExportOptions } from '../onnx/export.js';
 import { checkpointFiles } from '../onnx/measure.js';
 

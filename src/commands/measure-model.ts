@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import { writeJsonAtomic } from '../fsutil.js';
-import type { BackendName } from '../native.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { writeJsonAtomic } from '../core/fsutil.js';
+import type { BackendName } from '../addon/native.js';
 import type { InputArray, Layout } from '../onnx/activations.js';
 import { collectActivations } from '../onnx/activations.js';
 import { readBytes } from '../onnx/export.js';
 import { decodeModel, elemTypeName, listTensors, modelInputs } from '../onnx/graph.js';
 import { measureCheckpointDir, measureModel, parseBins, parseGroups, type MeasureMode } from '../onnx/measure.js';
-import { readNpy, writeNpy } from '../onnx/npy.js';
+import { readNpy, writeNpy } from '../core/npy.js';
 import { jsonOutput } from './output.js';
-import { consoleProgress, progressMeter } from '../progress.js';
+import { consoleProgress, progressMeter } from '../core/progress.js';
 import { onnxWeightMeasures } from '../measures/onnx.js';
 
 function intFlag(name: string, v: unknown, min: number, max: number): number | undefined {

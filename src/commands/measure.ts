@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { remeasureRun } from '../measures/remeasure.js';
-import { consoleProgress } from '../progress.js';
+import { consoleProgress } from '../core/progress.js';
 import { interruptController } from './runflags.js';
 
 export function register(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { GrokinfoError } from '../errors.js';
-import { mergeSweeps } from '../sweep.js';
+import { GrokinfoError } from '../core/errors.js';
+import { mergeSweeps } from '../experiments/sweep.js';
 import { jsonOutput } from './output.js';
 
 export function register(program: Command): void {

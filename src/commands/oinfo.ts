@@ -1,12 +1,12 @@
 /** `grokinfo oinfo <file>`: O-information of the multiplets of a CSV or .npy matrix. */
 import type { Command } from 'commander';
-import { invalidArgument } from '../errors.js';
-import { readMatrixFile } from '../io.js';
-import type { BackendName } from '../native.js';
-import { DEFAULT_MAX_MULTIPLETS, DEFAULT_MAX_OUT_BYTES, oinfo, type MultipletRecord, type OInfoOptions, type OInfoReport } from '../oinfo.js';
-import { DEFAULT_UNITS } from '../schema.js';
-import { consoleProgress, progressMeter } from '../progress.js';
-import { BINS_SYNTAX, GROUPS_SYNTAX, parseBinsSpec, parseGroupsSpec } from '../specs.js';
+import { invalidArgument } from '../core/errors.js';
+import { readMatrixFile } from '../core/io.js';
+import type { BackendName } from '../addon/native.js';
+import { DEFAULT_MAX_MULTIPLETS, DEFAULT_MAX_OUT_BYTES, oinfo, type MultipletRecord, type OInfoOptions, type OInfoReport } from '../measures/oinfo.js';
+import { DEFAULT_UNITS } from '../config/schema.js';
+import { consoleProgress, progressMeter } from '../core/progress.js';
+import { BINS_SYNTAX, GROUPS_SYNTAX, parseBinsSpec, parseGroupsSpec } from '../core/specs.js';
 import { jsonOutput } from './output.js';
 import { interruptController } from './runflags.js';
 
@@ -26,7 +26,7 @@ function intFlag(name: string, v: string | undefined, lo: number, hi = Number.MA
   return n;
 }
 
-/** Bins and groups: the one syntax of src/specs.ts. */
+/** Bins and groups: the one syntax of src/core/specs.ts. */
 export function parseUnitLists(flag: string, v: string): number[][] {
   return parseGroupsSpec(flag, v);
 }

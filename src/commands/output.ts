@@ -1,5 +1,5 @@
 /** JSON on stdout, the same for every command: the package version is written into every JSON output. */
-import { version } from '../version.js';
+import { version } from '../core/version.js';
 
 /** `value` as JSON (objects gain "grokinfoVersion"; arrays are wrapped as {grokinfoVersion, items}). */
 export function jsonOutput(value: unknown, indent?: number): string {

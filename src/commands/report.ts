@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { GrokinfoError } from '../errors.js';
-import { readJson } from '../fsutil.js';
-import { consoleProgress } from '../progress.js';
+import { GrokinfoError } from '../core/errors.js';
+import { readJson } from '../core/fsutil.js';
+import { consoleProgress } from '../core/progress.js';
 import { claimsFor, loadReportDir, parseFormats, writeReport, type ClaimRow } from '../report/index.js';
 import { jsonOutput } from './output.js';
 

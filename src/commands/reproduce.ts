@@ -1,9 +1,19 @@
 import type { Command } from 'commander';
-import type { BackendName } from '../native.js';
-import { consoleProgress } from '../progress.js';
-import { reproduce } from '../reproduce.js';
-import { interruptController, parseNumber, runFlagsToConfig, addRunFlags, withoutMeasureFlags } from './runflags.js';
+import type { BackendName } from '../addon/native.js';
+import { consoleProgress } from '../core/progress.js';
+import { reproduce } from '../experiments/reproduce.js';
+import type { PartialRunConfig } from '../config/config.js';
+import { interruptController, parseNumber, runFlagsToConfig, addRunFlags } from './runflags.js';
 import { jsonOutput } from './output.js';
+
+/**
+ * The run settings of `reproduce` from its flags: every run flag applies, the measurement ones included
+ * (--measure adds progress measures; the O-information is always measured, so 'oinfo' is implied).
+ */
+export function reproduceOverrides(o: Record<string, unknown>): PartialRunConfig {
+  const names = o.measure === undefined ? 'oinfo' : `oinfo,${String(o.measure)}`;
+  return runFlagsToConfig({ ...o, measure: names }, false).base;
+}
 
 export function register(program: Command): void {
   const cmd = program
@@ -17,7 +27,7 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress output');
   addRunFlags(cmd);
   cmd.action(async (o: Record<string, unknown>) => {
-    const { base } = runFlagsToConfig(withoutMeasureFlags(o), false);
+    const base = reproduceOverrides(o);
     const progress = consoleProgress({ quiet: !!o.quiet });
     const intr = interruptController(() => progress.line('cancelling: finished work is kept; rerun the same command to resume'));
     try {

@@ -1,13 +1,13 @@
 /**
  * Flags shared by `train`, `sweep`, `ablate` and `reproduce`, derived from the run-configuration
- * schema (src/schema.ts): every field with a flag has one, its help names the default. In a sweep a
+ * schema (src/config/schema.ts): every field with a flag has one, its help names the default. In a sweep a
  * flag of a grid field may list several comma-separated values, which become a grid axis.
  */
 import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
-import { invalidArgument, GrokinfoError } from '../errors.js';
-import { ALPHA_EXPERIMENT, deepMergeConfig, type PartialRunConfig } from '../config.js';
-import { describeField, RUN_FIELDS, setPath, type FieldDef } from '../schema.js';
+import { invalidArgument, GrokinfoError } from '../core/errors.js';
+import { ALPHA_EXPERIMENT, deepMergeConfig, type PartialRunConfig } from '../config/config.js';
+import { describeField, RUN_FIELDS, setPath, type FieldDef } from '../config/schema.js';
 
 /** A schema field that has a CLI flag, with commander's option key (camelCase of the flag). */
 export interface FlagDef {
@@ -84,13 +84,6 @@ function parseValue(f: FlagDef, text: string): unknown {
     default:
       return text;
   }
-}
-
-/** The options without the measure flags, both sections (for commands that set the measurement themselves). */
-export function withoutMeasureFlags(o: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...o };
-  for (const f of RUN_FLAGS) if (f.field.path.startsWith('measure.') || f.field.path.startsWith('measures.')) delete out[f.key];
-  return out;
 }
 
 /**

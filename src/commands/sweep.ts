@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { invalidArgument } from '../errors.js';
-import { deepMergeConfig } from '../config.js';
-import { readJson } from '../fsutil.js';
-import { consoleProgress } from '../progress.js';
-import { checkMaxBatch, parseShard, planSweep, runSweep, type SweepDefinition } from '../sweep.js';
-import { emitJobs } from '../emit.js';
-import type { BackendName } from '../native.js';
+import { invalidArgument } from '../core/errors.js';
+import { deepMergeConfig } from '../config/config.js';
+import { readJson } from '../core/fsutil.js';
+import { consoleProgress } from '../core/progress.js';
+import { checkMaxBatch, parseShard, planSweep, runSweep, type SweepDefinition } from '../experiments/sweep.js';
+import { emitJobs } from '../experiments/emit.js';
+import type { BackendName } from '../addon/native.js';
 import { addRunFlags, interruptController, parseNumber, runFlagsToConfig } from './runflags.js';
 import { jsonOutput } from './output.js';
 

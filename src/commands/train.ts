@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { resolveRunConfig, runId } from '../config.js';
-import { consoleProgress } from '../progress.js';
-import { trainRunDir } from '../run.js';
-import type { BackendName } from '../native.js';
+import { resolveRunConfig, runId } from '../config/config.js';
+import { consoleProgress } from '../core/progress.js';
+import { trainRunDir } from '../training/run.js';
+import type { BackendName } from '../addon/native.js';
 import { addRunFlags, interruptController, runFlagsToConfig } from './runflags.js';
 import { jsonOutput } from './output.js';
 

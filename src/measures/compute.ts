@@ -3,9 +3,9 @@
  * and the dispatch from a registry name to its function (functions.ts). Used by training (session.ts)
  * and by `grokinfo measure` on saved checkpoints (remeasure.ts).
  */
-import { GrokinfoError } from '../errors.js';
-import { loadNative } from '../native.js';
-import type { Op } from '../types.js';
+import { GrokinfoError } from '../core/errors.js';
+import { loadNative } from '../addon/native.js';
+import type { Op } from '../config/types.js';
 import {
   absWeightEntropy,
   activationSparsity,
@@ -234,12 +234,22 @@ export interface MeasuresRecord {
   seconds: Record<string, number>;
 }
 
-/** Computes `names` at one step into one record. */
+/**
+ * Computes `names` at one step into one record. A measure the state does not admit (INVALID_DATA, e.g. a
+ * spectrum fit on a zero matrix) is recorded as { error: message } and the others go on.
+ */
 export async function measureStep(step: number, names: readonly string[], ctx: MeasureContext): Promise<MeasuresRecord> {
   const rec: MeasuresRecord = { step, values: {}, seconds: {} };
   for (const n of names) {
     const t0 = performance.now();
-    rec.values[n] = await computeMeasure(n, ctx);
+    try {
+      rec.values[n] = await computeMeasure(n, ctx);
+    } catch (e) {
+      // the model's state does not admit this measure at this step (a degenerate input): record why and go
+      // on training; anything else is a bug and stops the run
+      if (!(e instanceof GrokinfoError && e.code === 'INVALID_DATA')) throw e;
+      rec.values[n] = { error: e.message };
+    }
     rec.seconds[n] = (performance.now() - t0) / 1000;
   }
   return rec;

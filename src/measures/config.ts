@@ -1,10 +1,10 @@
 /**
  * The `measures` part of a RunConfig: resolution ('all', defaults) and the rules beyond the schema
- * (src/schema.ts holds the fields, their types, ranges and defaults), from the registry.
+ * (src/config/schema.ts holds the fields, their types, ranges and defaults), from the registry.
  */
-import { invalidArgument } from '../errors.js';
-import { sectionDefaults } from '../schema.js';
-import type { MeasuresConfig, Op, RunConfig } from '../types.js';
+import { invalidArgument } from '../core/errors.js';
+import { sectionDefaults } from '../config/schema.js';
+import type { MeasuresConfig, Op, RunConfig } from '../config/types.js';
 import { checkMeasuresForTask, parseMeasureList } from './registry.js';
 
 /** Fills defaults and expands 'all' for the task's op (Fourier measures only where they apply); drops 'oinfo'. */

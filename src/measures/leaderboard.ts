@@ -4,10 +4,11 @@
  * false-alarm rates, and the accuracy of predicting "will grok" from the early window (before any run groks),
  * within each family and across families, beside the weight-norm and train-loss baselines.
  */
+import { PAPER_FAMILY_LIST, type RunFamily } from '../config/paper.js';
 import { fitLogistic } from '../analysis/predict.js';
 import { medianOf, medianWindowFor, runningMedian } from '../analysis/timeline.js';
-import { invalidArgument } from '../errors.js';
-import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../types.js';
+import { invalidArgument } from '../core/errors.js';
+import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
 import type { MeasuresRecord } from './compute.js';
 import { MEASURES, readPath } from './registry.js';
 
@@ -19,22 +20,28 @@ export const CHANGE_POINT_SMOOTH_STEPS = 25;
 export const CHANGE_POINT_MIN_POINTS = 6;
 
 export interface ChangePoint {
-  /** First step of the second segment, or null when the split explains < CHANGE_POINT_MIN_R2 of the variance. */
+  /** First step of the second segment, or null when the split explains < CHANGE_POINT_MIN_R2 of the variance or a straight line fits better. */
   step: number | null;
   r2: number;
+  /** Share of the variance the best straight line explains (the step fit must beat it). */
+  r2Line: number;
   index: number;
 }
 
 /**
- * The change-point rule: drop step 0, smooth with a centred running median over ~25 steps, then fit a
- * two-level step function (one mean before, one after) by least squares over every split with at least two
- * points on each side; the transition is the first step after the best split when that fit explains at least
- * half of the variance (R^2 >= 0.5), else none.
+ * The change-point rule: drop step 0 and every step before `from` (the run's memorisation step: see
+ * buildLeaderboard), smooth with a centred running median over ~25 steps, then fit a two-level step function
+ * (one mean before, one after) by least squares over every split with at least two points on each side. The
+ * transition is the first step after the best split when that fit explains at least half of the variance
+ * (R^2 >= 0.5) AND leaves less residual than the least-squares straight line over the same points (an abrupt
+ * change, not a drift: a steady ramp is fitted better by the line), else none.
  */
-export function changePoint(steps: readonly number[], values: readonly number[]): ChangePoint {
+export function changePoint(steps: readonly number[], values: readonly number[], from = 0): ChangePoint {
   if (steps.length !== values.length) throw invalidArgument('values', `one per step (${steps.length})`, values.length);
-  const pts = steps.map((s, i) => [s, values[i]!] as const).filter(([s, v]) => s > 0 && Number.isFinite(v));
-  if (pts.length < CHANGE_POINT_MIN_POINTS) return { step: null, r2: 0, index: -1 };
+  if (!Number.isFinite(from) || from < 0) throw invalidArgument('from', 'a step >= 0', from);
+  const none = { step: null, r2: 0, r2Line: 0, index: -1 };
+  const pts = steps.map((s, i) => [s, values[i]!] as const).filter(([s, v]) => s > 0 && s > from && Number.isFinite(v));
+  if (pts.length < CHANGE_POINT_MIN_POINTS) return none;
   const t = pts.map((p) => p[0]);
   const interval = medianOf(t.slice(1).map((s, i) => s - t[i]!));
   const x = runningMedian(
@@ -54,7 +61,7 @@ export function changePoint(steps: readonly number[], values: readonly number[])
     return pre2[b]! - pre2[a]! - (s * s) / m;
   };
   const total = sse(0, n);
-  if (!(total > 1e-300 * n)) return { step: null, r2: 0, index: -1 };
+  if (!(total > 1e-300 * n)) return none;
   let best = -1,
     bestSse = Infinity;
   for (let k = 2; k <= n - 2; k++) {
@@ -65,10 +72,20 @@ export function changePoint(steps: readonly number[], values: readonly number[])
     }
   }
   const r2 = 1 - bestSse / total;
-  return { step: r2 >= CHANGE_POINT_MIN_R2 ? t[best]! : null, r2, index: best };
+  // the best straight line through (step, smoothed value)
+  const ms = t.reduce((a, s) => a + s, 0) / n,
+    mx = pre[n]! / n;
+  let sxy = 0,
+    sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (t[i]! - ms) * (x[i]! - mx);
+    sxx += (t[i]! - ms) ** 2;
+  }
+  const r2Line = sxx > 0 ? (sxy * sxy) / (sxx * total) : 0;
+  return { step: r2 >= CHANGE_POINT_MIN_R2 && r2 > r2Line ? t[best]! : null, r2, r2Line, index: best };
 }
 
-/** A run as the leaderboard reads it (src/runs.ts loadFinishedRun, oinfo null read as none). */
+/** A run as the leaderboard reads it (src/experiments/runs.ts loadFinishedRun, oinfo null read as none). */
 export interface LeaderboardRun {
   id: string;
   config: RunConfig;
@@ -78,8 +95,8 @@ export interface LeaderboardRun {
   measures: readonly MeasuresRecord[];
 }
 
-export type Family = 'weight-decay' | 'alpha';
-export const familyOf = (c: RunConfig): Family => (c.init.constantNorm ? 'alpha' : 'weight-decay');
+/** The first of `families` that selects a configuration (null: none does; such runs are in no family). */
+const familyOf = (families: readonly RunFamily[], c: RunConfig): string | null => families.find((f) => f.select(c))?.name ?? null;
 
 /** The series the leaderboard ranks: every registry measure (its primary field), and the two baselines from metrics.jsonl. */
 export interface SeriesDef {
@@ -154,7 +171,9 @@ export function predictAccuracy(train: { x: number[]; y: number }[], test: { x: 
 
 export interface RunTransition {
   run: string;
-  family: Family;
+  family: string | null;
+  /** The first step the training accuracy reached the grok threshold: the search starts after it. */
+  memorizeStep: number;
   grokStep: number | null;
   transition: number | null;
   r2: number;
@@ -166,7 +185,7 @@ export interface LeaderboardRow {
   measure: string;
   field: string;
   baseline: boolean;
-  /** Runs with a usable series. */
+  /** Runs with a usable series (six or more points after step 0), memorised or not. */
   runs: number;
   grokking: number;
   /** Grokking runs with a transition at or before the grok step. */
@@ -178,10 +197,10 @@ export interface LeaderboardRow {
   falseAlarmRate: number | null;
   /** Median lead over the grok step of the detected runs. */
   medianLead: number | null;
-  /** Leave-one-run-out accuracy of "will grok" from the early window, within each family. */
-  withinFamily: Partial<Record<Family, number | null>>;
-  /** Trained on one family, tested on the other. */
-  acrossFamilies: { weightDecayToAlpha: number | null; alphaToWeightDecay: number | null };
+  /** Leave-one-run-out accuracy of "will grok" from the early window, within each family (keyed by family name). */
+  withinFamily: Record<string, number | null>;
+  /** Trained on one family, tested on another: keyed "<train family> -> <test family>", every ordered pair. */
+  acrossFamilies: Record<string, number | null>;
   transitions: RunTransition[];
 }
 
@@ -190,40 +209,52 @@ export interface Leaderboard {
   /** The early window's end: the first grok step of any run (null when none groks). */
   earlyWindowEnd: number | null;
   runs: number;
+  /** The families compared (names, in order). */
+  families: string[];
+  /** Runs left out of the transition counts because their training accuracy never reached the threshold. */
+  notMemorized: string[];
   rows: LeaderboardRow[];
 }
 
 export const LEADERBOARD_RULE =
-  `transition = first step after the least-squares two-level split of the series (step 0 dropped, running median over ~${CHANGE_POINT_SMOOTH_STEPS} steps, >= 2 points per side), counted when the split explains >= ${CHANGE_POINT_MIN_R2} of the variance; ` +
+  `transition = first step after the least-squares two-level split of the series after the run's memorisation step (running median over ~${CHANGE_POINT_SMOOTH_STEPS} steps, >= 2 points per side), counted when the split explains >= ${CHANGE_POINT_MIN_R2} of the variance and more than a straight line does; runs that never memorise are left out; ` +
   'detected = a grokking run with a transition at or before its grok step; false alarm = a non-grokking run with a transition; ' +
   'prediction = L2 logistic regression on (last value, change, slope) of the series up to the first grok step of any run.';
 
-/** Builds the leaderboard of every measure over a set of runs (failed runs are left out). */
-export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard {
+/**
+ * Builds the leaderboard of every measure over a set of runs (failed runs are left out). `families` (default:
+ * the paper's alpha and weight-decay runs) decide the within- and across-family prediction columns.
+ */
+export function buildLeaderboard(runsIn: readonly LeaderboardRun[], families: readonly RunFamily[] = PAPER_FAMILY_LIST): Leaderboard {
   const runs = runsIn.filter((r) => !r.summary.failed);
+  const present = families.filter((f) => runs.some((r) => f.select(r.config))).map((f) => f.name);
   const groks = runs.map((r) => r.summary.grokStep).filter((s): s is number => s !== null);
   const T = groks.length ? Math.min(...groks) : null;
   const rows: LeaderboardRow[] = [];
   for (const def of seriesDefs()) {
     const transitions: RunTransition[] = [];
-    const examples: { x: number[]; y: number; family: Family; run: string }[] = [];
+    const examples: { x: number[]; y: number; family: string | null; run: string }[] = [];
+    let usable = 0;
     for (const run of runs) {
       const { steps, values } = def.series(run);
       if (steps.filter((s) => s > 0).length < CHANGE_POINT_MIN_POINTS) continue;
-      const cp = changePoint(steps, values);
+      usable++;
+      const m = run.summary.memorizeStep;
+      if (m === null || steps.filter((s) => s > m).length < CHANGE_POINT_MIN_POINTS) continue;
+      const cp = changePoint(steps, values, m);
       const g = run.summary.grokStep;
-      transitions.push({ run: run.id, family: familyOf(run.config), grokStep: g, transition: cp.step, r2: cp.r2, lead: g !== null && cp.step !== null ? g - cp.step : null });
+      transitions.push({ run: run.id, family: familyOf(families, run.config), memorizeStep: m, grokStep: g, transition: cp.step, r2: cp.r2, lead: g !== null && cp.step !== null ? g - cp.step : null });
       const f = T !== null ? earlyFeatures(steps, values, T) : null;
-      if (f) examples.push({ x: f, y: g !== null ? 1 : 0, family: familyOf(run.config), run: run.id });
+      if (f) examples.push({ x: f, y: g !== null ? 1 : 0, family: familyOf(families, run.config), run: run.id });
     }
-    if (transitions.length === 0) continue;
+    if (usable === 0) continue;
     const grok = transitions.filter((t) => t.grokStep !== null);
     const detected = grok.filter((t) => t.transition !== null && t.transition <= t.grokStep!);
     const non = transitions.filter((t) => t.grokStep === null);
     const alarms = non.filter((t) => t.transition !== null);
     const leads = detected.map((t) => t.lead!);
-    const withinFamily: Partial<Record<Family, number | null>> = {};
-    for (const fam of ['weight-decay', 'alpha'] as const) {
+    const withinFamily: Record<string, number | null> = {};
+    for (const fam of present) {
       const ex = examples.filter((e) => e.family === fam);
       if (ex.length === 0) continue;
       let ok = 0,
@@ -239,13 +270,19 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
       }
       withinFamily[fam] = n ? ok / n : null;
     }
-    const wd = examples.filter((e) => e.family === 'weight-decay'),
-      al = examples.filter((e) => e.family === 'alpha');
+    const acrossFamilies: Record<string, number | null> = {};
+    for (const a of present)
+      for (const b of present)
+        if (a !== b)
+          acrossFamilies[`${a} -> ${b}`] = predictAccuracy(
+            examples.filter((e) => e.family === a),
+            examples.filter((e) => e.family === b),
+          );
     rows.push({
       measure: def.name,
       field: def.field,
       baseline: def.baseline,
-      runs: transitions.length,
+      runs: usable,
       grokking: grok.length,
       detected: detected.length,
       detectionRate: grok.length ? detected.length / grok.length : null,
@@ -254,28 +291,32 @@ export function buildLeaderboard(runsIn: readonly LeaderboardRun[]): Leaderboard
       falseAlarmRate: non.length ? alarms.length / non.length : null,
       medianLead: leads.length ? medianOf(leads) : null,
       withinFamily,
-      acrossFamilies: { weightDecayToAlpha: predictAccuracy(wd, al), alphaToWeightDecay: predictAccuracy(al, wd) },
+      acrossFamilies,
       transitions,
     });
   }
   // rank: detection minus false alarms, then lead
   const score = (r: LeaderboardRow) => (r.detectionRate ?? 0) - (r.falseAlarmRate ?? 0);
   rows.sort((a, b) => score(b) - score(a) || (b.medianLead ?? -Infinity) - (a.medianLead ?? -Infinity));
-  return { rule: LEADERBOARD_RULE, earlyWindowEnd: T, runs: runs.length, rows };
+  const notMemorized = runs.filter((r) => r.summary.memorizeStep === null).map((r) => r.id);
+  return { rule: LEADERBOARD_RULE, earlyWindowEnd: T, runs: runs.length, families: present, notMemorized, rows };
 }
 
 const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '-' : v.toFixed(d));
 
 export function leaderboardToMarkdown(lb: Leaderboard): string {
+  const within = lb.families;
+  const pairs = within.flatMap((a) => within.filter((b) => b !== a).map((b) => `${a} -> ${b}`));
   const lines = [
-    `Progress-measure leaderboard over ${lb.runs} runs; early window: steps <= ${lb.earlyWindowEnd ?? '-'} (the first grok step of any run).`,
+    `Progress-measure leaderboard over ${lb.runs} runs; early window: steps <= ${lb.earlyWindowEnd ?? '-'} (the first grok step of any run); transitions searched after each run's memorisation step` +
+      (lb.notMemorized.length ? `; ${lb.notMemorized.length} run(s) never memorised, left out of the transition counts (${lb.notMemorized.join(', ')}).` : '.'),
     '',
-    '| measure (field) | detected | false alarms | median lead (steps) | will-grok acc. within wd | within alpha | wd -> alpha | alpha -> wd |',
-    '|---|---|---|---|---|---|---|---|',
+    `| measure (field) | detected | false alarms | median lead (steps) |${within.map((f) => ` will-grok acc. within ${f} |`).join('')}${pairs.map((p) => ` ${p} |`).join('')}`,
+    `|---|---|---|---|${[...within, ...pairs].map(() => '---|').join('')}`,
   ];
   for (const r of lb.rows)
     lines.push(
-      `| ${r.measure} (${r.field}) | ${r.detected}/${r.grokking} | ${r.falseAlarms}/${r.nonGrokking} | ${fmt(r.medianLead, 0)} | ${fmt(r.withinFamily['weight-decay'])} | ${fmt(r.withinFamily.alpha)} | ${fmt(r.acrossFamilies.weightDecayToAlpha)} | ${fmt(r.acrossFamilies.alphaToWeightDecay)} |`,
+      `| ${r.measure} (${r.field}) | ${r.detected}/${r.grokking} | ${r.falseAlarms}/${r.nonGrokking} | ${fmt(r.medianLead, 0)} |${within.map((f) => ` ${fmt(r.withinFamily[f])} |`).join('')}${pairs.map((p) => ` ${fmt(r.acrossFamilies[p])} |`).join('')}`,
     );
   lines.push('', `Rule: ${lb.rule}`);
   return lines.join('\n') + '\n';

@@ -3,7 +3,7 @@
  * Cholesky log-determinant, symmetric inverse diagonal, cyclic Jacobi eigen-decomposition.
  * Row-major Float64Array, n x n.
  */
-import { GrokinfoError } from '../errors.js';
+import { GrokinfoError } from '../core/errors.js';
 
 /** Lower Cholesky factor of a symmetric positive-definite matrix; null when not positive definite. */
 export function cholesky(A: ArrayLike<number>, n: number): Float64Array | null {

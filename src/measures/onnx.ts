@@ -4,7 +4,7 @@
  * structure and are computed on grokinfo runs and checkpoints (train, `grokinfo measure`).
  */
 import type { onnx as P } from 'onnx-proto';
-import { GrokinfoError } from '../errors.js';
+import { GrokinfoError } from '../core/errors.js';
 import { absWeightEntropy, htsrLayer } from './functions.js';
 
 export interface OnnxWeightMatrix {

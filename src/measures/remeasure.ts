@@ -7,13 +7,13 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { GrokinfoError } from '../errors.js';
-import { readJson, readJsonl, writeFileAtomic } from '../fsutil.js';
-import type { ProgressSink } from '../progress.js';
-import { loadCheckpoint } from '../safetensors.js';
-import { makeTask } from '../task.js';
-import { paramLayout } from '../trainer.js';
-import type { OInfoRecord, RunConfig } from '../types.js';
+import { GrokinfoError } from '../core/errors.js';
+import { readJson, readJsonl, writeFileAtomic } from '../core/fsutil.js';
+import type { ProgressSink } from '../core/progress.js';
+import { loadCheckpoint } from '../training/safetensors.js';
+import { makeTask } from '../tasks/modular.js';
+import { paramLayout } from '../training/trainer.js';
+import type { OInfoRecord, RunConfig } from '../config/types.js';
 import { measureStep, type MeasuresRecord } from './compute.js';
 import { agopMeasures, fourierMeasures } from './functions.js';
 import { forward, modelFromParams, type MlpModel } from './model.js';

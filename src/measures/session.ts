@@ -4,11 +4,11 @@
  * other records). run.ts calls atStep() once per stop of its schedule.
  */
 import { join } from 'node:path';
-import { JsonlWriter, archOf } from '../run.js';
-import type { RecordFileInfo } from '../fsutil.js';
-import type { Task } from '../task.js';
-import { paramLayout, type ParamInfo } from '../trainer.js';
-import type { OInfoRecord, RunConfig } from '../types.js';
+import { JsonlWriter, archOf } from '../training/run.js';
+import type { RecordFileInfo } from '../core/fsutil.js';
+import type { Task } from '../tasks/modular.js';
+import { paramLayout, type ParamInfo } from '../training/trainer.js';
+import type { OInfoRecord, RunConfig } from '../config/types.js';
 import { measureStep, type EvalValues, type MeasuresRecord } from './compute.js';
 import { modelFromParams, type PairData } from './model.js';
 import { measureDef } from './registry.js';

@@ -14,11 +14,11 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import type { onnx as P } from 'onnx-proto';
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import { requireOptional } from '../optional.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { requireOptional } from '../core/optional.js';
 import { ElemType, decodeModel, elemTypeName, encodeModel, findTensor, modelInputs, withOutputs, type Dim, type TensorInfo } from './graph.js';
 import { readBytes } from './export.js';
-import type { NpyData } from './npy.js';
+import type { NpyData } from '../core/npy.js';
 
 /** onnxruntime-node, an optional peer dependency loaded on first use. */
 function ortLib(): typeof Ort {

@@ -1,10 +1,10 @@
 /**
- * The seam between the ONNX layer and the O-information engine (src/oinfo.ts): every call into the
+ * The seam between the ONNX layer and the O-information engine (src/measures/oinfo.ts): every call into the
  * engine made by src/onnx goes through here.
  */
-import { checkpointToRecord, measureCheckpoints, oinfo, type OInfoReport } from '../oinfo.js';
-import type { BackendName } from '../native.js';
-import type { OInfoRecord } from '../types.js';
+import { checkpointToRecord, measureCheckpoints, oinfo, type OInfoReport } from '../measures/oinfo.js';
+import type { BackendName } from '../addon/native.js';
+import type { OInfoRecord } from '../config/types.js';
 
 export interface Matrix {
   data: Float32Array | Float64Array;

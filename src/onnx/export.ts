@@ -15,10 +15,10 @@
  * ("grokinfo.arch", JSON) along with any extra metadata given.
  */
 import { readFile } from 'node:fs/promises';
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import { writeFileAtomic } from '../fsutil.js';
-import { loadCheckpoint } from '../safetensors.js';
-import type { ArchConfig } from '../trainer.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { writeFileAtomic } from '../core/fsutil.js';
+import { loadCheckpoint } from '../training/safetensors.js';
+import type { ArchConfig } from '../training/trainer.js';
 import { ElemType, GraphBuilder, attr } from './graph.js';
 
 /** The MLP architecture (the trainer's ArchConfig). */
@@ -170,7 +170,7 @@ export function exportMlp(arch: MlpArch, params: MlpParams, opts: ExportOptions 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Checkpoint files (src/safetensors.ts).
+// Checkpoint files (src/training/safetensors.ts).
 
 export interface LoadedCheckpoint {
   arch: MlpArch;
@@ -178,7 +178,7 @@ export interface LoadedCheckpoint {
   metadata: Record<string, string>;
 }
 
-/** Loads a grokinfo safetensors checkpoint (via src/safetensors.ts). */
+/** Loads a grokinfo safetensors checkpoint (via src/training/safetensors.ts). */
 export async function loadGrokinfoCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const ck = await loadCheckpoint(path);
   return { arch: ck.arch, params: ck.params, metadata: ck.metadata };

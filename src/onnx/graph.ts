@@ -5,7 +5,7 @@
  */
 import protoPkg from 'onnx-proto';
 import type { onnx as P } from 'onnx-proto';
-import { GrokinfoError } from '../errors.js';
+import { GrokinfoError } from '../core/errors.js';
 
 export const onnx = protoPkg.onnx;
 export type { P as OnnxTypes };

@@ -7,5 +7,5 @@ export { collectActivations, bindInputs, flattenShape, createSession, loadModel 
 export type { ActivationOptions, Activations, InputArray, Layout, ModelSource } from './activations.js';
 export { measureModel, measureCheckpointDir, checkpointFiles, parseBins, parseGroups, stepFromName } from './measure.js';
 export type { MeasureMode, MeasureModelOptions, ModelMeasure, DirMeasureOptions, DirMeasure, CheckpointFile } from './measure.js';
-export { readNpy, writeNpy, parseNpy, formatNpy } from './npy.js';
-export type { NpyArray, NpyData } from './npy.js';
+export { readNpy, writeNpy, parseNpy, formatNpy } from '../core/npy.js';
+export type { NpyArray, NpyData } from '../core/npy.js';

@@ -12,15 +12,15 @@
  * the fly), sorted by the step number in the file name -> oinfo.jsonl (one record per step), and,
  * in bins mode, timeline.json and phases.json (src/analysis), all written atomically.
  */
-import { parseBinsSpec, parseGroupsSpec } from '../specs.js';
+import { parseBinsSpec, parseGroupsSpec } from '../core/specs.js';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { detectPhases } from '../analysis/phases.js';
 import { normalizeRun } from '../analysis/timeline.js';
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import { readJsonl, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
-import { makeTask } from '../task.js';
-import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, Timeline } from '../types.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { readJsonl, writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
+import { makeTask } from '../tasks/modular.js';
+import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, Timeline } from '../config/types.js';
 import { collectActivations, loadModel, type ActivationOptions, type Activations, type ModelSource } from './activations.js';
 import { engineCheckpoints, engineOInfo, type EngineOptions } from './engine.js';
 import { exportCheckpoint, type ExportOptions } from './export.js';
@@ -29,7 +29,7 @@ import { decodeModel, modelInputs, modelMetadata } from './graph.js';
 export type MeasureMode = { kind: 'bins'; bins: number } | { kind: 'variables' } | { kind: 'groups'; groups: number[][] };
 
 /** Parses the CLI's --bins value: 'ward:K' or 'K' (Ward clustering into K bins). */
-/** --bins of measure-model: Ward bins only ("ward:K" or "K", the syntax of src/specs.ts), K in 2..24. */
+/** --bins of measure-model: Ward bins only ("ward:K" or "K", the syntax of src/core/specs.ts), K in 2..24. */
 export function parseBins(v: string): number {
   const spec = parseBinsSpec('--bins', v);
   const k = Array.isArray(spec) ? NaN : spec.ward;
@@ -37,7 +37,7 @@ export function parseBins(v: string): number {
   return k;
 }
 
-/** --groups: the groups syntax of src/specs.ts ("0-3;4,5;6-9" or JSON), at least two groups. */
+/** --groups: the groups syntax of src/core/specs.ts ("0-3;4,5;6-9" or JSON), at least two groups. */
 export function parseGroups(v: string): number[][] {
   const groups = parseGroupsSpec('--groups', v);
   if (groups.length < 2) throw invalidArgument('--groups', 'at least two non-empty groups of non-negative column indices', v);

@@ -7,9 +7,9 @@
  * Conventions: step axes are logarithmic, so step 0 is left out of them (METHOD.md §2.6); seeds of a
  * configuration are aggregated as mean and standard error per step (stats.ts); bands are mean ± stderr.
  */
-import { GrokinfoError } from '../errors.js';
-import { measureFigures } from '../measures/figures.js';
-import type { MetricsRecord } from '../types.js';
+import { GrokinfoError } from '../core/errors.js';
+import { measureFigures } from './measures.js';
+import type { MetricsRecord } from '../config/types.js';
 import { ablationRole, baseKey, type ConfigGroup, type LoadedReport, type LoadedRun } from './load.js';
 import { aggregateByStep, logSpacedSubset, type Aggregate } from './stats.js';
 import { aggregateSeeds, normalizeRun, measuredRecords, paretoFront, paretoPoints, toBits } from '../analysis/index.js';
@@ -498,7 +498,7 @@ export function buildFigures(rep: LoadedReport): FigureSet {
   attempt('fig4-synergy-sweeps', () => synergySweepFigure(rep), 'no oinfo.jsonl records');
   attempt('fig5-ablation', () => ablationFigure(rep), 'no ablation runs (config.mask) in this directory');
   attempt('fig6-grids', () => gridFigure(rep), 'no runs');
-  // progress measures (src/measures/figures.ts): only when some run has measures.jsonl records
+  // progress measures (src/report/measures.ts): only when some run has measures.jsonl records
   try {
     figures.push(...measureFigures(rep));
   } catch (e) {

@@ -9,9 +9,9 @@
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import { ioError, writeFileAtomic } from '../fsutil.js';
-import type { ProgressSink } from '../progress.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { ioError, writeFileAtomic } from '../core/fsutil.js';
+import type { ProgressSink } from '../core/progress.js';
 import { buildFigures, finalTestAcc, grokStep, type Figure } from './figures.js';
 import { buildHtml, type ClaimRow, type HtmlFigure, type TimingRow } from './html.js';
 import { loadReportDir, type LoadedReport } from './load.js';

@@ -1,16 +1,16 @@
 /**
- * Reads a run directory or a sweep directory (src/types.ts describes both) into memory for the report,
- * with the run loader and configuration grouping of src/runs.ts. Ablation runs (config.mask) form
+ * Reads a run directory or a sweep directory (src/config/types.ts describes both) into memory for the report,
+ * with the run loader and configuration grouping of src/experiments/runs.ts. Ablation runs (config.mask) form
  * their own configurations.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GrokinfoError, invalidArgument } from '../errors.js';
-import { readJson } from '../fsutil.js';
-import { groupRuns, loadRunTree, type ConfigGroup, type LoadedRun } from '../runs.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { readJson } from '../core/fsutil.js';
+import { groupRuns, loadRunTree, type ConfigGroup, type LoadedRun } from '../experiments/runs.js';
 
-export { ablationRole, baseKey, configKey, type AblationRole } from '../config.js';
-export { groupRuns, loadRun, loadRunTree, type ConfigGroup, type LoadedRun } from '../runs.js';
+export { ablationRole, baseKey, configKey, type AblationRole } from '../config/config.js';
+export { groupRuns, loadRun, loadRunTree, type ConfigGroup, type LoadedRun } from '../experiments/runs.js';
 
 export interface LoadedReport {
   kind: 'run' | 'sweep';

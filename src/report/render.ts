@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { Resvg } from '@resvg/resvg-js';
 import type * as Vega from 'vega';
 import type * as VegaLite from 'vega-lite';
-import { GrokinfoError } from '../errors.js';
-import { importOptional, requireOptional } from '../optional.js';
+import { GrokinfoError } from '../core/errors.js';
+import { importOptional, requireOptional } from '../core/optional.js';
 import type { VlSpec } from './figures.js';
 
 const KNOWN_FONTS = [

@@ -219,6 +219,21 @@ int main() {
         return ok(dense->evaluate(ev), "dense evaluate") && ok(dense->step(1, Control()), "dense step");
       }));
 
+  // Measured training: a snapshot of the hidden activations per checkpoint, measured, then released
+  // (the pooled batch is reused by the next snapshot). No step in between: a step changes which neurons
+  // are dead and the bins' sizes, and the engine's buffers may then legitimately grow.
+  const std::vector<int32_t> snap_models = {0, 2};
+  std::vector<MeasureResult> res5;
+  MeasureOptions mo3 = mo;
+  mo3.bins = 4;
+  put("train_snapshot_measure", measure([&] {
+        std::shared_ptr<ActivationBatch> snap;
+        if (!ok(trainer->snapshot_hidden(snap_models, 0, &snap), "snapshot")) return false;
+        const bool good = ok(engine.measure(snap->data, snap->batch, snap->rows, snap->width, mo3, res5), "snapshot measure");
+        snap.reset();
+        return good;
+      }));
+
   std::vector<MeasureResult> res4;
   put("control", measure([&] { return ok(measure_checkpoints(Backend::CPU, Z.data(), 2, N, H, mo, res4), "control"); }));
   out += "}";

@@ -3,9 +3,9 @@
  * shardable.
  *
  * A sweep directory holds sweep.json (the definition and the expanded plan: every run's id and
- * config) and runs/<id>/ (see src/run.ts). One process at a time writes it (src/lock.ts). Rerunning
+ * config) and runs/<id>/ (see src/training/run.ts). One process at a time writes it (src/core/lock.ts). Rerunning
  * the same command skips finished runs (those with summary.json) and continues unfinished ones from
- * their saved training state (src/run.ts), runs saved at the same step batched together. `shard: {index, count}` keeps the
+ * their saved training state (src/training/run.ts), runs saved at the same step batched together. `shard: {index, count}` keeps the
  * runs whose position in the id-sorted plan is congruent to index mod count, so shards are
  * disjoint, cover the plan, and need no coordination; mergeSweeps joins their directories.
  */
@@ -13,15 +13,15 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
-import { batchKey, deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from './config.js';
-import { allowedKeys, canonicalJson, GRID_PATHS, gridJsonSchema, partialConfigJsonSchema, setPath } from './schema.js';
-import { GrokinfoError, invalidArgument } from './errors.js';
-import { ioError, prepareOutDir, readJson, writeJsonAtomic } from './fsutil.js';
-import { lockDir } from './lock.js';
-import type { BackendName } from './native.js';
-import { formatDuration, type ProgressSink } from './progress.js';
-import { checkMeasurable, isFinished, resumeStepOf, trainBatch, type RunJob } from './run.js';
-import type { RunConfig, RunSummary } from './types.js';
+import { batchKey, deepMergeConfig, resolveRunConfig, runId, type PartialRunConfig } from '../config/config.js';
+import { allowedKeys, canonicalJson, GRID_PATHS, gridJsonSchema, partialConfigJsonSchema, setPath } from '../config/schema.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { ioError, prepareOutDir, readJson, writeJsonAtomic } from '../core/fsutil.js';
+import { lockDir } from '../core/lock.js';
+import type { BackendName } from '../addon/native.js';
+import { formatDuration, type ProgressSink } from '../core/progress.js';
+import { checkMeasurable, isFinished, resumeStepOf, trainBatch, type RunJob } from '../training/run.js';
+import type { RunConfig, RunSummary } from '../config/types.js';
 
 export interface SweepDefinition {
   name?: string;
@@ -199,7 +199,7 @@ export interface SweepOptions {
   shard?: Shard;
   /** Most models trained together in one native call (default 64). */
   maxBatch?: number;
-  /** How often each run saves its training state (src/run.ts DEFAULT_STATE_EVERY); false never. */
+  /** How often each run saves its training state (src/training/run.ts DEFAULT_STATE_EVERY); false never. */
   stateEvery?: { steps: number; seconds: number } | false;
 }
 

@@ -3,8 +3,8 @@
  * order), for the inputs of `measure-model`. Fortran-ordered arrays are returned in C order.
  */
 import { readFile } from 'node:fs/promises';
-import { GrokinfoError } from '../errors.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { GrokinfoError } from './errors.js';
+import { writeFileAtomic } from './fsutil.js';
 
 export type NpyData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 

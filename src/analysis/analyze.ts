@@ -3,18 +3,19 @@
  * (timeline.json) and phases (phases.json), and for a sweep the grokking prediction evaluated on
  * held-out configurations and the claims table (analysis.json). Nothing is retrained.
  */
+import { PAPER_FAMILY_LIST, type RunFamily } from '../config/paper.js';
 import { basename, join } from 'node:path';
-import { ablationClaimInput, type AblationResult } from './ablate.js';
-import { buildClaims, detectPhases, evaluate, normalizeRun, type ClaimRow, type ClaimRun, type EvaluationReport } from './analysis/index.js';
-import { configKey, runField } from './config.js';
-import { GrokinfoError, invalidArgument } from './errors.js';
-import { writeFileAtomic, writeJsonAtomic } from './fsutil.js';
-import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from './measures/leaderboard.js';
-import type { ProgressSink } from './progress.js';
-import { groupRuns, loadFinishedRun, type FinishedRun, type LoadedRun } from './runs.js';
-import { getPath } from './schema.js';
-import { listRuns } from './sweep.js';
-import type { PhasesFile, RunConfig, Timeline } from './types.js';
+import { ablationClaimInput, type AblationResult } from '../experiments/ablate.js';
+import { buildClaims, detectPhases, evaluate, normalizeRun, type ClaimRow, type ClaimRun, type EvaluationReport } from './index.js';
+import { configKey, runField } from '../config/config.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
+import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from '../measures/leaderboard.js';
+import type { ProgressSink } from '../core/progress.js';
+import { groupRuns, loadFinishedRun, type FinishedRun, type LoadedRun } from '../experiments/runs.js';
+import { getPath } from '../config/schema.js';
+import { listRuns } from '../experiments/sweep.js';
+import type { PhasesFile, RunConfig, Timeline } from '../config/types.js';
 
 export { loadFinishedRun as loadRun, type FinishedRun, type LoadedRun };
 
@@ -63,10 +64,7 @@ export interface SweepAnalysis {
 }
 
 /** A family of configurations for held-out prediction: a name and which configurations belong to it. */
-export interface Family {
-  name: string;
-  select: (config: RunConfig) => boolean;
-}
+export type Family = RunFamily;
 
 /**
  * How configurations are split into families for prediction (each family is predicted by a model
@@ -75,16 +73,8 @@ export interface Family {
  */
 export type FamilySplit = { field: string } | { families: Family[] };
 
-/**
- * The paper's split (§6): the alpha runs (constant norm) against the weight-decay runs (ordinary
- * initialisation); each family is held out in turn, in this order.
- */
-export const PAPER_FAMILIES: FamilySplit = {
-  families: [
-    { name: 'alpha runs', select: (c) => c.init.constantNorm },
-    { name: 'weight-decay runs', select: (c) => !c.init.constantNorm },
-  ],
-};
+/** The paper's split (§6): the alpha runs (constant norm) against the weight-decay runs; each held out in turn. */
+export const PAPER_FAMILIES: FamilySplit = { families: [...PAPER_FAMILY_LIST] };
 
 function familiesOf(runs: readonly LoadedRun[], split: FamilySplit): Family[] {
   if ('field' in split) {
@@ -173,7 +163,10 @@ export async function analyzeSweep(dir: string, opts: AnalyzeOptions = {}): Prom
   });
   const { ablation, skipped: ablationSkipped } = ablationClaimInput(opts.ablations ?? []);
   const claims = buildClaims({ runs: claimRuns, ...(ablation.length ? { ablation } : {}), ablationSkipped });
-  const leaderboard = buildLeaderboard(runs.map((r) => ({ ...r, oinfo: r.oinfo ?? [] })));
+  const leaderboard = buildLeaderboard(
+    runs.map((r) => ({ ...r, oinfo: r.oinfo ?? [] })),
+    familiesOf(runs, opts.families ?? PAPER_FAMILIES),
+  );
   await writeJsonAtomic(join(dir, 'leaderboard.json'), leaderboard);
   await writeFileAtomic(join(dir, 'leaderboard.md'), leaderboardToMarkdown(leaderboard));
   const analysis: SweepAnalysis = { runs: runs.length, configurations, prediction, claims, leaderboard };

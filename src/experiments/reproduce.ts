@@ -14,14 +14,14 @@ import { existsSync, promises as fs } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ablateRuns, type AblationResult } from './ablate.js';
-import { analyzeSweep, PAPER_FAMILIES, type SweepAnalysis } from './analyze.js';
-import { deepMergeConfig, type PartialRunConfig } from './config.js';
-import { readJson, writeJsonAtomic } from './fsutil.js';
-import { fieldDefault } from './schema.js';
-import { resolveBackend, type BackendName } from './native.js';
-import { formatDuration, type ProgressSink } from './progress.js';
-import { PAPER_ALPHAS, PAPER_SEEDS, PAPER_WEIGHT_DECAYS, paperExperimentList } from './paper.js';
-import { loadReportDir, writeReport } from './report/index.js';
+import { analyzeSweep, PAPER_FAMILIES, type SweepAnalysis } from '../analysis/analyze.js';
+import { deepMergeConfig, type PartialRunConfig } from '../config/config.js';
+import { readJson, writeJsonAtomic } from '../core/fsutil.js';
+import { fieldDefault } from '../config/schema.js';
+import { resolveBackend, type BackendName } from '../addon/native.js';
+import { formatDuration, type ProgressSink } from '../core/progress.js';
+import { PAPER_ALPHAS, PAPER_SEEDS, PAPER_WEIGHT_DECAYS, paperExperimentList } from '../config/paper.js';
+import { loadReportDir, writeReport } from '../report/index.js';
 import { planSweep, runSweep, type SweepPlan } from './sweep.js';
 
 export interface ReproduceOptions {

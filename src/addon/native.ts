@@ -5,7 +5,7 @@
  *   1. $GROKINFO_ADDON (an explicit path);
  *   2. a source build in build/Release or build/Debug (made by `npm run build`, or by the install
  *      step when no prebuilt binary fits this machine);
- *   3. the prebuilt binaries shipped in prebuilds/<platform>-<arch>/ (src/prebuilds.ts): the CUDA
+ *   3. the prebuilt binaries shipped in prebuilds/<platform>-<arch>/ (src/addon/prebuilds.ts): the CUDA
  *      build when an NVIDIA driver is present, kept only if it can run on the GPU (its compute
  *      capability is covered), else the fastest CPU build this CPU can run (AVX-512, AVX2, baseline).
  * Nothing is loaded at import time: the first call that needs the engine loads it.
@@ -14,15 +14,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GrokinfoError, invalidArgument } from './errors.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { PREBUILD_VARIANTS, cpuLevelAtLeast, cpuLevelFromFlags, prebuildDir, type CpuLevel, type PrebuildVariant } from './prebuilds.js';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
-/** The package root (dist/.. or src/..). */
-export const packageRoot = join(here, '..');
+/** The package root (dist/addon/../.. or src/addon/../..). */
+export const packageRoot = join(here, '..', '..');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type NativeAddon = any;
 
 /** What the loader needs to know about this machine (faked in tests). */

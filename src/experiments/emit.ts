@@ -12,8 +12,8 @@
 import { chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { invalidArgument } from './errors.js';
-import { prepareOutDir, writeFileAtomic, writeJsonAtomic } from './fsutil.js';
+import { invalidArgument } from '../core/errors.js';
+import { prepareOutDir, writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
 import { preparePlan, type SweepDefinition, type SweepPlan } from './sweep.js';
 
 export const SCHEDULERS = ['slurm', 'k8s'] as const;
@@ -34,7 +34,7 @@ function shq(s: string): string {
 
 /** This process's grokinfo command line (node + dist/cli.js), for job scripts. */
 export function selfCommand(): string {
-  const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
+  const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
   return `${shq(process.execPath)} ${shq(cli)}`;
 }
 

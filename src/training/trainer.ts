@@ -8,11 +8,11 @@
  *   const t = await Trainer.create({ backend: 'auto', arch, task: makeTask({...}), models: [{ seed: 0 }] });
  *   await t.step(100, { signal, onProgress });   const [m] = await t.evaluate();
  */
-import { GrokinfoError, invalidArgument } from './errors.js';
-import { loadNative, resolveBackend, withNativeJob, type BackendName } from './native.js';
-import { checkpointFromNative, measureNativeOptions, type CheckpointMeasure, type MeasureOptions } from './oinfo.js';
-import { checkField, FIELD_BY_PATH, fieldDefault, getPath, MAX_LAYERS, MAX_WIDTH } from './schema.js';
-import type { OptimizerName, RunConfig } from './types.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { loadNative, resolveBackend, withNativeJob, type BackendName } from '../addon/native.js';
+import { checkpointFromNative, measureNativeOptions, type CheckpointMeasure, type MeasureOptions } from '../measures/oinfo.js';
+import { checkField, FIELD_BY_PATH, fieldDefault, getPath, MAX_LAYERS, MAX_WIDTH } from '../config/schema.js';
+import type { OptimizerName, RunConfig } from '../config/types.js';
 
 /** Input kinds: 'pairs' (two tokens, one-hot, the modular tasks) or 'dense' (rows of inputDim floats). */
 export const INPUT_KINDS = ['pairs', 'dense'] as const;
@@ -66,7 +66,7 @@ export interface ModelSpec {
   initial?: Float32Array;
 }
 
-/** Where each model-spec field lives in a run configuration (its type, range and default: src/schema.ts). */
+/** Where each model-spec field lives in a run configuration (its type, range and default: src/config/schema.ts). */
 export const MODEL_SPEC_PATHS: Readonly<Record<Exclude<keyof ModelSpec, 'initial'>, string>> = {
   seed: 'init.seed',
   optimizer: 'optim.optimizer',
@@ -102,8 +102,8 @@ export function modelSpecOf(c: RunConfig): ModelSpec {
 }
 
 /** The split a trainer trains on (what makeTask returns; only these arrays are used). */
-export type { TaskArrays } from './task.js';
-import type { TaskArrays } from './task.js';
+export type { TaskArrays } from '../tasks/modular.js';
+import type { TaskArrays } from '../tasks/modular.js';
 
 /** A split of a dense-input task: rows of inputDim floats (row-major, finite), int class labels. */
 export interface DenseTaskArrays {

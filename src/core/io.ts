@@ -3,7 +3,7 @@
  * A Matrix is row-major samples x variables.
  */
 import { readFileSync } from 'node:fs';
-import { formatNpy as formatNpyArray, parseNpy as parseNpyArray } from './onnx/npy.js';
+import { formatNpy as formatNpyArray, parseNpy as parseNpyArray } from './npy.js';
 import { GrokinfoError } from './errors.js';
 import { writeFileAtomic } from './fsutil.js';
 
@@ -131,7 +131,7 @@ export function formatCsv(m: Matrix, columnNames?: string[]): string {
   return out.join('\n') + '\n';
 }
 
-/** Parses a NumPy .npy buffer as a matrix: 2-D float32 or float64 (the general codec is src/onnx/npy.ts). */
+/** Parses a NumPy .npy buffer as a matrix: 2-D float32 or float64 (the general codec is src/core/npy.ts). */
 export function parseNpy(buf: Uint8Array, source = '.npy'): Matrix {
   const arr = parseNpyArray(buf, source);
   if (arr.shape.length !== 2)

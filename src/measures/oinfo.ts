@@ -6,14 +6,14 @@
  */
 import { statSync } from 'node:fs';
 import { rm, rename } from 'node:fs/promises';
-import { GrokinfoError, invalidArgument } from './errors.js';
-import { tempPathFor } from './fsutil.js';
-import type { Matrix } from './io.js';
-import { loadNative, resolveBackend, withNativeJob, type BackendName } from './native.js';
-import type { OInfoRecord, SizeExtremeRecord } from './types.js';
-import { DEFAULT_UNITS, INFO_UNITS } from './schema.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { tempPathFor } from '../core/fsutil.js';
+import type { Matrix } from '../core/io.js';
+import { loadNative, resolveBackend, withNativeJob, type BackendName } from '../addon/native.js';
+import type { OInfoRecord, SizeExtremeRecord } from '../config/types.js';
+import { DEFAULT_UNITS, INFO_UNITS } from '../config/schema.js';
 
-export type { Matrix } from './io.js';
+export type { Matrix } from '../core/io.js';
 
 export type TiePolicy = 'average' | 'random' | 'ordinal';
 export type InfoUnits = (typeof INFO_UNITS)[number];
@@ -574,7 +574,7 @@ export function checkpointFromNative(raw: NativeMeasure, requestedBins?: number)
   return m;
 }
 
-/** One oinfo.jsonl record (src/types.ts) from a checkpoint measurement. */
+/** One oinfo.jsonl record (src/config/types.ts) from a checkpoint measurement. */
 export function checkpointToRecord(step: number, m: CheckpointMeasure, units: InfoUnits, seconds: number): OInfoRecord {
   return {
     step,

@@ -10,6 +10,23 @@ export const PAPER_WEIGHT_DECAYS = [0.1, 2, 10, 50];
 export const PAPER_ALPHAS = [1, 8, 50];
 export const PAPER_SEEDS = [0, 100, 200, 300, 400];
 
+/** The alpha sweep (§4): constant weight norm. */
+export const inAlphaFamily = (c: RunConfig): boolean => c.init.constantNorm;
+/** The weight-decay sweep: ordinary initialisation (no constant-norm rescaling). */
+export const inWeightDecayFamily = (c: RunConfig): boolean => !c.init.constantNorm;
+
+/** A named family of configurations (prediction and the leaderboard compare families). */
+export interface RunFamily {
+  name: string;
+  select: (config: RunConfig) => boolean;
+}
+
+/** The paper's two families (§6), in the order they are held out: the alpha runs, the weight-decay runs. */
+export const PAPER_FAMILY_LIST: readonly RunFamily[] = [
+  { name: 'alpha runs', select: inAlphaFamily },
+  { name: 'weight-decay runs', select: inWeightDecayFamily },
+];
+
 /** The seven configurations (without seeds), as sweep list entries. */
 export function paperExperimentList(): PartialRunConfig[] {
   return [

@@ -9,13 +9,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { batchKey, runId } from './config.js';
-import { GrokinfoError, invalidArgument } from './errors.js';
-import { readJson, readJsonl, writeJsonAtomic } from './fsutil.js';
-import type { BackendName } from './native.js';
-import type { ProgressSink } from './progress.js';
-import { trainBatch, type RunJob } from './run.js';
-import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from './types.js';
+import { batchKey, runId } from '../config/config.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { readJson, readJsonl, writeJsonAtomic } from '../core/fsutil.js';
+import type { BackendName } from '../addon/native.js';
+import type { ProgressSink } from '../core/progress.js';
+import { trainBatch, type RunJob } from '../training/run.js';
+import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
 
 /**
  * synergy | inverse | random:N (N random neurons) | random:synergy / random:inverse (random neurons, as many as

@@ -12,10 +12,10 @@
  * and must leave at least one example on each side.
  */
 import { readFileSync } from 'node:fs';
-import { AUTHORS_PERM, AUTHORS_SPLIT } from './data/authors-split.js';
-import { GrokinfoError, invalidArgument } from './errors.js';
-import { parseNpy } from './onnx/npy.js';
-import type { Op, SplitKind, TaskConfig } from './types.js';
+import { AUTHORS_PERM, AUTHORS_SPLIT } from './authors-split.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { parseNpy } from '../core/npy.js';
+import type { Op, SplitKind, TaskConfig } from '../config/types.js';
 
 export const OPS: readonly Op[] = ['add', 'sub', 'mul', 'div', 'x2xyy2'];
 export const MAX_P = 4096;

@@ -22,19 +22,19 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { batchKey, canonicalJson } from './config.js';
-import { GrokinfoError, invalidArgument } from './errors.js';
-import { ioError, mkdirIO, prepareOutDir, readJson, readJsonl, writeJsonAtomic, type RecordFileInfo } from './fsutil.js';
-import { LOCK_FILE, lockDir } from './lock.js';
-import { resolveBackend, type BackendName } from './native.js';
-import { checkpointToRecord, type CheckpointMeasure } from './oinfo.js';
-import { formatDuration, type ProgressSink } from './progress.js';
+import { batchKey, canonicalJson } from '../config/config.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { ioError, mkdirIO, prepareOutDir, readJson, readJsonl, writeJsonAtomic, type RecordFileInfo } from '../core/fsutil.js';
+import { LOCK_FILE, lockDir } from '../core/lock.js';
+import { resolveBackend, type BackendName } from '../addon/native.js';
+import { checkpointToRecord, type CheckpointMeasure } from '../measures/oinfo.js';
+import { formatDuration, type ProgressSink } from '../core/progress.js';
 import { readInitialParams, readSafetensors, saveCheckpoint, writeSafetensors } from './safetensors.js';
-import { makeTask } from './task.js';
-import { MeasureSession, measureSchedule } from './measures/session.js';
+import { makeTask } from '../tasks/modular.js';
+import { MeasureSession, measureSchedule } from '../measures/session.js';
 import { modelSpecOf, Trainer } from './trainer.js';
-import { fieldDefault } from './schema.js';
-import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from './types.js';
+import { fieldDefault } from '../config/schema.js';
+import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
 
 export interface RunJob {
   id: string;

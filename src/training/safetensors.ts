@@ -2,15 +2,15 @@
  * safetensors files (https://github.com/huggingface/safetensors): an 8-byte little-endian header
  * length, a JSON header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {k: v}}
  * padded with spaces to a multiple of 8 bytes, then the tensors' little-endian bytes back to back.
- * Only float32 ('F32') tensors are written and read. Files are written atomically (src/fsutil.ts).
+ * Only float32 ('F32') tensors are written and read. Files are written atomically (src/core/fsutil.ts).
  *
  * Checkpoints: one tensor per parameter, named like PyTorch's `layers.{l}.weight` / `layers.{l}.bias`
  * (mlp.h layout), the architecture as JSON in the metadata key `grokinfo.arch`, and the caller's
  * metadata (step, seed, ...) as strings.
  */
 import { promises as fs } from 'node:fs';
-import { GrokinfoError } from './errors.js';
-import { writeFileAtomic } from './fsutil.js';
+import { GrokinfoError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/fsutil.js';
 import { paramLayout, validateArch, type ArchConfig, type ParamInfo } from './trainer.js';
 
 export interface Tensor {

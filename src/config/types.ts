@@ -11,7 +11,7 @@ export type OptimizerName = 'adamw' | 'adam' | 'sgd';
 
 /**
  * How the pairs are split into training and test sets:
- *   'authors'  the authors' PyTorch permutation (p = 97 only; src/data/authors-split.ts)
+ *   'authors'  the authors' PyTorch permutation (p = 97 only; src/tasks/authors-split.ts)
  *   'seeded'   grokinfo's own seeded shuffle (any p, fraction and seed)
  *   'auto'     'authors' for the paper's task (p = 97, split seed 420, not div), else 'seeded'; resolved
  *              when the configuration is validated, so a stored configuration names the split it used

@@ -1,14 +1,14 @@
 /**
- * The run-configuration schema: every field of a RunConfig (src/types.ts) once, with its path, type,
+ * The run-configuration schema: every field of a RunConfig (src/config/types.ts) once, with its path, type,
  * range, default, help text, CLI flag, short label and whether a sweep may make it a grid axis.
- * Everything else derives from this table: the paper defaults and validation (src/config.ts), the
+ * Everything else derives from this table: the paper defaults and validation (src/config/config.ts), the
  * CLI flags and their help (src/commands/runflags.ts), the sweep-file JSON schema and the allowed
- * grid axes (src/sweep.ts), configuration labels (analysis and report) and the trainer's model spec
- * and limits (src/trainer.ts; the native layer has no defaults of its own, see native/mlp.h).
+ * grid axes (src/experiments/sweep.ts), configuration labels (analysis and report) and the trainer's model spec
+ * and limits (src/training/trainer.ts; the native layer has no defaults of its own, see native/mlp.h).
  */
-import { invalidArgument } from './errors.js';
-import { DEFAULT_EXPENSIVE_EVERY, MEASURE_NAMES } from './measures/registry.js';
-import { MAX_P, OPS, SPLIT_KINDS } from './task.js';
+import { invalidArgument } from '../core/errors.js';
+import { DEFAULT_EXPENSIVE_EVERY, MEASURE_NAMES } from '../measures/registry.js';
+import { MAX_P, OPS, SPLIT_KINDS } from '../tasks/modular.js';
 
 /** Most hidden layers of a model (the native engine refuses more: native/mlp.h kMaxLayers). */
 export const MAX_LAYERS = 16;
@@ -111,7 +111,7 @@ export const RUN_FIELDS: readonly FieldDef[] = [
   { path: 'measures.expensiveEvery', kind: 'integer', min: 1, max: MAX_STEPS, default: DEFAULT_EXPENSIVE_EVERY, help: 'expensive progress measures every n steps (cheap ones run at every evaluation)', flag: 'expensive-every', arg: 'n', grid: false, label: 'expensiveEvery' },
   { path: 'mask.keep', kind: 'integers', min: 0, max: MAX_WIDTH - 1, help: 'ablation: kept neurons of hidden layer 0', grid: false },
   { path: 'mask.maskBias', kind: 'boolean', help: 'ablation: zero the removed neurons’ biases too', grid: false },
-  { path: 'mask.source', kind: 'string', optional: true, help: 'ablation: where the kept neurons come from (src/ablate.ts)', grid: false },
+  { path: 'mask.source', kind: 'string', optional: true, help: 'ablation: where the kept neurons come from (src/experiments/ablate.ts)', grid: false },
 ];
 
 export const FIELD_BY_PATH: ReadonlyMap<string, FieldDef> = new Map(RUN_FIELDS.map((f) => [f.path, f]));

@@ -1,17 +1,17 @@
 /**
- * Runs in memory: the one loader of a run directory (src/types.ts describes it) for analysis and the
+ * Runs in memory: the one loader of a run directory (src/config/types.ts describes it) for analysis and the
  * report, and the grouping of runs into configurations by their full configuration key (configKey).
  * A run needs config.json; metrics.jsonl, oinfo.jsonl, measures.jsonl, summary.json and phases.json are optional and
  * a missing one becomes a note (analysis asks for finished runs: summary.json required).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ablationRole, configKey, configurationLabels } from './config.js';
-import { GrokinfoError, invalidArgument } from './errors.js';
-import { readJson, readJsonl } from './fsutil.js';
-import type { MeasuresRecord } from './measures/compute.js';
-import { checkSummary } from './run.js';
-import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from './types.js';
+import { ablationRole, configKey, configurationLabels } from '../config/config.js';
+import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { readJson, readJsonl } from '../core/fsutil.js';
+import type { MeasuresRecord } from '../measures/compute.js';
+import { checkSummary } from '../training/run.js';
+import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../config/types.js';
 
 export interface LoadedRun {
   id: string;
@@ -95,7 +95,7 @@ export async function loadRun(dir: string, notes: string[] = [], runId?: string)
   return { id, dir: abs, config, metrics, oinfo, measures, summary, phases };
 }
 
-/** A run and the ablation runs trained from it (<run>/ablation/<subnet>/, see src/ablate.ts). */
+/** A run and the ablation runs trained from it (<run>/ablation/<subnet>/, see src/experiments/ablate.ts). */
 export async function loadRunTree(dir: string, notes: string[] = []): Promise<LoadedRun[]> {
   const run = await loadRun(dir, notes);
   const out = [run];

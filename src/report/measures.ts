@@ -2,10 +2,10 @@
  * Report figures of the progress measures (Vega-Lite specs + the rows they plot, like src/report/figures.ts):
  * the lead-time figure (measure x run: grok step minus the measure's transition) and one timeline per measure.
  */
-import type { Figure, Row } from '../report/figures.js';
-import type { LoadedReport } from '../report/load.js';
-import type { RunSummary } from '../types.js';
-import { buildLeaderboard, seriesDefs, type Leaderboard, type LeaderboardRun } from './leaderboard.js';
+import type { Figure, Row } from './figures.js';
+import type { LoadedReport } from './load.js';
+import type { RunSummary } from '../config/types.js';
+import { buildLeaderboard, seriesDefs, type Leaderboard, type LeaderboardRun } from '../measures/leaderboard.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const FONT = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif';
@@ -21,16 +21,18 @@ export function leaderboardRuns(rep: LoadedReport): LeaderboardRun[] {
 /** Measure x run heat map of the lead (grok step - transition step); grey where there is no lead (no grokking or no transition). */
 export function leadTimeFigure(lb: Leaderboard): Figure | null {
   const rows: Row[] = [];
-  for (const r of lb.rows)
+  for (const r of lb.rows) {
     for (const t of r.transitions)
       rows.push({ measure: r.measure, run: t.run, lead: t.lead, transition: t.transition, grokStep: t.grokStep, label: t.lead === null ? (t.grokStep === null ? 'no grok' : 'none') : String(t.lead) });
+    for (const run of lb.notMemorized) rows.push({ measure: r.measure, run, lead: null, transition: null, grokStep: null, label: 'not memorised' });
+  }
   if (rows.length === 0) return null;
   const measures = lb.rows.map((r) => r.measure);
   const data = { lead: rows };
   return {
     id: 'fig7-lead-time',
     title: 'Lead of each progress measure over grokking',
-    caption: `Grok step minus the measure's transition step (${lb.rule.split(';')[0]}); positive = the measure moved first. Grey: no grokking or no transition. Measures in leaderboard order.`,
+    caption: `Grok step minus the measure's transition step (${lb.rule.split(';')[0]}); positive = the measure moved first. Grey: no grokking, no transition, or a run that never memorised (searched after memorisation only). Measures in leaderboard order.`,
     spec: {
       $schema: SCHEMA,
       title: 'Lead over the grok step (steps)',

@@ -1,12 +1,12 @@
 /**
  * Run configurations: the paper's defaults (METHOD.md §1), validation with coded errors, and stable
- * run identifiers. Every field, its range and default is defined once in src/schema.ts.
+ * run identifiers. Every field, its range and default is defined once in src/config/schema.ts.
  */
 import { createHash } from 'node:crypto';
-import { invalidArgument } from './errors.js';
-import { resolveMeasuresConfig, validateMeasuresConfig } from './measures/config.js';
+import { invalidArgument } from '../core/errors.js';
+import { resolveMeasuresConfig, validateMeasuresConfig } from '../measures/config.js';
 import { canonicalJson, checkField, checkKnownKeys, FIELD_BY_PATH, fieldDefault, getPath, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
-import { validateTaskConfig } from './task.js';
+import { validateTaskConfig } from '../tasks/modular.js';
 import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig, TrainConfig } from './types.js';
 
 export { canonicalJson };
@@ -69,7 +69,7 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
 }
 
 /**
- * Checks every field against its schema entry (type and range, src/schema.ts), then the rules that
+ * Checks every field against its schema entry (type and range, src/config/schema.ts), then the rules that
  * relate fields: the task's (a prime p for div, a fraction leaving both sides non-empty),
  * checkpoints <= steps, the measured layer and the ablation's neurons inside the model, the progress
  * measures applying to the task (src/measures/config.ts).
@@ -137,7 +137,7 @@ export function deepMergeConfig(...parts: PartialRunConfig[]): PartialRunConfig 
 export type AblationRole = 'original' | 'sub-network' | 'inverse' | 'random';
 
 /**
- * Ablation role of a run, from config.mask.source as src/ablate.ts writes it ("synergy of step N",
+ * Ablation role of a run, from config.mask.source as src/experiments/ablate.ts writes it ("synergy of step N",
  * "inverse of step N", "random:K of step N"); without a source, the smaller half is the sub-network.
  */
 export function ablationRole(c: RunConfig): AblationRole {
@@ -189,7 +189,7 @@ function labelFields(c: RunConfig): Map<string, string> {
  * "lr=0.01 wd=2", "alpha=8", "wd=2 sub-network"); configKey -> label, unique (an index is appended
  * where two would collide). The alpha experiments' settings that come with alpha (zeroed output,
  * constant norm, weight decay 0: alphaInit) are not repeated; a label is also a selector for
- * `configMatches` (src/config.ts).
+ * `configMatches` (src/config/config.ts).
  */
 export function configurationLabels(configs: readonly RunConfig[]): Map<string, string> {
   const byKey = new Map<string, RunConfig>();
