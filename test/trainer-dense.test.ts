@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { GrokinfoError } from '../src/core/errors.js';
 import { loadNative } from '../src/addon/native.js';
 import { makeTask } from '../src/tasks/modular.js';
-import { Trainer, validateArch, type ArchConfig, type DenseTaskArrays } from '../src/training/trainer.js';
+import { DEFAULT_MODEL, Trainer, validateArch, type ArchConfig, type DenseTaskArrays } from '../src/training/trainer.js';
 import { layers, lossAndGrad, subset, worst, type Data } from './trainer-ref.js';
 import { rng } from './rng.js';
 
@@ -266,6 +266,32 @@ describe('minibatches', () => {
       expect(bitsEqual(alone.getParams(0), together.getParams(m)), `model ${m}`).toBe(true);
     }
     expect(bitsEqual(together.getParams(0), together.getParams(1))).toBe(false);
+  });
+
+  it('results are bitwise identical with 1, 2 and 3 OpenMP threads (dense, MSE, minibatches, one and four models)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { nativeInfo } = await import('../src/addon/native.js');
+    const script = `
+      const addon = require(process.env.ADDON);
+      const n = 90, D = 40;
+      let s = 7; const r = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+      const X = Float32Array.from({ length: n * D }, r), Y = Int32Array.from({ length: n }, (_, i) => i % 5);
+      const spec = JSON.parse(process.env.SPEC);
+      (async () => { for (const M of [1, 4]) {
+        const t = new addon.Trainer({ backend: 'cpu', arch: { input: 'dense', inputDim: D, loss: 'mse', vocab: 0, hidden: [33, 20], out: 5, biasFirst: true, biasHidden: true, biasOut: true },
+          data: { trainX: X, trainY: Y, testX: X, testY: Y }, batchSize: 32,
+          models: Array.from({ length: M }, (_, i) => ({ ...spec, seed: 3 + i, batchSeed: 5 + i, lr: 0.01, weightDecay: 0.1 })) });
+        await t.step(13);
+        await t.evaluate();
+        await t.step(4);
+        process.stdout.write(M + ':' + Buffer.from(t.getParams(M - 1).buffer).toString('base64') + ' ');
+      } })();`;
+    const run = (threads: number) =>
+      execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ADDON: nativeInfo().path, SPEC: JSON.stringify(DEFAULT_MODEL), OMP_NUM_THREADS: String(threads) } }).toString();
+    const one = run(1);
+    expect(one.length).toBeGreaterThan(100);
+    expect(run(2)).toBe(one);
+    expect(run(3)).toBe(one);
   });
 
   it('batch = n is full batch, bitwise (with evaluations between the steps)', async () => {
