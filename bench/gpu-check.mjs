@@ -212,6 +212,21 @@ async function checkOinfo() {
     const codes2 = await codesOf((be) => addon.oinfoMultiplets(c2, 1, D2, bins, { minSize: 2, maxSize: 4 }, be));
     check('oinfo bins singular union -> INVALID_DATA on both', codes2[0] === 'INVALID_DATA' && codes2[1] === 'INVALID_DATA', codes2.join(' / '));
   }
+  // cancellation inside long work (issue 13): the lattice runs in bounded launches and the cancel flag is
+  // checked between them, so a cancel set 1 s into hours of work must end the call within 1 s
+  {
+    const D = 60;
+    const cov = randomCov(200, D);
+    const control = new Float64Array(4);
+    let at = 0;
+    let code = 'OK';
+    const timer = setTimeout(() => { at = performance.now(); control[0] = 1; }, 1000);
+    try { await addon.oinfoMultiplets(cov, 1, D, singles(D), { minSize: 2, maxSize: 32 }, CUDA, control); } catch (e) { code = e.code ?? String(e); }
+    clearTimeout(timer);
+    const ms = at > 0 ? performance.now() - at : NaN;
+    check('oinfo cancel within 1 s (D=60 sizes 2..32)', code === 'CANCELLED' && ms < 1000,
+      `${code} ${ms.toFixed(0)} ms after the cancel, progress ${control[1]} of ${control[2]} multiplets`);
+  }
 }
 // error code of fn(backend) on both backends ('OK' when it resolves)
 async function codesOf(fn) {

@@ -16,7 +16,7 @@ echo "== device"; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks
 echo "== addon $ADDON"; ls -l "$ADDON" || { echo "addon missing"; exit 1; }
 if command -v nvcc >/dev/null 2>&1 && [ "${RESOURCES:-0}" = 1 ]; then
   echo "== resource report (registers / stack / smem)"
-  for f in native/oinfo_cuda.cu native/mlp_cuda.cu; do
+  for f in native/oinfo_cuda_lattice.cu native/oinfo_cuda_copula.cu native/oinfo_cuda_gram.cu native/mlp_cuda.cu; do
     nvcc -arch=sm_90 -std=c++17 -O3 --use_fast_math -Xptxas -v -c "$f" -I native -o /dev/null 2>&1 |
       grep -E "Compiling entry|registers|stack frame" | sed 's/_ZN8grokinfo[^ ]*_cu_[0-9a-f]*//'
   done

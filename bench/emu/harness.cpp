@@ -1,4 +1,4 @@
-// Host SIMT emulation of oinfo_cuda.cu kernels vs direct references (desk review, no GPU).
+// Host SIMT emulation of the oinfo_cuda*.cu kernels vs direct references (desk review, no GPU).
 #include <cuda_runtime.h>
 #include "cuda_util.cuh"
 namespace grokinfo::cu {
@@ -13,6 +13,7 @@ EmuBlock g_emu;
 #include <algorithm>
 #include <map>
 using namespace grokinfo;
+using namespace grokinfo::oinfo_cuda;
 using u64 = unsigned long long;
 static std::mt19937_64 rng(12345);
 static double gauss() { static std::normal_distribution<double> n(0, 1); return n(rng); }
@@ -47,8 +48,15 @@ static int fails = 0;
 static void expect(bool ok, const char* what, double a = 0, double b = 0) { if (!ok) { ++fails; if (fails < 30) printf("FAIL %s  %.17g vs %.17g\n", what, a, b); } }
 
 // ---------------------------------------------------------------- var_kernel
+// Two launches, as the host's bounded launches make them: subsets [0, half) of every chunk, then [half, per)
+// (the second continues each chunk's extremes from the first).
 template <int KT> void run_var_chunks(VarParams& p, int64_t nchunks) {
-  for (int64_t c = 0; c < nchunks; ++c) { blockIdx = dim3(c / 128); threadIdx = dim3(c % 128); blockDim = dim3(128); var_kernel<KT>(p); }
+  const u64 per = p.per, half = (per + 1) / 2;
+  for (u64 s0 : {u64(0), half}) {
+    p.s0 = s0; p.s1 = s0 == 0 ? half : per;
+    for (int64_t c = 0; c < nchunks; ++c) { blockIdx = dim3(c / 128); threadIdx = dim3(c % 128); blockDim = dim3(128); var_kernel<KT>(p); }
+  }
+  p.s0 = 0; p.s1 = per;
 }
 static void test_var(int U, int mind, int maxd, u64 perforce) {
   const int D = U; auto C = random_cov(D);
@@ -60,7 +68,7 @@ static void test_var(int U, int mind, int maxd, u64 perforce) {
   u64 err = kNoRank;
   for (int k = mind; k <= maxd; ++k) {
     VarParams p{}; p.C = C.data(); p.D = D; p.var = var.data(); p.lnc = lnc.data(); p.U = U; p.k = k; p.maxd = maxd;
-    p.total = detail::binom(U, k); p.per = perforce; p.nchunks = (p.total + p.per - 1) / p.per;
+    p.total = detail::binom(U, k); p.per = perforce; p.nchunks = (p.total + p.per - 1) / p.per; p.s0 = 0; p.s1 = p.per;
     p.binom = binom.data(); p.pre = pre.data(); p.offset = 0.1 * k; p.scale = 1.5; p.err_rank = &err;
     std::vector<double> tmv(p.nchunks), tMv(p.nchunks); std::vector<u64> tmr(p.nchunks), tMr(p.nchunks);
     p.tmin_v = tmv.data(); p.tmin_r = tmr.data(); p.tmax_v = tMv.data(); p.tmax_r = tMr.data();

@@ -9,6 +9,8 @@ EmuBlock g_emu;
 #include "oinfo_full.inc"
 #include <cstdio>
 #include <random>
+#include <atomic>
+#include <thread>
 using namespace grokinfo;
 static std::mt19937_64 rng(2024);
 static double gauss() { static std::normal_distribution<double> n(0, 1); return n(rng); }
@@ -126,6 +128,59 @@ int main() {
     printf("%s  singular measure: %s | %s\n", a.code == Code::INVALID_DATA && b.code == Code::INVALID_DATA ? "PASS" : "FAIL", a.message.c_str(), b.message.c_str());
     fails += !(a.code == Code::INVALID_DATA && b.code == Code::INVALID_DATA);
   }
+  // bounded launches (oinfo_cuda_lattice.cu): the planner's counts against brute force, results that do
+  // not depend on the launch size, progress that reaches the total, a cancel honoured between launches
+  {
+    using namespace grokinfo::oinfo_cuda;
+    int bad = 0;
+    for (u64 total : {1ull, 7ull, 64ull, 1000ull})
+      for (u64 per : {1ull, 3ull, 8ull, 13ull})
+        for (u64 step : {1ull, 2ull, 5ull, 100ull}) {
+          u64 sum = 0;  // subset i lies in chunk i / per at offset i % per
+          for (u64 s0 = 0; s0 < per; s0 += step) {
+            const u64 s1 = std::min(per, s0 + step);
+            u64 brute = 0;
+            for (u64 i = 0; i < total; ++i) brute += i % per >= s0 && i % per < s1;
+            bad += slice_subsets(total, per, s0, s1) != brute;
+            sum += brute;
+          }
+          bad += sum != total;
+        }
+    printf("%s  slice_subsets vs brute force (%d mismatches)\n", bad ? "FAIL" : "PASS", bad);
+    fails += bad != 0;
+  }
+  setenv("GROKINFO_CUDA_SLICE", "5", 1);  // 5 multiplets (var) / lattice nodes (units) per launch
+  { OInfoOptions o; o.min_size = 2; o.max_size = 3; o.top_k = 30; run_oinfo("sliced: vars D=6 sizes 2..3 top 30", 6, singles(6), o, 1); }
+  { OInfoOptions o; o.min_size = 3; o.max_size = 5; o.top_k = 7; o.scale = 1 / M_LN2; o.bias_samples = 300; run_oinfo("sliced: vars D=10 sizes 3..5 top 7 bits+bias", 10, singles(10), o, 2); }
+  { OInfoOptions o; o.min_size = 2; o.max_size = 4; o.top_k = 5; run_oinfo("sliced: bins 5 units sizes 2..4", 60, {3, 33, 5, 1, 12}, o, 2); }
+  { OInfoOptions o; o.min_size = 2; o.max_size = 4; o.top_k = 5; o.grouped = true; run_oinfo("sliced: grouped 5 units sizes 2..4", 30, {1, 2, 3, 4, 5}, o, 1); }
+  {
+    const int D = 10; auto C = random_cov(D);
+    Units sv; sv.count = D; for (int i = 0; i <= D; ++i) sv.offsets.push_back(i); for (int i = 0; i < D; ++i) sv.members.push_back(i);
+    OInfoOptions o; o.min_size = 2; o.max_size = 5;
+    std::vector<OInfoResult> r;
+    double blk[4] = {0, 0, 0, 0};
+    Status a = oinfo_multiplets_cuda(C.data(), 1, D, sv, o, r, Control(blk));
+    const bool pok = a.ok() && blk[2] == 627 && blk[1] == blk[2];  // C(10,2..5) = 45 + 120 + 210 + 252
+    printf("%s  sliced progress: done %g of %g (%s)\n", pok ? "PASS" : "FAIL", blk[1], blk[2], a.message.c_str());
+    fails += !pok;
+    double cb[4] = {0, 0, 0, 0};
+    std::atomic<bool> stop{false};
+    std::thread watcher([&] {  // cancels as soon as the first launch has reported progress
+      while (!stop.load()) {
+        double d; __atomic_load(&cb[1], &d, __ATOMIC_RELAXED);
+        if (d > 0) { double one = 1; __atomic_store(&cb[0], &one, __ATOMIC_RELAXED); return; }
+        std::this_thread::yield();
+      }
+    });
+    Status b = oinfo_multiplets_cuda(C.data(), 1, D, sv, o, r, Control(cb));
+    stop = true;
+    watcher.join();
+    const bool cok = b.code == Code::CANCELLED && cb[1] > 0 && cb[1] < cb[2];
+    printf("%s  sliced cancel: %s after %g of %g multiplets\n", cok ? "PASS" : "FAIL", b.message.c_str(), cb[1], cb[2]);
+    fails += !cok;
+  }
+  unsetenv("GROKINFO_CUDA_SLICE");
   printf("%s (%d failures)\n", fails ? "FAILED" : "ALL OK", fails);
   return fails != 0;
 }

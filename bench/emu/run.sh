@@ -26,9 +26,18 @@ echo "== bench/emu: build dir $B (FULL=$FULL)"
 gen_ok=1
 sed -n '/#ifdef __CUDACC__/,/#endif/p' "$N/cuda_util.cuh" | sed '1d;$d' > "$B/cu_dev.inc"
 [ -s "$B/cu_dev.inc" ] || { echo "cuda_util.cuh: no #ifdef __CUDACC__ block"; gen_ok=0; }
-python3 "$HERE/rewrite.py" "$N/oinfo_cuda.cu" "$B/oinfo_full.inc" || gen_ok=0
+# the O-information engine is split by concern (native/oinfo_cuda.cuh): every file for the whole host path,
+# the files with kernels (all but the entry file oinfo_cuda.cu) for the kernels-only harness
+OINFO_KERNEL_FILES=(oinfo_cuda_lattice.cu oinfo_cuda_copula.cu oinfo_cuda_gram.cu)
+: > "$B/oinfo_full.inc"; : > "$B/oinfo_kernels.inc"
+for f in "${OINFO_KERNEL_FILES[@]}" oinfo_cuda.cu; do
+  [ -f "$N/$f" ] || { echo "missing $N/$f"; gen_ok=0; continue; }
+  python3 "$HERE/rewrite.py" "$N/$f" "$B/full_$f.inc" && cat "$B/full_$f.inc" >> "$B/oinfo_full.inc" || gen_ok=0
+done
+for f in "${OINFO_KERNEL_FILES[@]}"; do
+  python3 "$HERE/rewrite.py" --kernels "$N/$f" "$B/kern_$f.inc" && cat "$B/kern_$f.inc" >> "$B/oinfo_kernels.inc" || gen_ok=0
+done
 python3 "$HERE/rewrite.py" "$N/mlp_cuda.cu" "$B/mlp_full.inc" || gen_ok=0
-python3 "$HERE/rewrite.py" --kernels "$N/oinfo_cuda.cu" "$B/oinfo_kernels.inc" || gen_ok=0
 python3 "$HERE/rewrite.py" --kernels "$N/mlp_cuda.cu" "$B/mlp_kernels.inc" || gen_ok=0
 if [ "$gen_ok" != 1 ]; then echo "FAIL  generating the emulated sources"; exit 1; fi
 

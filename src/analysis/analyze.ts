@@ -12,6 +12,7 @@ import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
 import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from '../measures/leaderboard.js';
 import type { ProgressSink } from '../core/progress.js';
+import { versioned } from '../core/version.js';
 import { groupRuns, loadFinishedRun, type FinishedRun, type LoadedRun } from '../experiments/runs.js';
 import { getPath } from '../config/schema.js';
 import { listRuns } from '../experiments/sweep.js';
@@ -29,8 +30,8 @@ export async function analyzeRun(run: FinishedRun): Promise<RunAnalysis> {
   if (!run.oinfo || run.oinfo.length < 3 || run.summary.failed) return { timeline: null, phases: null };
   const timeline = normalizeRun(run.oinfo);
   const phases = detectPhases(run.metrics, run.oinfo);
-  await writeJsonAtomic(join(run.dir, 'timeline.json'), timeline);
-  await writeJsonAtomic(join(run.dir, 'phases.json'), phases);
+  await writeJsonAtomic(join(run.dir, 'timeline.json'), versioned(timeline));
+  await writeJsonAtomic(join(run.dir, 'phases.json'), versioned(phases));
   return { timeline, phases };
 }
 
@@ -167,9 +168,9 @@ export async function analyzeSweep(dir: string, opts: AnalyzeOptions = {}): Prom
     runs.map((r) => ({ ...r, oinfo: r.oinfo ?? [] })),
     familiesOf(runs, opts.families ?? PAPER_FAMILIES),
   );
-  await writeJsonAtomic(join(dir, 'leaderboard.json'), leaderboard);
+  await writeJsonAtomic(join(dir, 'leaderboard.json'), versioned(leaderboard));
   await writeFileAtomic(join(dir, 'leaderboard.md'), leaderboardToMarkdown(leaderboard));
   const analysis: SweepAnalysis = { runs: runs.length, configurations, prediction, claims, leaderboard };
-  await writeJsonAtomic(join(dir, 'analysis.json'), analysis);
+  await writeJsonAtomic(join(dir, 'analysis.json'), versioned(analysis));
   return analysis;
 }

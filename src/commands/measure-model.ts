@@ -3,6 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/fsutil.js';
+import { versioned } from '../core/version.js';
 import type { BackendName } from '../addon/native.js';
 import type { InputArray, Layout } from '../onnx/activations.js';
 import { collectActivations } from '../onnx/activations.js';
@@ -138,7 +139,7 @@ export function register(program: Command): void {
         const act = await collectActivations(target, { ...common, tensor: common.tensor ?? 'hidden.0', inputs: inputs! });
         await writeNpy(String(o.saveActivations), act.data, [act.rows, act.cols]);
       }
-      if (o.out) await writeJsonAtomic(join(String(o.out), 'measure.json'), res);
+      if (o.out) await writeJsonAtomic(join(String(o.out), 'measure.json'), versioned(res));
       if (o.json) process.stdout.write(jsonOutput(res, 2));
       else {
         process.stdout.write(`tensor ${res.tensor} [${res.tensorShape.join(', ')}] -> ${res.rows} samples x ${res.cols} features (layout ${res.layout})\n`);

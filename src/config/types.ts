@@ -136,6 +136,8 @@ export interface OInfoRecord {
 }
 
 export interface RunSummary {
+  /** The grokinfo version that wrote the file (src/core/version.ts). */
+  grokinfoVersion?: string;
   grokStep: number | null;
   memorizeStep: number | null;
   grokThreshold: number;

@@ -14,6 +14,7 @@ import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { readJson, readJsonl, writeJsonAtomic } from '../core/fsutil.js';
 import type { BackendName } from '../addon/native.js';
 import type { ProgressSink } from '../core/progress.js';
+import { versioned } from '../core/version.js';
 import { trainBatch, type RunJob } from '../training/run.js';
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
 
@@ -191,7 +192,7 @@ export async function ablateRuns(runDirs: readonly string[], opts: AblationOptio
       curves,
       skipped: p.skipped,
     };
-    await writeJsonAtomic(join(p.runDir, 'ablation.json'), result);
+    await writeJsonAtomic(join(p.runDir, 'ablation.json'), versioned(result));
     results.push(result);
   }
   return results;

@@ -20,6 +20,7 @@ import { readJson, writeJsonAtomic } from '../core/fsutil.js';
 import { fieldDefault } from '../config/schema.js';
 import { resolveBackend, type BackendName } from '../addon/native.js';
 import { formatDuration, type ProgressSink } from '../core/progress.js';
+import { versioned } from '../core/version.js';
 import { PAPER_ALPHAS, PAPER_SEEDS, PAPER_WEIGHT_DECAYS, paperExperimentList } from '../config/paper.js';
 import { loadReportDir, writeReport } from '../report/index.js';
 import { planSweep, runSweep, type SweepPlan } from './sweep.js';
@@ -143,7 +144,7 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
   seconds.report = (performance.now() - tAn) / 1000;
   seconds.total = (performance.now() - t0) / 1000;
   const result: ReproduceResult = { out, settings, backend: backend.backend, machine, seconds, analysis, ablations };
-  await writeJsonAtomic(join(out, 'reproduce.json'), result);
+  await writeJsonAtomic(join(out, 'reproduce.json'), versioned(result));
   await fs.writeFile(join(out, 'claims.md'), claimsMarkdown(analysis));
   progress?.line(`reproduce: done in ${formatDuration(seconds.total)} -> ${join(out, 'report', 'report.html')}`);
   return result;

@@ -18,6 +18,7 @@ import { allowedKeys, canonicalJson, GRID_PATHS, gridJsonSchema, partialConfigJs
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { ioError, prepareOutDir, readJson, writeJsonAtomic } from '../core/fsutil.js';
 import { lockDir } from '../core/lock.js';
+import { versioned } from '../core/version.js';
 import type { BackendName } from '../addon/native.js';
 import { formatDuration, type ProgressSink } from '../core/progress.js';
 import { checkMeasurable, isFinished, resumeStepOf, trainBatch, type RunJob } from '../training/run.js';
@@ -189,7 +190,7 @@ export async function preparePlan(dir: string, plan: SweepPlan): Promise<void> {
       );
     return;
   }
-  await writeJsonAtomic(path, plan);
+  await writeJsonAtomic(path, versioned(plan));
 }
 
 export interface SweepOptions {

@@ -19,6 +19,7 @@ import { detectPhases } from '../analysis/phases.js';
 import { normalizeRun } from '../analysis/timeline.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { readJsonl, writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
+import { versioned } from '../core/version.js';
 import { makeTask } from '../tasks/modular.js';
 import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, Timeline } from '../config/types.js';
 import { collectActivations, loadModel, type ActivationOptions, type Activations, type ModelSource } from './activations.js';
@@ -245,11 +246,11 @@ export async function measureCheckpointDir(dir: string, opts: DirMeasureOptions)
     await writeFileAtomic(oinfoPath, lines);
     result.files.push(oinfoPath);
     if (result.timeline) {
-      await writeJsonAtomic(join(opts.out, 'timeline.json'), result.timeline);
+      await writeJsonAtomic(join(opts.out, 'timeline.json'), versioned(result.timeline));
       result.files.push(join(opts.out, 'timeline.json'));
     }
     if (result.phases) {
-      await writeJsonAtomic(join(opts.out, 'phases.json'), result.phases);
+      await writeJsonAtomic(join(opts.out, 'phases.json'), versioned(result.phases));
       result.files.push(join(opts.out, 'phases.json'));
     }
   }

@@ -26,6 +26,7 @@ import { batchKey, canonicalJson } from '../config/config.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { ioError, mkdirIO, prepareOutDir, readJson, readJsonl, writeJsonAtomic, type RecordFileInfo } from '../core/fsutil.js';
 import { LOCK_FILE, lockDir } from '../core/lock.js';
+import { versioned } from '../core/version.js';
 import { resolveBackend, type BackendName } from '../addon/native.js';
 import { checkpointToRecord, type CheckpointMeasure } from '../measures/oinfo.js';
 import { formatDuration, type ProgressSink } from '../core/progress.js';
@@ -504,7 +505,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         failed: failed[m],
         records,
       };
-      await writeJsonAtomic(join(jobs[m].dir, 'summary.json'), summary);
+      await writeJsonAtomic(join(jobs[m].dir, 'summary.json'), versioned(summary));
       await fs.rm(join(jobs[m].dir, STATE_FILE), { force: true }).catch(() => undefined);
       summaries.push(summary);
       opts.progress?.line(
