@@ -1,5 +1,8 @@
 // N-API binding of the training engine (native/mlp.h): class Trainer.
-//   new Trainer({backend, arch, data, models}): every arch and model field is required (no defaults here)
+//   new Trainer({backend, arch, data, batchSize, models}): every arch and model field is required (no
+//   defaults here). arch.input 'pairs' (data trainA/trainB/trainY, testA/testB/testY: Int32Array) or
+//   'dense' (data trainX/testX: Float32Array n x arch.inputDim, trainY/testY: Int32Array); arch.loss
+//   'xent' or 'mse'; batchSize 0 = full batch; models[i].batchSeed the minibatch sampler's seed.
 //   step(n, control?) -> Promise<void>          evaluate() -> Promise<EvalResult[]>
 //   hidden(model, layer) -> Float32Array          getParams(model) / setParams(model, Float32Array)
 //   setMask(model, Uint8Array | null, maskBias)   gradients(model) -> Float32Array (test hook)
@@ -19,6 +22,20 @@
 namespace grokinfo::bind {
 
 namespace {
+
+std::vector<float> float32_vector(Napi::Env env, const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  const std::string what = std::string("data.") + key;
+  auto view = typed_array<float>(env, v, napi_float32_array, what.c_str());
+  return std::vector<float>(view.data, view.data + view.length);
+}
+
+uint64_t seed_of(Napi::Env env, const Napi::Object& m, const char* key, const std::string& what) {
+  const double seed = need_number(m, key, what);
+  if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != static_cast<double>(static_cast<uint64_t>(seed)))
+    throw_error(env, Code::INVALID_ARGUMENT, what + key + " must be an integer in [0, 2^53)");
+  return static_cast<uint64_t>(seed);
+}
 
 std::vector<int32_t> int32_vector(Napi::Env env, const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
@@ -73,7 +90,22 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
         throw_error(env, Code::INVALID_ARGUMENT, what + key + " must be an integer");
       return static_cast<int32_t>(d);
     };
+    const std::string input = need_string(a, "input", "arch.");
+    if (input == "pairs") arch_.input = InputKind::PairOneHot;
+    else if (input == "dense") arch_.input = InputKind::Dense;
+    else throw_error(env, Code::INVALID_ARGUMENT, "arch.input must be 'pairs' or 'dense'");
+    const std::string loss = need_string(a, "loss", "arch.");
+    if (loss == "xent") arch_.loss = Loss::CrossEntropy;
+    else if (loss == "mse") arch_.loss = Loss::MSE;
+    else throw_error(env, Code::INVALID_ARGUMENT, "arch.loss must be 'xent' or 'mse'");
     arch_.vocab = int_of("vocab", "arch.");
+    arch_.input_dim = int_of("inputDim", "arch.");
+    {
+      const double b = need_number(o, "batchSize", "");
+      if (!(b >= 0 && b <= 2147483647.0) || b != static_cast<double>(static_cast<int32_t>(b)))
+        throw_error(env, Code::INVALID_ARGUMENT, "batchSize must be an integer >= 0 (0 = full batch)");
+      arch_.batch_size = static_cast<int32_t>(b);
+    }
     arch_.out = int_of("out", "arch.");
     Napi::Value hv = a.Get("hidden");
     if (!hv.IsArray()) throw_error(env, Code::INVALID_ARGUMENT, "arch.hidden is required: an array of widths");
@@ -94,13 +126,18 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     if (!o.Get("data").IsObject()) throw_error(env, Code::INVALID_ARGUMENT, "data must be an object");
     Napi::Object d = o.Get("data").As<Napi::Object>();
     TaskData data;
-    data.train_a = int32_vector(env, d, "trainA");
-    data.train_b = int32_vector(env, d, "trainB");
+    if (arch_.input == InputKind::Dense) {
+      data.train_x = float32_vector(env, d, "trainX");
+      data.test_x = float32_vector(env, d, "testX");
+    } else {
+      data.train_a = int32_vector(env, d, "trainA");
+      data.train_b = int32_vector(env, d, "trainB");
+      data.test_a = int32_vector(env, d, "testA");
+      data.test_b = int32_vector(env, d, "testB");
+    }
     data.train_y = int32_vector(env, d, "trainY");
-    data.test_a = int32_vector(env, d, "testA");
-    data.test_b = int32_vector(env, d, "testB");
     data.test_y = int32_vector(env, d, "testY");
-    ntrain_ = static_cast<int64_t>(data.train_a.size());
+    ntrain_ = static_cast<int64_t>(data.train_y.size());
 
     if (!o.Get("models").IsArray()) throw_error(env, Code::INVALID_ARGUMENT, "models must be an array");
     Napi::Array ms = o.Get("models").As<Napi::Array>();
@@ -111,10 +148,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
       Napi::Object m = ms.Get(i).As<Napi::Object>();
       ModelHyper h;
       const std::string what = "models[" + std::to_string(i) + "].";
-      const double seed = need_number(m, "seed", what);
-      if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != static_cast<double>(static_cast<uint64_t>(seed)))
-        throw_error(env, Code::INVALID_ARGUMENT, what + "seed must be an integer in [0, 2^53)");
-      h.seed = static_cast<uint64_t>(seed);
+      h.seed = seed_of(env, m, "seed", what);
+      h.batch_seed = seed_of(env, m, "batchSeed", what);
       h.optimizer = optimizer_from(env, need_string(m, "optimizer", what), i);
       h.lr = need_number(m, "lr", what);
       h.weight_decay = need_number(m, "weightDecay", what);
@@ -411,6 +446,28 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
 
 }  // namespace
 
-void init_train(Napi::Env env, Napi::Object exports) { exports.Set("Trainer", TrainerWrap::define(env)); }
+// batchOrder(batchSeed, epoch, n) -> Int32Array: the minibatch sampler's order of the n training samples
+// in that epoch (native/mlp_init.h batch_permutation), for tests and tools.
+Napi::Value BatchOrder(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto num = [&](size_t i, const char* what, double hi) {
+    const double d = info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= hi) || d != static_cast<double>(static_cast<uint64_t>(d)))
+      throw_error(env, Code::INVALID_ARGUMENT, std::string("batchOrder: ") + what + " must be an integer in [0, " +
+                                                   (hi > 1e15 ? std::string("2^53)") : std::string("2^30]")));
+    return d;
+  };
+  const uint64_t seed = static_cast<uint64_t>(num(0, "batchSeed", 9007199254740991.0));
+  const int64_t epoch = static_cast<int64_t>(num(1, "epoch", 9007199254740991.0));
+  const int64_t n = static_cast<int64_t>(num(2, "n", 1073741824.0));
+  Napi::Int32Array out = Napi::Int32Array::New(env, static_cast<size_t>(n));
+  batch_permutation(seed, epoch, n, out.Data());
+  return out;
+}
+
+void init_train(Napi::Env env, Napi::Object exports) {
+  exports.Set("Trainer", TrainerWrap::define(env));
+  exports.Set("batchOrder", Napi::Function::New(env, BatchOrder, "batchOrder"));
+}
 
 }  // namespace grokinfo::bind

@@ -50,12 +50,11 @@ Status ward_impl(const T* X, int64_t N, int64_t D, const uint8_t* use, int32_t k
   double* const A = ws.A.data();
   for (int64_t t = 0; t < N; ++t) {
     double* row = A + t * lda;
-    for (int64_t j = 0; j < n; ++j) {
-      double v = static_cast<double>(X[t * D + cols[j]]);
-      if (!std::isfinite(v))
-        return Status::Error(Code::INVALID_DATA, "non-finite value at row " + std::to_string(t) + ", column " + std::to_string(cols[j]));
-      row[j] = v;
-    }
+    const T* xr = X + t * D;
+    const int32_t* cj = cols.data();
+    for (int64_t j = 0; j < n; ++j) row[j] = static_cast<double>(xr[cj[j]]);
+    if (const int64_t j = cpu::first_nonfinite(row, n); j >= 0)
+      return Status::Error(Code::INVALID_DATA, "non-finite value at row " + std::to_string(t) + ", column " + std::to_string(cols[j]));
     for (int64_t j = n; j < lda; ++j) row[j] = 0.0;
   }
   cpu::grow(ws.Gm, static_cast<size_t>(n * n));

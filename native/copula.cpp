@@ -87,41 +87,62 @@ inline uint64_t order_key(double v) {
   return (b & 0x8000000000000000ull) ? ~b : (b | 0x8000000000000000ull);
 }
 
-// Stable LSD radix sort of column c of X (N rows, row stride D) into cs.keys (ascending value, ties in
-// row order), 8-bit digits, a pass skipped when all keys share its digit. float32 and float64 alike.
+// Stable LSD radix sort of one contiguous column x[0..N) (ascending value, ties in row order) into
+// cs.key (the order keys, ascending) and cs.idx (their rows), 8-bit digits, all digit histograms in one
+// read, a pass skipped when all keys share its digit. float32: key and row packed in one 64-bit word
+// (key << 32 | row), sorted on the upper 32 bits only; float64: keys and rows in two arrays.
 template <typename T>
-void sort_column(const T* X, int64_t N, int64_t D, int64_t c, cpu::ColumnScratch& cs) {
+void sort_column(const T* x, int64_t N, cpu::ColumnScratch& cs) {
   constexpr int kBytes = sizeof(T);
+  constexpr bool kPacked = sizeof(T) == 4;
+  constexpr int kShift0 = kPacked ? 32 : 0;
   uint64_t* key = cs.key.data();
   uint64_t* kt = cs.key_tmp.data();
   uint32_t* idx = cs.idx.data();
   uint32_t* it = cs.idx_tmp.data();
+  uint32_t cnt[kBytes][256];
+  std::memset(cnt, 0, sizeof(cnt));
   for (int64_t i = 0; i < N; ++i) {
-    key[i] = order_key(X[i * D + c]);
-    idx[i] = static_cast<uint32_t>(i);
+    const uint64_t k = order_key(x[i]);
+    if constexpr (kPacked) {
+      key[i] = k << 32 | static_cast<uint64_t>(i);
+    } else {
+      key[i] = k;
+      idx[i] = static_cast<uint32_t>(i);
+    }
+#pragma GCC unroll 8
+    for (int p = 0; p < kBytes; ++p) cnt[p][(k >> (8 * p)) & 255]++;
   }
   for (int pass = 0; pass < kBytes; ++pass) {
-    const int shift = 8 * pass;
-    size_t cnt[257] = {0};
-    for (int64_t i = 0; i < N; ++i) cnt[((key[i] >> shift) & 255) + 1]++;
+    uint32_t* c = cnt[pass];
     bool trivial = false;
-    for (int b = 1; b <= 256; ++b)
-      if (cnt[b] == static_cast<size_t>(N)) trivial = true;
+    uint32_t off = 0;
+    for (int b = 0; b < 256; ++b) {
+      const uint32_t n = c[b];
+      if (n == static_cast<uint32_t>(N)) trivial = true;
+      c[b] = off;
+      off += n;
+    }
     if (trivial) continue;
-    for (int b = 0; b < 256; ++b) cnt[b + 1] += cnt[b];
+    const int shift = kShift0 + 8 * pass;
     for (int64_t i = 0; i < N; ++i) {
-      const size_t dst = cnt[(key[i] >> shift) & 255]++;
+      const uint32_t dst = c[(key[i] >> shift) & 255]++;
       kt[dst] = key[i];
-      it[dst] = idx[i];
+      if constexpr (!kPacked) it[dst] = idx[i];
     }
     std::swap(key, kt);
-    std::swap(idx, it);
+    if constexpr (!kPacked) std::swap(idx, it);
   }
-  cpu::SortKey* keys = cs.keys.data();
-  for (int64_t p = 0; p < N; ++p) {
-    const uint32_t i = idx[p];
-    keys[p] = {static_cast<double>(X[static_cast<int64_t>(i) * D + c]), static_cast<uint64_t>(i), static_cast<int32_t>(i)};
+  if constexpr (kPacked) {
+    for (int64_t p = 0; p < N; ++p) {
+      idx[p] = static_cast<uint32_t>(key[p]);
+      key[p] >>= 32;
+    }
   }
+  // The sorted data may have ended in the temporaries: hand them over as cs.key / cs.idx.
+  if (key != cs.key.data()) std::swap(cs.key, cs.key_tmp);
+  if constexpr (!kPacked)
+    if (idx != cs.idx.data()) std::swap(cs.idx, cs.idx_tmp);
 }
 
 template <typename T>
@@ -130,16 +151,14 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
   if (N < 3) return Status::Error(Code::INVALID_ARGUMENT, "samples (rows): must be >= 3 (got " + std::to_string(N) + ")");
   if (D < 1) return Status::Error(Code::INVALID_ARGUMENT, "variables (columns): must be >= 1");
   if (N > 0x7FFFFFFF) return Status::Error(Code::INVALID_ARGUMENT, "samples (rows): must be < 2^31");
-  for (int64_t r = 0; r < N; ++r)
-    for (int64_t c = 0; c < D; ++c)
-      if (!std::isfinite(static_cast<double>(X[r * D + c])))
-        return Status::Error(Code::INVALID_DATA, "non-finite value (" + std::to_string(static_cast<double>(X[r * D + c])) +
-                                                     ") at row " + std::to_string(r) + ", column " + std::to_string(c));
+  if (const int64_t bad = cpu::first_nonfinite(X, N * D); bad >= 0) {
+    const int64_t r = bad / D, c = bad % D;
+    return Status::Error(Code::INVALID_DATA, "non-finite value (" + std::to_string(static_cast<double>(X[r * D + c])) +
+                                                 ") at row " + std::to_string(r) + ", column " + std::to_string(c));
+  }
   const int64_t lda = (D + 7) / 8 * 8;
   cpu::grow(ws.G, static_cast<size_t>(N * lda));
-  cpu::grow(ws.Gt, static_cast<size_t>(N * D));  // column-major scores (one column contiguous)
   double* const G = ws.G.data();
-  double* const Gt = ws.Gt.data();
   // Twice the 0-based (mid-)rank h = 0..2N-2 indexes the normal scores: u = (h/2 + 1)/(N + 1).
   if (ws.score_n != N) {
     cpu::grow(ws.score, static_cast<size_t>(2 * N - 1));
@@ -155,17 +174,48 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
     cpu::grow(cs.key_tmp, static_cast<size_t>(N));
     cpu::grow(cs.idx, static_cast<size_t>(N));
     cpu::grow(cs.idx_tmp, static_cast<size_t>(N));
-    cpu::grow(cs.keys, static_cast<size_t>(N));
+    if (ties == TiePolicy::Random) cpu::grow(cs.keys, static_cast<size_t>(N));
+    cpu::grow(cs.g8, static_cast<size_t>(8 * N));
   }
+  // The columns, contiguous (X is read once, in row-major tiles, instead of once per column with a
+  // stride of a whole row).
+  std::vector<T>& Xt = [&]() -> std::vector<T>& {
+    if constexpr (std::is_same_v<T, float>) return ws.Xt32;
+    else return ws.Xt64;
+  }();
+  cpu::grow(Xt, static_cast<size_t>(N * D));
 #pragma omp parallel num_threads(nt)
   {
+#pragma omp for schedule(static)
+    for (int64_t t0 = 0; t0 < N; t0 += 64) {
+      const int64_t t1 = std::min(N, t0 + 64);
+      for (int64_t c0 = 0; c0 < D; c0 += 64) {
+        const int64_t c1 = std::min(D, c0 + 64);
+        for (int64_t t = t0; t < t1; ++t)
+          for (int64_t c = c0; c < c1; ++c) Xt[c * N + t] = X[t * D + c];
+      }
+    }
     cpu::ColumnScratch& cs = ws.thr[omp_get_thread_num()];
-    cpu::SortKey* keys = cs.keys.data();
-#pragma omp for schedule(dynamic, 4)
-    for (int64_t c = 0; c < D; ++c) {
-      sort_column(X, N, D, c, cs);
+    // Eight columns at a time: their scores in a per-thread column-major block, then written into the
+    // row-major G one cache line (8 doubles) per row; padding columns D..lda-1 zero.
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t c8 = 0; c8 < lda; c8 += 8) {
+     double* const g8 = cs.g8.data();
+     for (int64_t c = c8; c < c8 + 8; ++c) {
+      double* gc = g8 + (c - c8) * N;
+      if (c >= D) {
+        std::fill_n(gc, N, 0.0);
+        continue;
+      }
+      const T* xc = Xt.data() + c * N;
+      sort_column(xc, N, cs);
+      const uint64_t* key = cs.key.data();  // ascending; equal keys <=> equal values
+      const uint32_t* idx = cs.idx.data();
+      double sum = 0;
       if (ties == TiePolicy::Random) {
         // Ties reordered by a hash of (seed, column, row) within each run of equal values.
+        cpu::SortKey* keys = cs.keys.data();
+        for (int64_t p = 0; p < N; ++p) keys[p] = {static_cast<double>(xc[idx[p]]), 0, static_cast<int32_t>(idx[p])};
         int64_t a = 0;
         while (a < N) {
           int64_t b = a + 1;
@@ -177,37 +227,35 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
           }
           a = b;
         }
-      }
-      double* gc = Gt + c * N;
-      double sum = 0;
-      if (ties == TiePolicy::Average) {
+        for (int64_t p = 0; p < N; ++p) {
+          double g = score[2 * p];
+          gc[keys[p].i] = g;
+          sum += g;
+        }
+      } else if (ties == TiePolicy::Average) {
         int64_t a = 0;
         while (a < N) {
           int64_t b = a + 1;
-          while (b < N && keys[b].v == keys[a].v) ++b;
+          while (b < N && key[b] == key[a]) ++b;
           double g = score[a + b - 1];
-          for (int64_t t = a; t < b; ++t) gc[keys[t].i] = g;
+          for (int64_t t = a; t < b; ++t) gc[idx[t]] = g;
           sum += g * static_cast<double>(b - a);
           a = b;
         }
       } else {
         for (int64_t p = 0; p < N; ++p) {
           double g = score[2 * p];
-          gc[keys[p].i] = g;
+          gc[idx[p]] = g;
           sum += g;
         }
       }
       double mean = sum / static_cast<double>(N);
       for (int64_t i = 0; i < N; ++i) gc[i] -= mean;
-    }
-    // Transpose to row-major N x lda in tiles (zero padding columns).
-#pragma omp for schedule(static)
-    for (int64_t t0 = 0; t0 < N; t0 += 32) {
-      const int64_t t1 = std::min(N, t0 + 32);
-      for (int64_t c0 = 0; c0 < lda; c0 += 32) {
-        const int64_t c1 = std::min(lda, c0 + 32);
-        for (int64_t t = t0; t < t1; ++t)
-          for (int64_t c = c0; c < c1; ++c) G[t * lda + c] = c < D ? Gt[c * N + t] : 0.0;
+     }
+      for (int64_t t = 0; t < N; ++t) {
+        double* gr = G + t * lda + c8;
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; ++q) gr[q] = g8[q * N + t];
       }
     }
   }

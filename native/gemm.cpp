@@ -500,6 +500,53 @@ void softmax_xent(float* L, int64_t C, const int32_t* y, int64_t N, bool grad, f
   }
 }
 
+void mse_onehot(float* L, int64_t C, const int32_t* y, int64_t N, bool grad, float scale, double* loss,
+                uint8_t* correct, int64_t p0, int64_t p1) {
+  const float f = static_cast<float>(2.0 * static_cast<double>(scale) / static_cast<double>(C));
+  for (int64_t j = p0; j < p1; j++) {
+    float* l = L + j * C * kPanel;
+    const int lim = static_cast<int>(std::min<int64_t>(kPanel, N - j * kPanel));
+    for (int i = 0; i < kPanel; i++) {
+      if (i >= lim) {
+        if (grad)
+          for (int64_t c = 0; c < C; c++) l[c * kPanel + i] = 0.0f;
+        continue;
+      }
+      const int64_t n = j * kPanel + i;
+      const int32_t yi = y[n];
+      double s = 0;
+      float m = l[i];
+      int32_t am = 0;
+      for (int64_t c = 0; c < C; c++) {
+        const float z = l[c * kPanel + i];
+        if (c > 0 && z > m) { m = z; am = static_cast<int32_t>(c); }
+        const double d = static_cast<double>(z) - (c == yi ? 1.0 : 0.0);
+        s += d * d;
+        if (grad) l[c * kPanel + i] = (z - (c == yi ? 1.0f : 0.0f)) * f;
+      }
+      loss[n] = s / static_cast<double>(C);
+      if (correct) correct[n] = am == yi;
+    }
+  }
+}
+
+void gather_cols(const float* X, int64_t R, const int32_t* idx, int64_t N, float* out) {
+  const int64_t P = panels(N);
+  for (int64_t jb = 0; jb < P; jb++) {
+    float* o = out + jb * R * kPanel;
+    for (int ib = 0; ib < kPanel; ib++) {
+      const int64_t n = jb * kPanel + ib;
+      if (n >= N) {
+        for (int64_t r = 0; r < R; r++) o[r * kPanel + ib] = 0.0f;
+        continue;
+      }
+      const int64_t s = idx[n];
+      const float* x = X + (s / kPanel) * R * kPanel + s % kPanel;
+      for (int64_t r = 0; r < R; r++) o[r * kPanel + ib] = x[r * kPanel];
+    }
+  }
+}
+
 void unpanel(const float* X, int64_t R, int64_t N, float* out) {
   for (int64_t n = 0; n < N; n++) {
     const int64_t j = n / kPanel, i = n % kPanel;

@@ -67,6 +67,17 @@ void scatter_rows(const float* dZ, int64_t Hn, int64_t N, const int32_t* ia, con
 void softmax_xent(float* L, int64_t C, const int32_t* y, int64_t N, bool grad, float scale,
                   double* loss, uint8_t* correct, int64_t p0, int64_t p1);
 
+// MSE on one-hot targets for S16 outputs L (C classes), panels [p0, p1), N real samples:
+// loss[n] = (1/C) sum_c (L[c, n] - onehot(y[n])_c)^2 (summed in double), correct[n] = (first argmax
+// == y[n]). When grad, L is replaced by (L - onehot(y)) * (2 * scale / C) (zero for padded samples),
+// the gradient of scale * sum_n loss[n] (scale = 1/batch: PyTorch's MSELoss(reduction='mean')).
+void mse_onehot(float* L, int64_t C, const int32_t* y, int64_t N, bool grad, float scale, double* loss,
+                uint8_t* correct, int64_t p0, int64_t p1);
+
+// Gathers whole samples of S16 data into S16 panels: column i of out (i < N) = column idx[i] of X
+// (R rows), columns N .. round_up(N, 16) zero.
+void gather_cols(const float* X, int64_t R, const int32_t* idx, int64_t N, float* out);
+
 // S16 -> row-major (N x R) for rows [0, R).
 void unpanel(const float* X, int64_t R, int64_t N, float* out);
 

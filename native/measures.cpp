@@ -52,4 +52,40 @@ int64_t first_layer_below(const float* W, int64_t H, int64_t cols, const float* 
   return below;
 }
 
+void forward_f64(const Layer64* layers, int32_t L, int64_t vocab, const int32_t* a, const int32_t* b,
+                 const double* x, int64_t N, double* const* pre) {
+  // transposed weights: one contiguous row of outputs per input, so every layer is axpy over its inputs
+  std::vector<std::vector<double>> WT(static_cast<size_t>(L));
+  for (int32_t l = 0; l < L; ++l) {
+    const Layer64& ly = layers[l];
+    WT[l].resize(static_cast<size_t>(ly.rows * ly.cols));
+    for (int64_t k = 0; k < ly.rows; ++k)
+      for (int64_t j = 0; j < ly.cols; ++j) WT[l][j * ly.rows + k] = ly.W[k * ly.cols + j];
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < N; ++n) {
+    for (int32_t l = 0; l < L; ++l) {
+      const Layer64& ly = layers[l];
+      const int64_t H = ly.rows;
+      double* z = pre[l] + n * H;
+      const double* wt = WT[l].data();
+      if (l == 0 && x == nullptr) {
+        const double* ra = wt + static_cast<int64_t>(a[n]) * H;
+        const double* rb = wt + (vocab + static_cast<int64_t>(b[n])) * H;
+        for (int64_t k = 0; k < H; ++k) z[k] = ra[k] + rb[k] + (ly.bias ? ly.bias[k] : 0.0);
+        continue;
+      }
+      for (int64_t k = 0; k < H; ++k) z[k] = ly.bias ? ly.bias[k] : 0.0;
+      const int64_t K = ly.cols;
+      const double* in = (l == 0) ? x + n * K : pre[l - 1] + n * K;
+      for (int64_t j = 0; j < K; ++j) {
+        double v = in[j];
+        if (l > 0 && !(v > 0.0)) continue;  // ReLU of the previous layer (zeros contribute nothing)
+        const double* w = wt + j * H;
+        for (int64_t k = 0; k < H; ++k) z[k] += v * w[k];
+      }
+    }
+  }
+}
+
 }  // namespace grokinfo::measures

@@ -1,16 +1,23 @@
-// CPU training engine: many MLPs of one shape, full batch (mlp.h). One step of one model:
-//   forward   H0 = ReLU(W0[:, a] + W0[:, p+b] + b0)            gather_relu   (layer 0, no one-hot)
+// CPU training engine: many MLPs of one shape, full batch or minibatches (mlp.h). One step of one model:
+//   batch     full batch: the training split as stored; minibatch: the batch's samples gathered into
+//             the workspace (gather_cols / index copies) in the order of the model's permutation
+//   forward   H0 = ReLU(W0[:, a] + W0[:, p+b] + b0)            gather_relu   (pair inputs: no one-hot)
+//             H0 = ReLU(W0 X + b0)                              gemm_panels   (dense inputs)
 //             Hl = ReLU(Wl H(l-1) + bl)                          gemm_panels   (hidden layers)
 //             logits = WL H(L-1) (+ bL)                           gemm_panels
 //   loss      softmax cross-entropy, dlogits = (softmax - onehot) / N       softmax_xent
+//             or MSE on one-hot targets, dlogits = 2 (z - onehot) / (N C)   mse_onehot
 //   backward  dWl = dZl H(l-1)^T, dbl = sum dZl                  gemm_dot, row_sums
 //             dZ(l-1) = (Wl^T dZl) * (H(l-1) > 0)                gemm_masked (in place over H(l-1))
-//             dW0[:, a] += dZ0, dW0[:, p+b] += dZ0, db0          scatter_rows
+//             dW0[:, a] += dZ0, dW0[:, p+b] += dZ0, db0          scatter_rows  (pairs)
+//             dW0 = dZ0 X^T, db0 = sum dZ0                        gemm_dot, row_sums (dense)
 //   update    AdamW / Adam / SGD, ablation mask, constant-norm rescale, finiteness check.
-// Activations live in the sample-panel layout of gemm.h. Parallelism (OpenMP): across models when
+// Activations live in the sample-panel layout of gemm.h. Evaluation runs the training set in one pass
+// and the test set in chunks of the workspace's panels (a test set may be much larger). Parallelism (OpenMP): across models when
 // there are at least as many models as threads (each model then runs single-threaded), otherwise
 // within the model (panels / row tiles split over threads). Every kernel computes each output element
 // in an order that does not depend on the split, so results are bitwise identical either way.
+#include <atomic>
 #include <omp.h>
 
 #include <algorithm>
@@ -33,6 +40,7 @@ namespace {
 
 using gemm::kPanel;
 
+
 // 64-byte aligned storage for the kernels' buffers (unaligned 32-byte rows split cache lines).
 template <class T>
 struct Aligned64 {
@@ -50,25 +58,63 @@ struct Aligned64 {
 };
 using FloatBuf = std::vector<float, Aligned64<float>>;
 
+// Most panels of a test-set chunk beyond what the training set needs (workspace panels =
+// max(training panels, min(test panels, kEvalPanels))).
+constexpr int64_t kEvalPanels = 64;
+
 struct Split {
   int64_t n = 0, P = 0;
-  std::vector<int32_t> ia, ib, y;  // padded to P*16: column a, column vocab+b, label
+  std::vector<int32_t> ia, ib, y;  // padded to P*16: column a, column vocab+b (pairs only), label
+  FloatBuf x;                      // dense only: S16, input_dim rows, zero padded
 };
 
-Split make_split(const std::vector<int32_t>& a, const std::vector<int32_t>& b, const std::vector<int32_t>& y,
-                 int32_t vocab) {
+Split make_split(const ArchSpec& arch, const std::vector<int32_t>& a, const std::vector<int32_t>& b,
+                 const std::vector<int32_t>& y, const std::vector<float>& x) {
   Split s;
-  s.n = static_cast<int64_t>(a.size());
+  s.n = static_cast<int64_t>(y.size());
   s.P = gemm::panels(s.n);
-  s.ia.assign(s.P * kPanel, 0);
-  s.ib.assign(s.P * kPanel, vocab);
   s.y.assign(s.P * kPanel, 0);
-  for (int64_t i = 0; i < s.n; i++) {
-    s.ia[i] = a[i];
-    s.ib[i] = vocab + b[i];
-    s.y[i] = y[i];
+  for (int64_t i = 0; i < s.n; i++) s.y[i] = y[i];
+  if (arch.input == InputKind::Dense) {
+    const int64_t D = arch.input_dim;
+    s.x.assign(s.P * kPanel * D, 0.0f);
+    for (int64_t n = 0; n < s.n; n++) {
+      float* o = s.x.data() + (n / kPanel) * D * kPanel + n % kPanel;
+      for (int64_t r = 0; r < D; r++) o[r * kPanel] = x[n * D + r];
+    }
+  } else {
+    s.ia.assign(s.P * kPanel, 0);
+    s.ib.assign(s.P * kPanel, arch.vocab);
+    for (int64_t i = 0; i < s.n; i++) {
+      s.ia[i] = a[i];
+      s.ib[i] = arch.vocab + b[i];
+    }
   }
   return s;
+}
+
+// Samples of one forward pass: whole panels of a split or a gathered minibatch (always mapped onto
+// the workspace's panels from 0).
+struct View {
+  int64_t n = 0, P = 0;
+  const int32_t* ia = nullptr;
+  const int32_t* ib = nullptr;
+  const int32_t* y = nullptr;
+  const float* x = nullptr;
+};
+
+// Panels [p0, p1) of a split (D = input rows of its dense data).
+View view_of(const Split& s, int64_t p0, int64_t p1, int64_t D) {
+  View v;
+  v.P = p1 - p0;
+  v.n = std::min(s.n, p1 * kPanel) - p0 * kPanel;
+  v.y = s.y.data() + p0 * kPanel;
+  if (!s.ia.empty()) {
+    v.ia = s.ia.data() + p0 * kPanel;
+    v.ib = s.ib.data() + p0 * kPanel;
+  }
+  if (!s.x.empty()) v.x = s.x.data() + p0 * D * kPanel;
+  return v;
 }
 
 struct ModelState {
@@ -78,6 +124,8 @@ struct ModelState {
   bool failed = false;
   std::string failure;
   int64_t t = 0;  // optimiser steps taken
+  std::vector<int32_t> perm;  // minibatch sampler: the order of epoch perm_epoch (empty in full batch)
+  int64_t perm_epoch = -1;
   std::vector<uint8_t> keep;
   bool mask_bias = false;
   // The training-loss gradient of the current parameters, computed by evaluate() from the forward pass
@@ -91,10 +139,12 @@ struct ModelState {
 struct Workspace {
   std::vector<FloatBuf> act;            // per hidden layer, S16
   FloatBuf logits;                      // S16, out rows
-  std::vector<FloatBuf> packed;         // per layer: packed A (W or W^T)
+  std::vector<FloatBuf> packed;         // per layer: packed A (W or W^T); layer 0 only for dense inputs
   FloatBuf grad;
-  FloatBuf w0t;                         // W0 transposed (2*vocab x padded8(hidden[0]))
+  FloatBuf w0t;                         // pairs: W0 transposed (2*vocab x padded8(hidden[0]))
   FloatBuf dw0t;                        // its gradient, same layout
+  FloatBuf bx;                          // minibatch: dense inputs of the batch (S16)
+  std::vector<int32_t> bia, bib, by;    // minibatch: pair columns and labels of the batch
   std::vector<double> loss;
   std::vector<uint8_t> correct;
 };
@@ -135,8 +185,12 @@ class CpuTrainer final : public Trainer {
  public:
   CpuTrainer(const ArchSpec& arch, const TaskData& data, const std::vector<ModelHyper>& hyper)
       : arch_(arch), layout_(mlp_param_layout(arch)), L_(static_cast<int>(arch.hidden.size())) {
-    train_ = make_split(data.train_a, data.train_b, data.train_y, arch.vocab);
-    test_ = make_split(data.test_a, data.test_b, data.test_y, arch.vocab);
+    dense_ = arch.input == InputKind::Dense;
+    in0_ = input_width(arch);
+    train_ = make_split(arch, data.train_a, data.train_b, data.train_y, data.train_x);
+    test_ = make_split(arch, data.test_a, data.test_b, data.test_y, data.test_x);
+    full_batch_ = arch.batch_size == 0 || arch.batch_size >= train_.n;
+    pcap_ = std::max(train_.P, std::min(test_.P, kEvalPanels));
     nparams_ = mlp_param_count(arch);
     for (int l = 0; l <= L_; l++) {
       w_off_.push_back(-1);
@@ -153,6 +207,7 @@ class CpuTrainer final : public Trainer {
         s.m.assign(nparams_, 0.0f);
         s.v.assign(nparams_, 0.0f);
       }
+      if (!full_batch_) s.perm.resize(train_.n);
     }
     threads_ = std::max(1, omp_get_max_threads());
     ws_.resize(threads_);
@@ -180,24 +235,37 @@ class CpuTrainer final : public Trainer {
       ModelState& s = models_[i];
       EvalResult& r = out[i];
       const float* p = s.params.data();
-      // The training forward pass with the loss gradient (the loss is the same either way): its
-      // backward pass is the next step's, kept in s.grad.
-      forward(p, train_, ws, par, L_ + 1, !s.failed);
+      // Full batch: the training forward pass with the loss gradient (the loss is the same either
+      // way): its backward pass is the next step's, kept in s.grad.
+      const bool keep_grad = full_batch_ && !s.failed;
+      forward(p, train_view(), ws, par, L_ + 1, keep_grad, 1.0f / static_cast<float>(train_.n));
       r.train_loss = mean_loss(ws, train_.n, &r.train_acc);
       // finite parameters can still overflow the logits: such a model fails here, not one step later
       if (!s.failed && !std::isfinite(r.train_loss)) {
         s.failed = true;
         s.failure = "non-finite training loss at step " + std::to_string(steps_);
       }
-      if (!s.failed) {
-        backward(p, ws, par);
+      if (keep_grad && !s.failed) {
+        backward(p, train_view(), ws, par);
         s.grad.resize(nparams_);
         std::memcpy(s.grad.data(), ws.grad.data(), sizeof(float) * nparams_);
         s.grad_step = steps_;
       }
       if (test_.n > 0) {
-        forward(p, test_, ws, par, L_ + 1, false);
-        r.test_loss = mean_loss(ws, test_.n, &r.test_acc);
+        // in chunks of the workspace's panels, the losses summed in sample order
+        pack_forward(p, ws, L_ + 1);
+        double sum = 0;
+        int64_t correct = 0;
+        for (int64_t j0 = 0; j0 < test_.P; j0 += pcap_) {
+          const View v = view_of(test_, j0, std::min(test_.P, j0 + pcap_), in0_);
+          forward_view(p, v, ws, par, L_ + 1, false, 1.0f);
+          for (int64_t i = 0; i < v.n; i++) {
+            sum += ws.loss[i];
+            correct += ws.correct[i];
+          }
+        }
+        r.test_loss = sum / static_cast<double>(test_.n);
+        r.test_acc = static_cast<double>(correct) / static_cast<double>(test_.n);
       } else {
         r.test_loss = r.test_acc = std::nan("");
       }
@@ -213,7 +281,7 @@ class CpuTrainer final : public Trainer {
     if (!st.ok()) return st;
     FlushDenormals fd;
     Workspace& ws = ws_[0];
-    forward(models_[model].params.data(), train_, ws, threads_ > 1, layer + 1, false);
+    forward(models_[model].params.data(), train_view(), ws, threads_ > 1, layer + 1, false, 1.0f);
     gemm::unpanel(ws.act[layer].data(), arch_.hidden[layer], train_.n, out);
     return Status::Ok();
   }
@@ -291,24 +359,43 @@ class CpuTrainer final : public Trainer {
       Status st = check_model_layer(m, layer);
       if (!st.ok()) return st;
     }
-    struct HostBatch : ActivationBatch {
-      std::vector<float> buf;
-    };
-    auto b = std::make_shared<HostBatch>();
+    // A batch of the pool that nobody else holds any more (its measurement finished), else a new one
+    // (kept in the pool while it has room): once warm, a snapshot per checkpoint allocates nothing.
+    std::shared_ptr<HostBatch> b;
+    for (auto& p : snapshots_)
+      if (p.use_count() == 1) {
+        std::atomic_thread_fence(std::memory_order_acquire);  // the last reader's accesses happen before ours
+        b = p;
+        break;
+      }
+    if (!b) {
+      b = std::make_shared<HostBatch>();
+      if (snapshots_.size() < kSnapshotPool) snapshots_.push_back(b);
+    }
     b->backend = Backend::CPU;
     b->batch = static_cast<int64_t>(models.size());
     b->rows = train_.n;
     b->width = arch_.hidden[layer];
-    b->buf.resize(static_cast<size_t>(b->batch * b->rows * b->width));
+    if (b->buf.size() < static_cast<size_t>(b->batch * b->rows * b->width))
+      b->buf.resize(static_cast<size_t>(b->batch * b->rows * b->width));
     b->data = b->buf.data();
     const int64_t per = b->rows * b->width;
-    const bool many = static_cast<int64_t>(models.size()) >= threads_;
-#pragma omp parallel for schedule(dynamic, 1) if (many)
-    for (int64_t i = 0; i < b->batch; i++) {
-      FlushDenormals fd;
-      Workspace& ws = ws_[many ? omp_get_thread_num() : 0];
-      forward(models_[models[i]].params.data(), train_, ws, !many && threads_ > 1, layer + 1, false);
+    // Models over threads when there are enough of them, else one at a time with the threads inside
+    // (as for_models; no parallel region with an if clause or nested in another: libgomp allocates
+    // a team for those on every call).
+    auto one = [&](int64_t i, Workspace& ws, bool par) {
+      forward(models_[models[i]].params.data(), train_view(), ws, par, layer + 1, false, 1.0f);
       gemm::unpanel(ws.act[layer].data(), b->width, train_.n, b->data + i * per);
+    };
+    if (b->batch >= threads_ && threads_ > 1) {
+#pragma omp parallel for schedule(dynamic, 1)
+      for (int64_t i = 0; i < b->batch; i++) {
+        FlushDenormals fd;
+        one(i, ws_[omp_get_thread_num()], false);
+      }
+    } else {
+      FlushDenormals fd;
+      for (int64_t i = 0; i < b->batch; i++) one(i, ws_[0], threads_ > 1);
     }
     *out = b;
     return Status::Ok();
@@ -318,8 +405,8 @@ class CpuTrainer final : public Trainer {
     if (model < 0 || model >= models()) return bad_model(model);
     FlushDenormals fd;
     Workspace& ws = ws_[0];
-    forward(models_[model].params.data(), train_, ws, threads_ > 1, L_ + 1, true);
-    backward(models_[model].params.data(), ws, threads_ > 1);
+    forward(models_[model].params.data(), train_view(), ws, threads_ > 1, L_ + 1, true, 1.0f / static_cast<float>(train_.n));
+    backward(models_[model].params.data(), train_view(), ws, threads_ > 1);
     std::memcpy(out, ws.grad.data(), sizeof(float) * nparams_);
     return Status::Ok();
   }
@@ -352,9 +439,11 @@ class CpuTrainer final : public Trainer {
     }
   }
 
+  View train_view() const { return view_of(train_, 0, train_.P, in0_); }
+
   void ensure(Workspace& ws) {
     if (!ws.logits.empty()) return;
-    const int64_t P = std::max(train_.P, test_.P);
+    const int64_t P = pcap_;
     ws.act.resize(L_);
     for (int l = 0; l < L_; l++) ws.act[l].assign(P * kPanel * arch_.hidden[l], 0.0f);
     ws.logits.assign(P * kPanel * arch_.out, 0.0f);
@@ -364,39 +453,108 @@ class CpuTrainer final : public Trainer {
       ws.packed[l].resize(std::max(gemm::packed_a_floats(o, in), gemm::packed_a_floats(in, o)));
     }
     ws.grad.resize(nparams_);
-    ws.w0t.resize(2 * arch_.vocab * gemm::padded8(arch_.hidden[0]));
-    ws.dw0t.resize(ws.w0t.size());
+    if (dense_) {
+      ws.packed[0].resize(gemm::packed_a_floats(arch_.hidden[0], in0_));
+    } else {
+      ws.w0t.resize(in0_ * gemm::padded8(arch_.hidden[0]));
+      ws.dw0t.resize(ws.w0t.size());
+    }
+    if (!full_batch_) {
+      const int64_t Pb = gemm::panels(arch_.batch_size);
+      if (dense_) ws.bx.assign(Pb * kPanel * in0_, 0.0f);
+      else {
+        ws.bia.assign(Pb * kPanel, 0);
+        ws.bib.assign(Pb * kPanel, arch_.vocab);
+      }
+      ws.by.assign(Pb * kPanel, 0);
+    }
     ws.loss.resize(P * kPanel);
     ws.correct.resize(P * kPanel);
   }
 
   int64_t width(int l) const { return l < L_ ? arch_.hidden[l] : arch_.out; }
 
-  // Forward of layers [0, upto) (upto = L+1: through the output and the loss).
-  void forward(const float* p, const Split& sp, Workspace& ws, bool par, int upto, bool grad) {
+  // Packs the weight matrices of layers [0, upto) for forward_view (backward overwrites them).
+  void pack_forward(const float* p, Workspace& ws, int upto) {
     ensure(ws);
-    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab), ldt = gemm::padded8(arch_.hidden[0]);
-    const float* b0 = b_off_[0] >= 0 ? p + b_off_[0] : nullptr;
-    gemm::transpose_pad(p + w_off_[0], arch_.hidden[0], ld, ld, ws.w0t.data(), ldt);
-    run_range(sp.P, par, [&](int64_t j0, int64_t j1) {
-      gemm::gather_relu(ws.w0t.data(), ldt, b0, arch_.hidden[0], sp.ia.data(), sp.ib.data(), ws.act[0].data(), j0, j1);
-    });
+    if (dense_) {
+      gemm::pack_a(p + w_off_[0], in0_, 1, arch_.hidden[0], in0_, ws.packed[0].data());
+    } else {
+      const int64_t ldt = gemm::padded8(arch_.hidden[0]);
+      gemm::transpose_pad(p + w_off_[0], arch_.hidden[0], in0_, in0_, ws.w0t.data(), ldt);
+    }
     for (int l = 1; l < upto && l <= L_; l++) {
       const int64_t o = width(l), in = arch_.hidden[l - 1];
       gemm::pack_a(p + w_off_[l], in, 1, o, in, ws.packed[l].data());
+    }
+  }
+
+  // Forward of layers [0, upto) (upto = L+1: through the output and the loss, whose gradient, when
+  // grad, is scaled by `scale` = 1/batch) of the samples of v, weights packed by pack_forward.
+  void forward_view(const float* p, const View& v, Workspace& ws, bool par, int upto, bool grad, float scale) {
+    const float* b0 = b_off_[0] >= 0 ? p + b_off_[0] : nullptr;
+    if (dense_) {
+      run_range(v.P, par, [&](int64_t j0, int64_t j1) {
+        gemm::gemm_panels(ws.packed[0].data(), arch_.hidden[0], in0_, v.x, b0, true, ws.act[0].data(), j0, j1);
+      });
+    } else {
+      const int64_t ldt = gemm::padded8(arch_.hidden[0]);
+      run_range(v.P, par, [&](int64_t j0, int64_t j1) {
+        gemm::gather_relu(ws.w0t.data(), ldt, b0, arch_.hidden[0], v.ia, v.ib, ws.act[0].data(), j0, j1);
+      });
+    }
+    for (int l = 1; l < upto && l <= L_; l++) {
+      const int64_t o = width(l), in = arch_.hidden[l - 1];
       float* C = l < L_ ? ws.act[l].data() : ws.logits.data();
       const float* bias = b_off_[l] >= 0 ? p + b_off_[l] : nullptr;
-      run_range(sp.P, par, [&](int64_t j0, int64_t j1) {
+      run_range(v.P, par, [&](int64_t j0, int64_t j1) {
         gemm::gemm_panels(ws.packed[l].data(), o, in, ws.act[l - 1].data(), bias, l < L_, C, j0, j1);
       });
     }
     if (upto > L_) {
-      const float scale = 1.0f / static_cast<float>(sp.n);
-      run_range(sp.P, par, [&](int64_t j0, int64_t j1) {
-        gemm::softmax_xent(ws.logits.data(), arch_.out, sp.y.data(), sp.n, grad, scale, ws.loss.data(),
-                           ws.correct.data(), j0, j1);
+      run_range(v.P, par, [&](int64_t j0, int64_t j1) {
+        if (arch_.loss == Loss::MSE)
+          gemm::mse_onehot(ws.logits.data(), arch_.out, v.y, v.n, grad, scale, ws.loss.data(), ws.correct.data(), j0, j1);
+        else
+          gemm::softmax_xent(ws.logits.data(), arch_.out, v.y, v.n, grad, scale, ws.loss.data(), ws.correct.data(), j0, j1);
       });
     }
+  }
+
+  void forward(const float* p, const View& v, Workspace& ws, bool par, int upto, bool grad, float scale) {
+    pack_forward(p, ws, upto);
+    forward_view(p, v, ws, par, upto, grad, scale);
+  }
+
+  // The samples of the minibatch of the current step for model s, gathered into ws (mlp.h: epoch
+  // steps_ / nb of s's permutation, batch steps_ % nb).
+  View batch_view(ModelState& s, Workspace& ws) {
+    ensure(ws);
+    const int64_t n = train_.n, B = arch_.batch_size, nb = (n + B - 1) / B;
+    const int64_t epoch = steps_ / nb, k = steps_ % nb;
+    if (s.perm_epoch != epoch) {
+      batch_permutation(s.h.batch_seed, epoch, n, s.perm.data());
+      s.perm_epoch = epoch;
+    }
+    const int32_t* idx = s.perm.data() + k * B;
+    View v;
+    v.n = std::min(B, n - k * B);
+    v.P = gemm::panels(v.n);
+    const int64_t padded = v.P * kPanel;
+    for (int64_t i = 0; i < padded; i++) ws.by[i] = i < v.n ? train_.y[idx[i]] : 0;
+    v.y = ws.by.data();
+    if (dense_) {
+      gemm::gather_cols(train_.x.data(), in0_, idx, v.n, ws.bx.data());
+      v.x = ws.bx.data();
+    } else {
+      for (int64_t i = 0; i < padded; i++) {
+        ws.bia[i] = i < v.n ? train_.ia[idx[i]] : 0;
+        ws.bib[i] = i < v.n ? train_.ib[idx[i]] : arch_.vocab;
+      }
+      v.ia = ws.bia.data();
+      v.ib = ws.bib.data();
+    }
+    return v;
   }
 
   double mean_loss(const Workspace& ws, int64_t n, double* acc) const {
@@ -410,9 +568,9 @@ class CpuTrainer final : public Trainer {
     return s / static_cast<double>(n);
   }
 
-  // Gradient of the mean training loss into ws.grad; needs forward(..., grad = true) just before.
-  void backward(const float* p, Workspace& ws, bool par) {
-    const int64_t P = train_.P;
+  // Gradient of the mean loss over v into ws.grad; needs forward(v, ..., grad = true) just before.
+  void backward(const float* p, const View& v, Workspace& ws, bool par) {
+    const int64_t P = v.P;
     float* g = ws.grad.data();
     for (int l = L_; l >= 1; l--) {
       const int64_t o = width(l), in = arch_.hidden[l - 1];
@@ -428,11 +586,18 @@ class CpuTrainer final : public Trainer {
         gemm::gemm_masked(ws.packed[l].data(), in, o, dZ, H, H, P, t0, t1);
       });
     }
-    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab), ldt = gemm::padded8(arch_.hidden[0]);
+    const int64_t h0 = arch_.hidden[0];
     float* db0 = b_off_[0] >= 0 ? g + b_off_[0] : nullptr;
+    if (dense_) {
+      run_range(gemm::dot_tiles(h0), par, [&](int64_t t0, int64_t t1) {
+        gemm::gemm_dot(ws.act[0].data(), h0, v.x, in0_, P, g + w_off_[0], t0, t1);
+      });
+      if (db0) run_range(h0, par, [&](int64_t r0, int64_t r1) { gemm::row_sums(ws.act[0].data(), h0, P, db0, r0, r1); });
+      return;
+    }
+    const int64_t ld = in0_, ldt = gemm::padded8(h0);
     run_range(ldt / 8, par, [&](int64_t kb0, int64_t kb1) {
-      gemm::scatter_rows(ws.act[0].data(), arch_.hidden[0], train_.n, train_.ia.data(), train_.ib.data(), ld,
-                         ws.dw0t.data(), ldt, db0, kb0, kb1);
+      gemm::scatter_rows(ws.act[0].data(), h0, v.n, v.ia, v.ib, ld, ws.dw0t.data(), ldt, db0, kb0, kb1);
     });
     run_range(ld, par, [&](int64_t c0, int64_t c1) {
       gemm::untranspose(ws.dw0t.data(), ldt, arch_.hidden[0], g + w_off_[0], ld, c0, c1);
@@ -441,7 +606,7 @@ class CpuTrainer final : public Trainer {
 
   void apply_mask(ModelState& s) {
     if (s.keep.empty()) return;
-    const int64_t ld = 2 * static_cast<int64_t>(arch_.vocab);
+    const int64_t ld = in0_;
     float* W0 = s.params.data() + w_off_[0];
     for (int64_t j = 0; j < arch_.hidden[0]; j++) {
       if (s.keep[j]) continue;
@@ -462,13 +627,14 @@ class CpuTrainer final : public Trainer {
     if (s.grad_step == steps_) {
       g = s.grad.data();  // evaluate() ran this forward and backward pass (its loss was finite)
     } else {
-      forward(p, train_, ws, par, L_ + 1, true);
-      const double loss = mean_loss(ws, train_.n, nullptr);
+      const View v = full_batch_ ? train_view() : batch_view(s, ws);
+      forward(p, v, ws, par, L_ + 1, true, 1.0f / static_cast<float>(v.n));
+      const double loss = mean_loss(ws, v.n, nullptr);
       if (!std::isfinite(loss)) {
-        fail(s, "non-finite training loss");
+        fail(s, full_batch_ ? "non-finite training loss" : "non-finite minibatch loss");
         return;
       }
-      backward(p, ws, par);
+      backward(p, v, ws, par);
       g = ws.grad.data();  // (sized by the forward pass's ensure)
     }
     s.grad_step = -1;
@@ -489,11 +655,20 @@ class CpuTrainer final : public Trainer {
   std::vector<ParamTensor> layout_;
   int L_;
   Split train_, test_;
+  bool dense_ = false, full_batch_ = true;
+  int64_t in0_ = 0;   // features of layer 0
+  int64_t pcap_ = 0;  // workspace panels
   int64_t nparams_ = 0;
   std::vector<int64_t> w_off_, b_off_;
   std::vector<ModelState> models_;
   int threads_ = 1;
   std::vector<Workspace> ws_;
+  // snapshot_hidden's batches (host memory, buffers only grow), reused once their measurement let go.
+  struct HostBatch : ActivationBatch {
+    std::vector<float> buf;
+  };
+  static constexpr size_t kSnapshotPool = 4;
+  std::vector<std::shared_ptr<HostBatch>> snapshots_;
   int64_t steps_ = 0;
 };
 

@@ -2,6 +2,7 @@
 #include "mlp_init.h"
 
 #include <cmath>
+#include <utility>
 #include <string>
 
 namespace grokinfo {
@@ -16,7 +17,7 @@ std::vector<ParamTensor> mlp_param_layout(const ArchSpec& arch) {
   std::vector<ParamTensor> out;
   const int L = static_cast<int>(arch.hidden.size());
   int64_t off = 0;
-  int64_t in = 2 * static_cast<int64_t>(arch.vocab);
+  int64_t in = input_width(arch);
   for (int l = 0; l <= L; l++) {
     const int64_t o = l < L ? arch.hidden[l] : arch.out;
     out.push_back({l, false, off, o, in});
@@ -32,10 +33,22 @@ std::vector<ParamTensor> mlp_param_layout(const ArchSpec& arch) {
   return out;
 }
 
+static uint64_t splitmix64(uint64_t& x);
+
 static Status bad(const std::string& m) { return Status::Error(Code::INVALID_ARGUMENT, m); }
 
 Status validate_arch(const ArchSpec& arch) {
-  if (arch.vocab < 2 || arch.vocab > 65536) return bad("arch.vocab must be an integer in [2, 65536]");
+  if (arch.input == InputKind::PairOneHot) {
+    if (arch.vocab < 2 || arch.vocab > 65536) return bad("arch.vocab must be an integer in [2, 65536]");
+    if (arch.input_dim != 0) return bad("arch.inputDim must be 0 for pair inputs (layer 0 sees 2*vocab one-hot features)");
+  } else if (arch.input == InputKind::Dense) {
+    if (arch.input_dim < 1 || arch.input_dim > (1 << 20)) return bad("arch.inputDim must be an integer in [1, 1048576] for dense inputs");
+    if (arch.vocab != 0) return bad("arch.vocab must be 0 for dense inputs");
+  } else {
+    return bad("arch.input must be 'pairs' or 'dense'");
+  }
+  if (arch.loss != Loss::CrossEntropy && arch.loss != Loss::MSE) return bad("arch.loss must be 'xent' or 'mse'");
+  if (arch.batch_size < 0) return bad("batchSize must be an integer >= 0 (0 = full batch)");
   if (arch.out < 2 || arch.out > 65536) return bad("arch.out must be an integer in [2, 65536]");
   if (arch.hidden.empty() || arch.hidden.size() > static_cast<size_t>(kMaxLayers))
     return bad("arch.hidden must list 1 to " + std::to_string(kMaxLayers) + " hidden layer widths");
@@ -63,10 +76,52 @@ static Status check_split(const char* name, const std::vector<int32_t>& a, const
   return Status::Ok();
 }
 
+static Status check_dense(const char* name, const std::vector<int32_t>& a, const std::vector<int32_t>& b,
+                          const std::vector<float>& x, const std::vector<int32_t>& y, const ArchSpec& arch,
+                          bool allow_empty) {
+  const std::string n(name);
+  if (!a.empty() || !b.empty()) return bad(n + "A and " + n + "B must be empty for dense inputs (use " + n + "X)");
+  if (!allow_empty && y.empty()) return bad(n + " set must not be empty");
+  if (y.size() > (1u << 30)) return bad(n + " set too large");
+  const size_t D = static_cast<size_t>(arch.input_dim);
+  if (x.size() != y.size() * D)
+    return bad(n + "X must hold " + n + "Y.length x inputDim = " + std::to_string(y.size()) + " x " + std::to_string(D) +
+               " floats (got " + std::to_string(x.size()) + ")");
+  for (size_t i = 0; i < y.size(); i++) {
+    if (y[i] < 0 || y[i] >= arch.out)
+      return Status::Error(Code::INVALID_DATA, n + " row " + std::to_string(i) + ": label outside [0, out=" +
+                                                   std::to_string(arch.out) + ")");
+    if (!all_finite(x.data() + i * D, static_cast<int64_t>(D)))
+      return Status::Error(Code::INVALID_DATA, n + "X row " + std::to_string(i) + ": inputs must be finite (NaN or Inf found)");
+  }
+  return Status::Ok();
+}
+
 Status validate_task(const ArchSpec& arch, const TaskData& d) {
-  Status s = check_split("train", d.train_a, d.train_b, d.train_y, arch, false);
+  Status s;
+  if (arch.input == InputKind::Dense) {
+    s = check_dense("train", d.train_a, d.train_b, d.train_x, d.train_y, arch, false);
+    if (s.ok()) s = check_dense("test", d.test_a, d.test_b, d.test_x, d.test_y, arch, true);
+  } else {
+    if (!d.train_x.empty() || !d.test_x.empty()) return bad("trainX and testX must be empty for pair inputs");
+    s = check_split("train", d.train_a, d.train_b, d.train_y, arch, false);
+    if (s.ok()) s = check_split("test", d.test_a, d.test_b, d.test_y, arch, true);
+  }
   if (!s.ok()) return s;
-  return check_split("test", d.test_a, d.test_b, d.test_y, arch, true);
+  if (arch.batch_size > static_cast<int64_t>(d.train_y.size()))
+    return bad("batchSize must be at most the number of training samples (" + std::to_string(d.train_y.size()) +
+               "; got " + std::to_string(arch.batch_size) + "); 0 = full batch");
+  return Status::Ok();
+}
+
+void batch_permutation(uint64_t batch_seed, int64_t epoch, int64_t n, int32_t* out) {
+  uint64_t x = batch_seed;
+  Rng rng(splitmix64(x) ^ static_cast<uint64_t>(epoch));
+  for (int64_t i = 0; i < n; i++) out[i] = static_cast<int32_t>(i);
+  for (int64_t i = n - 1; i > 0; i--) {
+    const int64_t j = static_cast<int64_t>(rng.uniform() * static_cast<double>(i + 1));
+    std::swap(out[i], out[j]);
+  }
 }
 
 Status validate_hyper(const ModelHyper& h, int32_t i) {

@@ -30,6 +30,12 @@ Status validate_arch(const ArchSpec& arch);
 Status validate_task(const ArchSpec& arch, const TaskData& data);
 Status validate_hyper(const ModelHyper& h, int32_t index);
 
+// The minibatch sampler (mlp.h): epoch `epoch`'s order of the n training samples for a model with
+// this batch seed. Fisher-Yates from the identity, j = floor(uniform * (i + 1)) for i = n-1 .. 1, with
+// an Rng seeded by splitmix64(batch_seed) ^ epoch (splitmix64 with the golden-ratio increment, as Rng
+// seeds itself). Host-side, so every backend and any number of models trained together see the same.
+void batch_permutation(uint64_t batch_seed, int64_t epoch, int64_t n, int32_t* out);
+
 // Small deterministic generator (splitmix64 seeding xoshiro256**).
 class Rng {
  public:

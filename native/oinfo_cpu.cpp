@@ -218,7 +218,7 @@ class GeneralWalker {
     M_ = it.maxvars;
     K_ = it.maxunit;
     const int32_t L = it.maxd + 1;
-    cpu::grow(Linv_, static_cast<size_t>(M_) * M_);
+    cpu::grow(Linv_, static_cast<size_t>(M_) * M_ + linalg::kLowerPad);  // lower_tn reads past a row's end
     S_.assign(static_cast<size_t>(M_), 0);
     nv_.assign(L, 0);
     logdet_.assign(L, 0);
@@ -288,9 +288,17 @@ class GeneralWalker {
       double* cx = Cx_.data() + static_cast<size_t>(a) * M;
       for (int32_t j = 0; j < n; ++j) cx[j] = crow[S_[j]];
     }
+    // Four new variables at a time share each Linv row (linalg::dot4: the same sums as dot).
     for (int32_t i = 0; i < n; ++i) {
       const double* row = Linv + static_cast<size_t>(i) * M;
-      for (int32_t a = 0; a < k; ++a) B_[static_cast<size_t>(a) * M + i] = linalg::dot(row, Cx_.data() + static_cast<size_t>(a) * M, i + 1);
+      int32_t a = 0;
+      for (; a + 4 <= k; a += 4) {
+        const double* cx = Cx_.data() + static_cast<size_t>(a) * M;
+        double o[4];
+        linalg::dot4(row, cx, cx + M, cx + 2 * static_cast<size_t>(M), cx + 3 * static_cast<size_t>(M), i + 1, o);
+        for (int32_t q = 0; q < 4; ++q) B_[static_cast<size_t>(a + q) * M + i] = o[q];
+      }
+      for (; a < k; ++a) B_[static_cast<size_t>(a) * M + i] = linalg::dot(row, Cx_.data() + static_cast<size_t>(a) * M, i + 1);
     }
     // Schur complement and its Cholesky factor Lb.
     double ld = 0;
@@ -322,11 +330,9 @@ class GeneralWalker {
       }
     }
     // R[a] = B_a^T Linv (row vectors of length n).
-    for (int32_t a = 0; a < k; ++a) std::fill_n(R_.data() + static_cast<size_t>(a) * M, n, 0.0);
-    for (int32_t i = 0; i < n; ++i) {
-      const double* row = Linv + static_cast<size_t>(i) * M;
-      for (int32_t a = 0; a < k; ++a) linalg::axpy(B_[static_cast<size_t>(a) * M + i], row, R_.data() + static_cast<size_t>(a) * M, i + 1);
-    }
+    // R[a][j] = sum_{i = j..n-1} B[a][i] Linv[i][j], summed in ascending i from zero (the order of the
+    // row-by-row axpy it replaces), in register blocks (linalg::lower_tn_block).
+    linalg::lower_tn(Linv, M, B_.data(), M, k, n, R_.data(), M);
     // New rows of Linv: [-W R, W].
     for (int32_t a = 0; a < k; ++a) {
       double* nr = Linv + static_cast<size_t>(n + a) * M;
@@ -971,8 +977,7 @@ template <typename T>
 Status bins_stage(cpu::EngineScratch& ws, const T* X, int64_t b, int64_t N, int64_t H, const BinsOptions& opt,
                   MeasureResult& res, bool* measured, const Control& ctl) {
   *measured = false;
-  for (int64_t i = 0; i < N * H; ++i)
-    if (!std::isfinite(static_cast<double>(X[i])))
+  if (const int64_t i = cpu::first_nonfinite(X, N * H); i >= 0)
       return Status::Error(Code::INVALID_DATA, std::string(opt.data_label) + " " + std::to_string(b) + ": non-finite activation at row " +
                                                    std::to_string(i / H) + ", column " + std::to_string(i % H));
   ws.alive.assign(static_cast<size_t>(H), 0);

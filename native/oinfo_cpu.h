@@ -3,7 +3,11 @@
 // its capacity allocates nothing), so an engine that keeps these between calls allocates nothing and
 // faults no pages once it has seen a problem at least as large. Nothing here knows about Node.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "oinfo.h"
@@ -17,6 +21,28 @@ inline void grow(V& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
+// Index of the first non-finite element of x[0..n), or -1. Branch-free over blocks (vectorised: exponent
+// bits all ones means inf or NaN), then the block that has one is searched element by element.
+template <typename T>
+inline int64_t first_nonfinite(const T* x, int64_t n) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr U kExp = static_cast<U>(sizeof(T) == 4 ? 0x7f800000ull : 0x7ff0000000000000ull);
+  constexpr int64_t kBlock = 1024;
+  for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
+    const int64_t b1 = std::min(n, b0 + kBlock);
+    U bad = 0;
+    for (int64_t i = b0; i < b1; ++i) {
+      U u;
+      std::memcpy(&u, x + i, sizeof(U));
+      bad |= static_cast<U>((u & kExp) == kExp);
+    }
+    if (bad)
+      for (int64_t i = b0; i < b1; ++i)
+        if (!std::isfinite(static_cast<double>(x[i]))) return i;
+  }
+  return -1;
+}
+
 // One column's sort scratch (one per thread).
 struct SortKey {
   double v;
@@ -27,10 +53,13 @@ struct ColumnScratch {
   std::vector<uint64_t> key, key_tmp;
   std::vector<uint32_t> idx, idx_tmp;
   std::vector<SortKey> keys;
+  std::vector<double> g8;  // the scores of 8 columns, column-major (copula)
 };
 
 struct CopulaScratch {
-  std::vector<double> G, Gt, score;
+  std::vector<double> G, score;
+  std::vector<float> Xt32;  // the input's columns, contiguous (float32 or float64 input)
+  std::vector<double> Xt64;
   int64_t score_n = 0;  // score holds the normal scores of this sample count
   std::vector<ColumnScratch> thr;
   linalg::SyrkScratch syrk;

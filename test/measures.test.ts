@@ -92,6 +92,72 @@ const oneHot = (p: number, a: number, b: number) => Array.from({ length: 2 * p }
 
 // ---------------------------------------------------------------------------------------------
 
+describe('the native float64 forward pass (measures)', () => {
+  /** A general reference: any depth, any input vector, ReLU between layers, plain loops in float64. */
+  const refForward = (m: MlpModel, x: number[]): number[][] => {
+    const pres: number[][] = [];
+    let h = x;
+    m.layers.forEach((l, i) => {
+      const z = Array.from({ length: l.rows }, (_, k) => h.reduce((a, xi, j) => a + l.weight[k * l.cols + j]! * xi, l.bias ? l.bias[k]! : 0));
+      pres.push(z);
+      if (i < m.layers.length - 1) h = z.map((v) => Math.max(v, 0));
+    });
+    return pres;
+  };
+  const deep = (p: number, widths: number[], seed: number, biases: boolean): MlpModel => {
+    const u = rng(seed);
+    const dims = [2 * p, ...widths, p];
+    const layers = dims.slice(1).map((rows, l) => ({
+      weight: Float64Array.from({ length: rows * dims[l]! }, () => gauss(u) / Math.sqrt(dims[l]! / 2)),
+      rows,
+      cols: dims[l]!,
+      bias: biases ? Float64Array.from({ length: rows }, () => gauss(u) * 0.2) : null,
+    }));
+    return { vocab: p, layers };
+  };
+
+  for (const [widths, biases] of [[[16], true], [[12, 9], false], [[10, 8, 6], true]] as const)
+    it(`pairs, hidden ${widths.join('x')}, biases ${biases}: every layer's pre-activations within 1e-12 of the reference`, async () => {
+      const { forward } = await import('../src/measures/model.js');
+      const p = 7;
+      const m = deep(p, [...widths], widths.length, biases);
+      const a = Int32Array.from({ length: p * p }, (_, i) => Math.floor(i / p));
+      const b = Int32Array.from({ length: p * p }, (_, i) => i % p);
+      const fw = forward(m, a, b);
+      expect(fw.pre.length).toBe(widths.length + 1);
+      for (let n = 0; n < a.length; n++) {
+        const ref = refForward(m, oneHot(p, a[n]!, b[n]!));
+        ref.forEach((z, l) => z.forEach((v, k) => expect(Math.abs(fw.pre[l]![n * z.length + k]! - v)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(v)))));
+        fw.hidden.forEach((h, l) => ref[l]!.forEach((_, k) => expect(h[n * ref[l]!.length + k]).toBe(Math.max(fw.pre[l]![n * ref[l]!.length + k]!, 0))));
+      }
+    });
+
+  it('dense inputs, and coded errors for bad input', async () => {
+    const { loadNative } = await import('../src/addon/native.js');
+    const native = loadNative();
+    const u = rng(9);
+    const m = deep(5, [6], 3, true); // 10 inputs
+    const N = 4;
+    const x = Float64Array.from({ length: N * 10 }, () => gauss(u));
+    const pre = native.measuresForward(m.layers, 0, null, null, x, N) as Float64Array[];
+    for (let n = 0; n < N; n++) {
+      const ref = refForward(m, Array.from(x.subarray(n * 10, n * 10 + 10)));
+      ref[1]!.forEach((v, k) => expect(pre[1]![n * 5 + k]).toBeCloseTo(v, 12));
+    }
+    const bad = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as GrokinfoError).code;
+      }
+      return 'no error';
+    };
+    expect(bad(() => native.measuresForward(m.layers, 5, Int32Array.of(5), Int32Array.of(0), null, 1))).toBe('INVALID_ARGUMENT'); // token out of range
+    expect(bad(() => native.measuresForward(m.layers, 0, null, null, x.subarray(1), N))).toBe('INVALID_ARGUMENT'); // x too short
+    expect(bad(() => native.measuresForward([m.layers[1]!, m.layers[0]!], 0, null, null, x, N))).toBe('INVALID_ARGUMENT'); // shapes do not chain
+  });
+});
+
 describe('linear algebra', () => {
   it('QL eigenvalues match Jacobi and a planted spectrum', () => {
     const u = rng(1);

@@ -197,6 +197,8 @@ describe('reproduce --task mnist: the plan', () => {
         expect(c.model.hidden).toEqual([200, 200]); // depth 3 = three Linear modules
         expect([c.optim.optimizer, c.optim.lr]).toEqual(['adamw', 1e-3]);
         expect(c.init.omnigrokBiases).toBe(true);
+        expect(c.model.loss).toBe('mse');
+        expect(c.train?.batchSize).toBe(200);
         expect(c.measure).toMatchObject({ layer: 'all', bins: 10 });
       }
       expect(s.note).toContain(quick ? 'quick mode' : 'full protocol');
@@ -206,6 +208,66 @@ describe('reproduce --task mnist: the plan', () => {
 
   it('reproduce --task mnist says what this build lacks instead of running the modular protocol', async () => {
     const { reproduce } = await import('../src/experiments/reproduce.js');
-    await expect(reproduce({ quick: true, overrides: { task: { kind: 'mnist' } }, out: join(dirname(fileURLToPath(import.meta.url)), '..', 'tmp', 'never-mnist') })).rejects.toThrow(/5 runs planned.*lacks model\.loss/);
+    await expect(reproduce({ quick: true, overrides: { task: { kind: 'mnist' } }, out: join(dirname(fileURLToPath(import.meta.url)), '..', 'tmp', 'never-mnist') })).rejects.toThrow(/5 runs planned.*lacks the progress measures/);
+  });
+});
+
+describe('a tiny MNIST run end to end', () => {
+  it('trains on the dense digits with MSE and minibatches, records both layers, and its step-0 loss is the float64 MSE of its initial weights', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { resolveRunConfig, runId } = await import('../src/config/config.js');
+    const { trainBatch } = await import('../src/training/run.js');
+    const { readJsonl } = await import('../src/core/fsutil.js');
+    const { loadCheckpoint } = await import('../src/training/safetensors.js');
+    const config = resolveRunConfig({
+      task: { kind: 'mnist', trainSize: 100, splitSeed: 1 },
+      model: { hidden: [16, 8], loss: 'mse' },
+      train: { batchSize: 50 },
+      optim: { lr: 1e-3, weightDecay: 0.01 },
+      steps: 30,
+      evalEvery: 10,
+      checkpoints: [0],
+      measure: { every: 15, bins: 3, layer: 'all' },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'grokinfo-mnist-'));
+    const job = { id: runId(config), dir: join(dir, runId(config)), config };
+    await trainBatch([job], { backend: 'cpu' });
+    const metrics = readJsonl<{ step: number; trainLoss: number; testAcc: number }>(join(job.dir, 'metrics.jsonl'));
+    expect(metrics.map((m) => m.step)).toEqual([0, 10, 20, 30]);
+    expect(metrics.every((m) => m.testAcc >= 0 && m.testAcc <= 1)).toBe(true);
+    const oi = readJsonl<{ step: number; layer: number }>(join(job.dir, 'oinfo.jsonl'));
+    expect(oi.map((r) => [r.step, r.layer])).toEqual([[0, 0], [0, 1], [15, 0], [15, 1], [30, 0], [30, 1]]);
+    expect(JSON.parse(readFileSync(join(job.dir, 'summary.json'), 'utf8')).stepsDone).toBe(30);
+    // reference: float64 forward of the step-0 weights on the 100 training digits, MSE against one-hot targets
+    const ck = await loadCheckpoint(join(job.dir, 'checkpoints', 'step-0.safetensors'));
+    const p = Float64Array.from(ck.params);
+    const s = mnistSplit(100, 1);
+    const dims = [784, 16, 8, 10];
+    let off = 0;
+    const Ls = dims.slice(1).map((out, l) => {
+      const W = off;
+      off += out * dims[l];
+      const hasB = l === 0 ? ck.arch.biasFirst : l < 2 ? ck.arch.biasHidden : ck.arch.biasOut;
+      const b = hasB ? off : -1;
+      if (hasB) off += out;
+      return { W, b, out, fin: dims[l] };
+    });
+    expect(off).toBe(p.length);
+    let sse = 0;
+    for (let n = 0; n < 100; n++) {
+      let x = Float64Array.from(s.trainX.subarray(n * 784, (n + 1) * 784));
+      Ls.forEach(({ W, b, out, fin }, l) => {
+        const h = new Float64Array(out);
+        for (let i = 0; i < out; i++) {
+          let v = b >= 0 ? p[b + i] : 0;
+          for (let k = 0; k < fin; k++) v += p[W + i * fin + k] * x[k];
+          h[i] = l < 2 ? Math.max(0, v) : v;
+        }
+        x = h;
+      });
+      for (let c = 0; c < 10; c++) sse += (x[c] - (c === s.trainY[n] ? 1 : 0)) ** 2;
+    }
+    expect(Math.abs(metrics[0].trainLoss - sse / 1000)).toBeLessThan(1e-5);
   });
 });

@@ -163,7 +163,7 @@ describe('one run-configuration schema', () => {
     expect(c.optim.weightDecay).toBe(2);
     expect(DEFAULT_MODEL).toEqual({
       seed: 0, optimizer: 'adamw', lr: 0.03, weightDecay: 2, beta1: 0.9, beta2: 0.98, eps: 1e-8,
-      alpha: 1, zeroOutput: false, constantNorm: false, omnigrokBiases: false,
+      alpha: 1, zeroOutput: false, constantNorm: false, omnigrokBiases: false, batchSeed: 0,
     });
     expect(modelSpecOf(c)).toEqual(DEFAULT_MODEL);
     expect(defaultMeasure()).toEqual({ kind: 'oinfo', every: 5, bins: 10, ties: 'average', units: 'bits', biasCorrect: false, layer: 0 });

@@ -1,13 +1,29 @@
 /**
  * An independent float64 reference of the training engine, written plainly from the definitions
- * (METHOD.md §1, PyTorch's Linear / CrossEntropyLoss / AdamW / Adam / SGD), for the trainer tests.
+ * (METHOD.md §1, PyTorch's Linear / CrossEntropyLoss / MSELoss(reduction='mean') on one-hot targets /
+ * AdamW / Adam / SGD), for the trainer tests. Inputs: token pairs (one-hot, as a dense product on
+ * purpose) or dense rows X (n x inputDim).
  */
 import type { ArchConfig, ModelSpec } from '../src/training/trainer.js';
 
 export interface Data {
-  A: Int32Array;
-  B: Int32Array;
+  A?: Int32Array;
+  B?: Int32Array;
+  /** Dense inputs, n x inputDim row-major (arch.input 'dense'). */
+  X?: ArrayLike<number>;
   Y: Int32Array;
+}
+
+/** The samples idx of a data set (a minibatch), in that order. */
+export function subset(arch: ArchConfig, d: Data, idx: ArrayLike<number>): Data {
+  const Y = Int32Array.from(idx, (i) => d.Y[i]);
+  if (arch.input === 'dense') {
+    const D = arch.inputDim!;
+    const X = new Float64Array(idx.length * D);
+    for (let r = 0; r < idx.length; r++) for (let k = 0; k < D; k++) X[r * D + k] = d.X![idx[r] * D + k];
+    return { X, Y };
+  }
+  return { A: Int32Array.from(idx, (i) => d.A![i]), B: Int32Array.from(idx, (i) => d.B![i]), Y };
 }
 
 interface Layer {
@@ -21,7 +37,7 @@ export function layers(arch: ArchConfig): Layer[] {
   const L = arch.hidden.length;
   const res: Layer[] = [];
   let off = 0;
-  let fin = 2 * arch.vocab;
+  let fin = arch.input === 'dense' ? arch.inputDim! : 2 * arch.vocab;
   for (let l = 0; l <= L; l++) {
     const o = l < L ? arch.hidden[l] : arch.out;
     const W = off;
@@ -35,19 +51,27 @@ export function layers(arch: ArchConfig): Layer[] {
   return res;
 }
 
-/** Mean cross-entropy of the model on the data, and (when wanted) its gradient, in float64. */
+/** Mean loss (cross-entropy, or MSE for arch.loss 'mse') of the model on the data, and (when wanted) its gradient, in float64. */
 export function lossAndGrad(arch: ArchConfig, p: Float64Array, d: Data, wantGrad = true): { loss: number; acc: number; grad: Float64Array } {
   const ls = layers(arch);
   const L = arch.hidden.length;
-  const N = d.A.length;
+  const N = d.Y.length;
+  const mse = arch.loss === 'mse';
   const grad = new Float64Array(p.length);
   let loss = 0;
   let correct = 0;
   for (let n = 0; n < N; n++) {
     // forward: x = one_hot(a) ++ one_hot(b), computed as a dense product on purpose
-    const x = new Float64Array(2 * arch.vocab);
-    x[d.A[n]] = 1;
-    x[arch.vocab + d.B[n]] = 1;
+    let x: Float64Array;
+    if (arch.input === 'dense') {
+      const D = arch.inputDim!;
+      x = new Float64Array(D);
+      for (let k = 0; k < D; k++) x[k] = d.X![n * D + k];
+    } else {
+      x = new Float64Array(2 * arch.vocab);
+      x[d.A![n]] = 1;
+      x[arch.vocab + d.B![n]] = 1;
+    }
     const acts: Float64Array[] = [x];
     for (let l = 0; l <= L; l++) {
       const { W, b, out, in: fin } = ls[l];
@@ -68,15 +92,27 @@ export function lossAndGrad(arch: ArchConfig, p: Float64Array, d: Data, wantGrad
         m = z[c];
         arg = c;
       }
-    let se = 0;
-    for (let c = 0; c < z.length; c++) se += Math.exp(z[c] - m);
-    const lse = m + Math.log(se);
-    loss += lse - z[d.Y[n]];
     if (arg === d.Y[n]) correct++;
+    let delta = new Float64Array(z.length);
+    if (mse) {
+      // nn.MSELoss(reduction='mean') on one_hot(y): mean over samples and classes of (z - t)^2
+      const C = z.length;
+      let s = 0;
+      for (let c = 0; c < C; c++) {
+        const e = z[c] - (c === d.Y[n] ? 1 : 0);
+        s += e * e;
+        delta[c] = (2 * e) / (N * C);
+      }
+      loss += s / C;
+    } else {
+      let se = 0;
+      for (let c = 0; c < z.length; c++) se += Math.exp(z[c] - m);
+      const lse = m + Math.log(se);
+      loss += lse - z[d.Y[n]];
+      for (let c = 0; c < z.length; c++) delta[c] = (Math.exp(z[c] - lse) - (c === d.Y[n] ? 1 : 0)) / N;
+    }
     if (!wantGrad) continue;
     // backward
-    let delta = new Float64Array(z.length);
-    for (let c = 0; c < z.length; c++) delta[c] = (Math.exp(z[c] - lse) - (c === d.Y[n] ? 1 : 0)) / N;
     for (let l = L; l >= 0; l--) {
       const { W, b, out, in: fin } = ls[l];
       const prev = acts[l];

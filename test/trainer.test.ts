@@ -356,11 +356,11 @@ describe('validation and control', () => {
     const full = validateArch(a);
     const spec = { ...DEFAULT_MODEL };
     const data = { trainA: task.trainA, trainB: task.trainB, trainY: task.trainY.map((y) => (y === 0 ? 9 : y)), testA: task.testA, testB: task.testB, testY: task.testY };
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data, models: [spec] }))).toMatch(/INVALID_DATA: train row \d+: label/);
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data: { ...data, trainY: task.trainY, trainB: task.trainB.slice(1) }, models: [spec] }))).toMatch(
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data, models: [spec] }))).toMatch(/INVALID_DATA: train row \d+: label/);
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data: { ...data, trainY: task.trainY, trainB: task.trainB.slice(1) }, models: [spec] }))).toMatch(
       /INVALID_ARGUMENT/,
     );
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data: { ...data, trainY: task.trainY }, models: [{ ...spec, lr: -1 }] }))).toMatch(/models\[0\]\.lr/);
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data: { ...data, trainY: task.trainY }, models: [{ ...spec, lr: -1 }] }))).toMatch(/models\[0\]\.lr/);
   });
 
   it('the native layer has no defaults: a missing architecture or model value is an error naming it', async () => {
@@ -368,22 +368,23 @@ describe('validation and control', () => {
     const N = loadNative();
     const full = validateArch(a);
     const data = { trainA: task.trainA, trainB: task.trainB, trainY: task.trainY, testA: task.testA, testB: task.testB, testY: task.testY };
-    const ok = new N.Trainer({ backend: 'cpu', arch: full, data, models: [{ ...DEFAULT_MODEL }] });
+    const ok = new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data, models: [{ ...DEFAULT_MODEL }] });
     expect(ok.models).toBe(1);
     for (const k of Object.keys(DEFAULT_MODEL)) {
       const spec: Record<string, unknown> = { ...DEFAULT_MODEL };
       delete spec[k];
-      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data, models: [spec] }))).toMatch(new RegExp(`INVALID_ARGUMENT: models\\[0\\]\\.${k} is required`));
+      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: full, data, models: [spec] }))).toMatch(new RegExp(`INVALID_ARGUMENT: models\\[0\\]\\.${k} is required`));
     }
-    for (const k of ['vocab', 'out', 'biasFirst', 'biasHidden', 'biasOut']) {
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: full, data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(/INVALID_ARGUMENT: batchSize is required/);
+    for (const k of ['input', 'loss', 'vocab', 'inputDim', 'out', 'biasFirst', 'biasHidden', 'biasOut']) {
       const ar: Record<string, unknown> = { ...full };
       delete ar[k];
-      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: ar, data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(new RegExp(`INVALID_ARGUMENT: arch\\.${k} is required`));
+      expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: ar, data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(new RegExp(`INVALID_ARGUMENT: arch\\.${k} is required`));
     }
     // the layer limit is one number: MAX_LAYERS layers are accepted natively, one more is refused
     const deep = (n: number) => ({ ...full, hidden: Array(n).fill(3) });
-    expect(new N.Trainer({ backend: 'cpu', arch: deep(MAX_LAYERS), data, models: [{ ...DEFAULT_MODEL }] }).models).toBe(1);
-    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', arch: deep(MAX_LAYERS + 1), data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(
+    expect(new N.Trainer({ backend: 'cpu', batchSize: 0, arch: deep(MAX_LAYERS), data, models: [{ ...DEFAULT_MODEL }] }).models).toBe(1);
+    expect(await codeOf(() => new N.Trainer({ backend: 'cpu', batchSize: 0, arch: deep(MAX_LAYERS + 1), data, models: [{ ...DEFAULT_MODEL }] }))).toMatch(
       new RegExp(`INVALID_ARGUMENT: arch.hidden must list 1 to ${MAX_LAYERS}`),
     );
     expect(await codeOf(() => mk([{}], deep(MAX_LAYERS + 1)))).toMatch(/INVALID_ARGUMENT: arch\.hidden/);
@@ -446,7 +447,7 @@ describe('thread count', () => {
       const p = 23, N = 300;
       const A = new Int32Array(N), B = new Int32Array(N), Y = new Int32Array(N);
       for (let i = 0; i < N; i++) { A[i] = (i * 7) % p; B[i] = (i * 13 + 5) % p; Y[i] = (A[i] + B[i]) % p; }
-      const t = new addon.Trainer({ backend: 'cpu', arch: { vocab: p, hidden: [40, 24], out: p, biasFirst: true, biasHidden: true, biasOut: false },
+      const t = new addon.Trainer({ backend: 'cpu', batchSize: 0, arch: { input: 'pairs', loss: 'xent', inputDim: 0, vocab: p, hidden: [40, 24], out: p, biasFirst: true, biasHidden: true, biasOut: false },
         data: { trainA: A, trainB: B, trainY: Y, testA: A, testB: B, testY: Y },
         models: [{ ...JSON.parse(process.env.SPEC), seed: 3, lr: 0.01, weightDecay: 1 }] });
       t.step(25).then(() => process.stdout.write(Buffer.from(t.getParams(0).buffer).toString('base64')));`;

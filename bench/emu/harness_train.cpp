@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   std::shuffle(pairs.begin(), pairs.end(), rng);
   TaskData d; const int nt = pairs.size() * 6 / 10;
   for (size_t i = 0; i < pairs.size(); ++i) { auto [a, b] = pairs[i]; auto& A = i < (size_t)nt ? d.train_a : d.test_a; auto& B = i < (size_t)nt ? d.train_b : d.test_b; auto& Y = i < (size_t)nt ? d.train_y : d.test_y; A.push_back(a); B.push_back(b); Y.push_back((a + b) % p); }
-  ArchSpec arch; arch.vocab = p; arch.hidden = {16, 12}; arch.out = p; arch.bias_first = true; arch.bias_hidden = true; arch.bias_out = true;
+  ArchSpec arch; arch.input = InputKind::PairOneHot; arch.input_dim = 0; arch.loss = Loss::CrossEntropy; arch.batch_size = 0; arch.vocab = p; arch.hidden = {16, 12}; arch.out = p; arch.bias_first = true; arch.bias_hidden = true; arch.bias_out = true;
   std::vector<ModelHyper> hs(6);  // every value set: ModelHyper has no working defaults
   for (auto& h : hs) { h.beta1 = 0.9; h.beta2 = 0.98; h.eps = 1e-8; h.alpha = 1; }
   hs[0].optimizer = Optimizer::AdamW; hs[0].lr = 0.003; hs[0].weight_decay = 1.0; hs[0].seed = 1;

@@ -7,7 +7,7 @@ import { invalidArgument } from '../core/errors.js';
 import { resolveMeasuresConfig, validateMeasuresConfig } from '../measures/config.js';
 import { appliesTo, canonicalJson, checkField, checkKnownKeys, fieldDefault, fieldName, fieldsOf, FIELD_BY_PATH, getPath, leafKey, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
 import { taskKind, taskName, taskTag, validateAnyTask } from '../tasks/index.js';
-import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig } from './types.js';
+import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig, TrainConfig } from './types.js';
 
 export { canonicalJson };
 
@@ -59,6 +59,7 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
     checkpoints: (partial.checkpoints as number[] | undefined) ?? d.checkpoints,
     grokThreshold: partial.grokThreshold ?? d.grokThreshold,
   };
+  if (partial.train) cfg.train = { ...(partial.train as TrainConfig) };
   if (partial.measure) cfg.measure = { ...defaultMeasure(), ...(partial.measure as Partial<MeasureConfig>) };
   if (partial.measures) cfg.measures = resolveMeasuresConfig(partial.measures, taskTag(cfg.task));
   if (partial.mask) cfg.mask = partial.mask as RunConfig['mask'];
@@ -108,7 +109,7 @@ export function validateRunConfig(c: RunConfig): void {
       continue;
     }
     const section = f.path.includes('.') ? f.path.slice(0, f.path.indexOf('.')) : null;
-    if (section !== null && OPTIONAL_SECTIONS.includes(section) && !c[section as 'measure' | 'measures' | 'mask']) continue;
+    if (section !== null && OPTIONAL_SECTIONS.includes(section) && !c[section as 'train' | 'measure' | 'measures' | 'mask']) continue;
     const v = getPath(c, f.path);
     if (v === undefined && f.optional) continue;
     checkField(f, v);
@@ -154,7 +155,8 @@ export function runField(path: string) {
 
 /** Runs that can be trained in one batched native call: same task split, architecture and schedule. */
 export function batchKey(c: RunConfig): string {
-  return JSON.stringify([c.task, c.model, c.steps, c.evalEvery, c.measure ?? null, [...c.checkpoints].sort((a, b) => a - b), c.measures ?? null]);
+  const batchSize = c.train?.batchSize ?? fieldDefault<number>('train.batchSize'); // shape-level: never mixed in one trainer
+  return JSON.stringify([c.task, c.model, c.steps, c.evalEvery, c.measure ?? null, [...c.checkpoints].sort((a, b) => a - b), c.measures ?? null, batchSize]);
 }
 
 /** A stable, readable identifier of a run configuration (name if given, else a content hash). */

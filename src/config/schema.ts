@@ -17,6 +17,8 @@ export const TASK_KINDS: readonly TaskKind[] = ['modular', 'mnist'];
 
 /** Most hidden layers of a model (the native engine refuses more: native/mlp.h kMaxLayers). */
 export const MAX_LAYERS = 16;
+/** Largest minibatch (the native trainer's batch size is an int32; the training set bounds it too). */
+export const MAX_BATCH = 2 ** 30;
 /** Widest layer, largest vocabulary and class count (native/mlp_init.cpp validate_arch). */
 export const MAX_WIDTH = 65536;
 export const MAX_STEPS = 10_000_000;
@@ -68,8 +70,8 @@ export interface FieldDef {
  * Sections of a RunConfig; `measure` (O-information), `measures` (the other progress measures,
  * src/measures/registry.ts) and `mask` are optional (absent: not measured, not ablated).
  */
-export const SECTIONS = ['task', 'model', 'optim', 'init', 'measure', 'measures', 'mask'] as const;
-export const OPTIONAL_SECTIONS: readonly string[] = ['measure', 'measures', 'mask'];
+export const SECTIONS = ['task', 'model', 'optim', 'init', 'train', 'measure', 'measures', 'mask'] as const;
+export const OPTIONAL_SECTIONS: readonly string[] = ['train', 'measure', 'measures', 'mask'];
 
 /**
  * What `--measure` and measures.names accept: registry names, and 'all' (every measure that applies
@@ -92,6 +94,7 @@ export const RUN_FIELDS: readonly FieldDef[] = [
   { path: 'model.biasFirst', kind: 'boolean', default: true, help: 'first-layer bias', flag: 'bias-first', arg: 'bool', grid: true, label: 'biasFirst' },
   { path: 'model.biasHidden', kind: 'boolean', default: true, help: 'hidden-to-hidden biases', flag: 'bias-hidden', arg: 'bool', grid: true, label: 'biasHidden' },
   { path: 'model.biasOut', kind: 'boolean', default: false, help: 'output bias', flag: 'bias-out', arg: 'bool', grid: true, label: 'biasOut' },
+  { path: 'model.loss', kind: 'enum', values: ['xent', 'mse'], default: 'xent', optional: true, help: 'loss: softmax cross-entropy, or MSE on one-hot targets (mean over samples and classes, as PyTorch MSELoss)', flag: 'loss', arg: 'name', grid: true, label: 'loss' },
   { path: 'optim.optimizer', kind: 'enum', values: OPTIMIZERS, default: 'adamw', help: 'optimiser (AdamW: decoupled weight decay; Adam, SGD: L2)', flag: 'optimizer', arg: 'name', grid: true, label: 'opt' },
   { path: 'optim.lr', kind: 'number', min: 0, exclusiveMin: true, default: 0.03, help: 'learning rate', flag: 'lr', arg: 'lr', grid: true, label: 'lr' },
   { path: 'optim.weightDecay', kind: 'number', min: 0, default: 2.0, help: 'weight decay', flag: 'weight-decay', arg: 'wd', grid: true, label: 'wd' },
@@ -104,6 +107,8 @@ export const RUN_FIELDS: readonly FieldDef[] = [
   { path: 'init.constantNorm', kind: 'boolean', default: false, help: 'rescale weights to the initial norm after every step', flag: 'constant-norm', arg: 'bool', grid: true, label: 'constNorm' },
   { path: 'init.omnigrokBiases', kind: 'boolean', default: false, help: "Omnigrok's variant: biases scaled and renormalised too", flag: 'omnigrok-biases', arg: 'bool', grid: true, label: 'omnigrokBiases' },
   { path: 'init.from', kind: 'path', optional: true, help: 'initial weights from a safetensors file (layers.0.weight, layers.0.bias, layers.1.weight, ...; e.g. a PyTorch state_dict)', flag: 'init-from', arg: 'file', grid: true, label: 'initFrom' },
+  { path: 'train.batchSize', kind: 'integer', min: 0, max: MAX_BATCH, default: 0, optional: true, help: 'samples per optimiser step (0 = full batch; at most the training set); each epoch a seeded permutation, the last batch smaller', flag: 'batch-size', arg: 'n', grid: true, label: 'batch' },
+  { path: 'train.batchSeed', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: 0, optional: true, help: 'seed of the minibatch order (per model)', flag: 'batch-seed', arg: 'n', grid: true, label: 'batchSeed' },
   { path: 'steps', kind: 'integer', min: 1, max: MAX_STEPS, default: 4000, help: 'optimiser steps', flag: 'steps', arg: 'n', grid: true, label: 'steps' },
   { path: 'evalEvery', kind: 'integer', min: 1, max: MAX_STEPS, default: 5, help: 'evaluate every n steps', flag: 'eval-every', arg: 'n', grid: true, label: 'evalEvery' },
   { path: 'checkpoints', kind: 'integers', min: 0, max: MAX_STEPS, default: [], help: 'save safetensors checkpoints at these steps (each <= steps), e.g. 0,1000,4000', flag: 'checkpoints', arg: 'steps', grid: false },

@@ -51,6 +51,16 @@ export interface ModelConfig {
   biasFirst: boolean;
   biasHidden: boolean;
   biasOut: boolean;
+  /** Loss (absent: 'xent', the schema default): softmax cross-entropy or MSE on one-hot targets. */
+  loss?: 'xent' | 'mse';
+}
+
+/** Minibatch training (absent: full batch, the schema defaults). */
+export interface TrainConfig {
+  /** Samples per optimiser step (0 = full batch). */
+  batchSize?: number;
+  /** Seed of the minibatch order (per model). */
+  batchSeed?: number;
 }
 
 export interface OptimConfig {
@@ -97,6 +107,7 @@ export interface RunConfig {
   model: ModelConfig;
   optim: OptimConfig;
   init: InitConfig;
+  train?: TrainConfig;
   steps: number;
   evalEvery: number;
   checkpoints: number[];

@@ -3,6 +3,7 @@
  * docs/measures.md). Everything is float64; inputs are validated with coded errors. The framework
  * (registry.ts) calls these during training and on saved checkpoints; they are exported for direct use.
  */
+import { loadNative } from '../addon/native.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { gramOfColumns, logDetAndInverseDiagonal, squaredSingularValues, symmetricEigenQL } from './linalg.js';
 import { crossEntropy, forward, seededNormal, seededUniform, type MlpModel, type PairData, type Vec } from './model.js';
@@ -425,32 +426,72 @@ export function fourierLossFromLogits(
       for (let t = 0; t < p; t++) Ps[t * C + c] += cu * u[t]! + cv * v[t]!;
     }
   }
-  const proj = new Float64Array(G * C);
-  for (let g = 0; g < G; g++) proj.set(Ps.subarray(sOf(g) * C, sOf(g) * C + C), g * C);
   const mean = new Float64Array(C);
   for (let g = 0; g < G; g++) for (let c = 0; c < C; c++) mean[c] += L[g * C + c]! / G;
-  const restricted = new Float64Array(G * C);
-  const excluded = new Float64Array(G * C);
-  for (let g = 0; g < G; g++)
+  // The restricted logits of pair g are row s(g) of R = Ps + mean: p distinct rows, so each row's max and
+  // log-sum-exp are computed once (the same operations, in the same order, as crossEntropy on the grid).
+  const R = new Float64Array(p * C);
+  const rowMax = new Float64Array(p),
+    rowLog = new Float64Array(p);
+  for (let s = 0; s < p; s++) {
+    let mx = -Infinity;
     for (let c = 0; c < C; c++) {
-      restricted[g * C + c] = proj[g * C + c]! + mean[c]!;
-      excluded[g * C + c] = L[g * C + c]! - proj[g * C + c]!;
+      R[s * C + c] = Ps[s * C + c]! + mean[c]!;
+      mx = Math.max(mx, R[s * C + c]!);
     }
-  const lossOn = (X: Float64Array, d: PairData) => {
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += Math.exp(R[s * C + c]! - mx);
+    rowMax[s] = mx;
+    rowLog[s] = Math.log(sum);
+  }
+  const checkPairs = (d: PairData) => {
     for (let n = 0; n < d.a.length; n++)
       if (!(d.a[n]! >= 0 && d.a[n]! < p && d.b[n]! >= 0 && d.b[n]! < p)) throw invalidArgument('split', `pairs with a, b in [0, ${p})`, [d.a[n], d.b[n]]);
-    const sub = new Float64Array(d.a.length * C);
-    for (let n = 0; n < d.a.length; n++) sub.set(X.subarray((d.a[n]! * p + d.b[n]!) * C, (d.a[n]! * p + d.b[n]! + 1) * C), n * C);
-    return crossEntropy(sub, C, d.y);
   };
-  const allY = new Int32Array(G);
-  for (let g = 0; g < G; g++) allY[g] = label(a(g), b(g));
+  const sOfPair = (x: number, y: number) => (((x + sign * y) % p) + p) % p;
+  /** Mean cross-entropy of the restricted logits over the pairs (ai, bi) with labels y. */
+  const restrictedLoss = (as: ArrayLike<number>, bs: ArrayLike<number>, ys: ArrayLike<number>) => {
+    let total = 0;
+    for (let n = 0; n < ys.length; n++) {
+      const s = sOfPair(as[n]!, bs[n]!);
+      total += rowMax[s]! + rowLog[s]! - R[s * C + ys[n]!]!;
+    }
+    return ys.length > 0 ? total / ys.length : NaN;
+  };
+  /** Mean cross-entropy of the excluded logits L - P_K(L) over a split's pairs. */
+  const excludedLoss = (d: PairData) => {
+    const z = new Float64Array(C);
+    let total = 0;
+    for (let n = 0; n < d.a.length; n++) {
+      const g = d.a[n]! * p + d.b[n]!,
+        so = sOfPair(d.a[n]!, d.b[n]!) * C;
+      let mx = -Infinity;
+      for (let c = 0; c < C; c++) {
+        z[c] = L[g * C + c]! - Ps[so + c]!;
+        mx = Math.max(mx, z[c]!);
+      }
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += Math.exp(z[c]! - mx);
+      total += mx + Math.log(sum) - z[d.y[n]!]!;
+    }
+    return d.a.length > 0 ? total / d.a.length : NaN;
+  };
+  checkPairs(split.train);
+  checkPairs(split.test);
+  const allA = new Int32Array(G),
+    allB = new Int32Array(G),
+    allY = new Int32Array(G);
+  for (let g = 0; g < G; g++) {
+    allA[g] = a(g);
+    allB[g] = b(g);
+    allY[g] = label(a(g), b(g));
+  }
   return {
     keyFrequencies: [...keyFrequencies],
-    restrictedTrain: lossOn(restricted, split.train),
-    restrictedTest: lossOn(restricted, split.test),
-    restrictedAll: crossEntropy(restricted, C, allY),
-    excludedTrain: lossOn(excluded, split.train),
+    restrictedTrain: restrictedLoss(split.train.a, split.train.b, split.train.y),
+    restrictedTest: restrictedLoss(split.test.a, split.test.b, split.test.y),
+    restrictedAll: restrictedLoss(allA, allB, allY),
+    excludedTrain: excludedLoss(split.train),
   };
 }
 
@@ -622,49 +663,46 @@ export function localComplexity(
       off[2 * q * H0 + h] = r * s;
       off[(2 * q + 1) * H0 + h] = -r * s;
     }
-  const rest = m.layers.slice(1).map((l) => ({ ...l, w: Float64Array.from(l.weight) }));
+  const rest = m.layers.slice(1).map((l) => ({ weight: Float64Array.from(l.weight), bias: l.bias ? Float64Array.from(l.bias) : null, rows: l.rows, cols: l.cols }));
+  const V2 = 2 * P;
+  /** Units (of a layer of width W) whose pre-activation sign differs between vertices, for `probes` blocks of V2 rows. */
+  const countChanged = (z: Float64Array, W: number, probe: number) => {
+    let c = 0;
+    const base = probe * V2 * W;
+    for (let h = 0; h < W; h++) {
+      const s0 = z[base + h]! > 0;
+      for (let v = 1; v < V2; v++)
+        if (z[base + v * W + h]! > 0 !== s0) {
+          c++;
+          break;
+        }
+    }
+    return c;
+  };
   const lcOf = (d: PairData) => {
     const N = d.a.length;
     const count = Math.min(N, maxProbes);
     if (count === 0) return NaN;
-    let total = 0;
+    // layer 0 pre-activations at every vertex of every probe (count * V2 rows), then the other layers in one
+    // native float64 pass over the ReLU of those rows
+    const pre0 = new Float64Array(count * V2 * H0);
     for (let t = 0; t < count; t++) {
       const n = Math.floor((t * N) / count);
-      const V2 = 2 * P;
-      // layer 0 pre-activations at every vertex
-      let pre = new Float64Array(V2 * H0);
-      for (let v = 0; v < V2; v++)
+      for (let v = 0; v < V2; v++) {
+        const o = (t * V2 + v) * H0;
         for (let h = 0; h < H0; h++)
-          pre[v * H0 + h] = l0.weight[h * D + d.a[n]!]! + l0.weight[h * D + m.vocab + d.b[n]!]! + (l0.bias ? l0.bias[h]! : 0) + off[v * H0 + h]!;
-      let width = H0;
-      const countChanged = (z: Float64Array, W: number) => {
-        let c = 0;
-        for (let h = 0; h < W; h++) {
-          const s0 = z[h]! > 0;
-          for (let v = 1; v < V2; v++)
-            if (z[v * W + h]! > 0 !== s0) {
-              c++;
-              break;
-            }
-        }
-        return c;
-      };
-      total += countChanged(pre, width);
-      for (const l of rest) {
-        const z = new Float64Array(V2 * l.rows);
-        for (let v = 0; v < V2; v++)
-          for (let k = 0; k < l.rows; k++) {
-            let s = l.bias ? l.bias[k]! : 0;
-            for (let j = 0; j < width; j++) {
-              const x = pre[v * width + j]!;
-              if (x > 0) s += l.w[k * width + j]! * x;
-            }
-            z[v * l.rows + k] = s;
-          }
-        total += countChanged(z, l.rows);
-        pre = z;
-        width = l.rows;
+          pre0[o + h] = l0.weight[h * D + d.a[n]!]! + l0.weight[h * D + m.vocab + d.b[n]!]! + (l0.bias ? l0.bias[h]! : 0) + off[v * H0 + h]!;
       }
+    }
+    let total = 0;
+    for (let t = 0; t < count; t++) total += countChanged(pre0, H0, t);
+    if (rest.length) {
+      const x = new Float64Array(pre0.length);
+      for (let i = 0; i < x.length; i++) x[i] = pre0[i]! > 0 ? pre0[i]! : 0;
+      const pres = loadNative().measuresForward(rest, 0, null, null, x, count * V2) as Float64Array[];
+      pres.forEach((z, i) => {
+        for (let t = 0; t < count; t++) total += countChanged(z, rest[i]!.rows, t);
+      });
     }
     return total / count;
   };

@@ -3,6 +3,7 @@
  * (layers.<l>.weight rows x cols, PyTorch Linear layout; ReLU on every layer but the last), with a
  * float64 forward pass. Built from a trainer's flat parameters, a checkpoint, or plain arrays.
  */
+import { loadNative } from '../addon/native.js';
 import { invalidArgument } from '../core/errors.js';
 import type { ArchConfig, ParamInfo } from '../training/trainer.js';
 
@@ -69,50 +70,21 @@ export interface Forward {
   classes: number;
 }
 
-/** Float64 forward pass on the pairs (a[n], b[n]). Layer 0 is a gather of two weight columns. */
+/**
+ * Float64 forward pass on the pairs (a[n], b[n]) in the native addon (native/measures.cpp forward_f64; the
+ * O(N x D^2) part of the data measures). Layer 0 is a gather of two weight columns.
+ */
 export function forward(m: MlpModel, a: Int32Array, b: Int32Array): Forward {
-  const N = a.length;
-  const p = m.vocab;
-  const hidden: Float64Array[] = [];
-  const pre: Float64Array[] = [];
-  let x: Float64Array | null = null;
-  m.layers.forEach((layer, l) => {
-    const H = layer.rows;
-    const z = new Float64Array(N * H);
-    const W = layer.weight;
-    if (l === 0) {
-      for (let n = 0; n < N; n++) {
-        const ca = a[n]!,
-          cb = p + b[n]!;
-        for (let k = 0; k < H; k++) z[n * H + k] = W[k * layer.cols + ca]! + W[k * layer.cols + cb]! + (layer.bias ? layer.bias[k]! : 0);
-      }
-    } else {
-      // z[n, :] = b + sum over the non-zero x[n, j] (ReLU outputs are about half zeros) of x[n, j] * W[:, j]
-      const K = layer.cols;
-      const Wt = new Float64Array(K * H);
-      for (let k = 0; k < H; k++) for (let j = 0; j < K; j++) Wt[j * H + k] = W[k * K + j]!;
-      for (let n = 0; n < N; n++) {
-        const xo = n * K,
-          zo = n * H;
-        if (layer.bias) for (let k = 0; k < H; k++) z[zo + k] = layer.bias[k]!;
-        for (let j = 0; j < K; j++) {
-          const xj = x![xo + j]!;
-          if (xj === 0) continue;
-          const wo = j * H;
-          for (let k = 0; k < H; k++) z[zo + k] += xj * Wt[wo + k]!;
-        }
-      }
-    }
-    pre.push(z);
-    if (l < m.layers.length - 1) {
-      const h = new Float64Array(z.length);
-      for (let i = 0; i < z.length; i++) h[i] = z[i]! > 0 ? z[i]! : 0;
-      hidden.push(h);
-      x = h;
-    }
+  validateModel(m);
+  const f64 = (v: Vec): Float64Array => (v instanceof Float64Array ? v : Float64Array.from(v));
+  const layers = m.layers.map((l) => ({ weight: f64(l.weight), bias: l.bias ? f64(l.bias) : null, rows: l.rows, cols: l.cols }));
+  const pre = loadNative().measuresForward(layers, m.vocab, a, b, null, a.length) as Float64Array[];
+  const hidden = pre.slice(0, -1).map((z) => {
+    const h = new Float64Array(z.length);
+    for (let i = 0; i < z.length; i++) h[i] = z[i]! > 0 ? z[i]! : 0;
+    return h;
   });
-  const last = m.layers[m.layers.length - 1]!;
-  return { hidden, pre, logits: pre[pre.length - 1]!, classes: last.rows };
+  return { hidden, pre, logits: pre[pre.length - 1]!, classes: m.layers[m.layers.length - 1]!.rows };
 }
 
 /** Per-row log-softmax cross-entropy (nats), float64, mean over rows. */

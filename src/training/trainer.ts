@@ -1,6 +1,7 @@
 /**
- * The training engine, typed: many MLPs of one shape trained together, full batch, on one split of
- * the modular-arithmetic task (METHOD.md §1). A thin wrapper over the native Trainer
+ * The training engine, typed: many MLPs of one shape trained together, full batch or in seeded
+ * minibatches, on one split of a task: the modular-arithmetic pairs (METHOD.md §1) or dense inputs
+ * (e.g. MNIST pixels), with cross-entropy or MSE on one-hot targets. A thin wrapper over the native Trainer
  * (bindings/train.cpp -> native/mlp.h): every argument is validated here first, with coded errors
  * naming the argument and the allowed range.
  *
@@ -13,9 +14,22 @@ import { checkpointFromNative, measureNativeOptions, type CheckpointMeasure, typ
 import { checkField, FIELD_BY_PATH, fieldDefault, getPath, MAX_LAYERS, MAX_WIDTH } from '../config/schema.js';
 import type { OptimizerName, RunConfig } from '../config/types.js';
 
+/** Input kinds: 'pairs' (two tokens, one-hot, the modular tasks) or 'dense' (rows of inputDim floats). */
+export const INPUT_KINDS = ['pairs', 'dense'] as const;
+export type InputKind = (typeof INPUT_KINDS)[number];
+/** Losses: 'xent' (softmax cross-entropy) or 'mse' (PyTorch MSELoss, mean over samples and classes, on one-hot targets). */
+export const LOSSES = ['xent', 'mse'] as const;
+export type LossName = (typeof LOSSES)[number];
+
 export interface ArchConfig {
-  /** Tokens per operand (p); layer 0 sees one_hot(a) ++ one_hot(b), 2*vocab inputs. */
+  /** Input kind (default 'pairs'). */
+  input?: InputKind;
+  /** Tokens per operand (p) for pair inputs: layer 0 sees one_hot(a) ++ one_hot(b), 2*vocab inputs; 0 for dense inputs. */
   vocab: number;
+  /** Features per sample for dense inputs (layer 0 sees inputDim inputs); 0 for pair inputs. */
+  inputDim?: number;
+  /** Loss (default 'xent'). */
+  loss?: LossName;
   /** Widths of the ReLU hidden layers (1 to MAX_LAYERS layers). */
   hidden: number[];
   /** Classes (p). */
@@ -35,6 +49,8 @@ export interface ModelSpec {
   beta1: number;
   beta2: number;
   eps: number;
+  /** Seed of the minibatch sampler (each epoch a permutation drawn from (batchSeed, epoch)); unused in full batch. */
+  batchSeed: number;
   /** Init scale of the weight matrices (not the biases unless omnigrokBiases). */
   alpha: number;
   /** Zero the output weight matrix after scaling (the target norm is recorded before). */
@@ -63,6 +79,7 @@ export const MODEL_SPEC_PATHS: Readonly<Record<Exclude<keyof ModelSpec, 'initial
   zeroOutput: 'init.zeroOutput',
   constantNorm: 'init.constantNorm',
   omnigrokBiases: 'init.omnigrokBiases',
+  batchSeed: 'train.batchSeed',
 };
 
 /** The paper's defaults (METHOD.md §1, the run-configuration defaults) for anything a model spec leaves out. */
@@ -77,20 +94,39 @@ export const DEFAULT_ARCH_FLAGS: Readonly<Record<keyof typeof ARCH_FLAG_PATHS, b
   biasOut: fieldDefault<boolean>(ARCH_FLAG_PATHS.biasOut),
 });
 
-/** The model spec of a run configuration: every value passed, none left to a default. */
+/** The model spec of a run configuration: every value passed (an optional field left out: its schema default). */
 export function modelSpecOf(c: RunConfig): ModelSpec {
-  return Object.fromEntries(Object.entries(MODEL_SPEC_PATHS).map(([k, path]) => [k, getPath(c, path)])) as unknown as ModelSpec;
+  return Object.fromEntries(
+    Object.entries(MODEL_SPEC_PATHS).map(([k, path]) => [k, getPath(c, path) ?? fieldDefault(path)]),
+  ) as unknown as ModelSpec;
 }
 
 /** The split a trainer trains on (what makeTask returns; only these arrays are used). */
 export type { TaskArrays } from '../tasks/modular.js';
 import type { TaskArrays } from '../tasks/modular.js';
 
+/** A split of a dense-input task: rows of inputDim floats (row-major, finite), int class labels. */
+export interface DenseTaskArrays {
+  trainX: Float32Array;
+  testX: Float32Array;
+  inputDim: number;
+  trainY: Int32Array;
+  testY: Int32Array;
+}
+
 export interface TrainerOptions {
   backend?: BackendName;
-  arch: Partial<ArchConfig> & { vocab: number; hidden: number[] };
-  task: TaskArrays;
+  /** For pair inputs vocab is required; for dense inputs (input: 'dense') inputDim defaults to the task's. */
+  arch: Partial<ArchConfig> & { hidden: number[] };
+  task: TaskArrays | DenseTaskArrays;
   models: Partial<ModelSpec>[];
+  /** Samples per optimiser step (0, the default: full batch; at most the training set's size). */
+  batchSize?: number;
+}
+
+/** Is this split a dense-input one? */
+export function isDenseTask(t: TaskArrays | DenseTaskArrays): t is DenseTaskArrays {
+  return !!t && typeof t === 'object' && 'trainX' in t;
 }
 
 export interface EvalResult {
@@ -119,11 +155,32 @@ export { MAX_LAYERS, MAX_WIDTH };
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
-/** Validates an architecture (fills the bias flags' defaults) or throws INVALID_ARGUMENT naming the field. */
-export function validateArch(a: Partial<ArchConfig>): ArchConfig {
-  if (!a || typeof a !== 'object') throw invalidArgument('arch', 'an object {vocab, hidden, out, biasFirst, biasHidden, biasOut}', a);
-  if (!isInt(a.vocab) || a.vocab < 2 || a.vocab > MAX_WIDTH) throw invalidArgument('arch.vocab', `an integer in [2, ${MAX_WIDTH}]`, a.vocab);
-  const out = a.out ?? a.vocab;
+/** Most features of a dense input (native/mlp_init.cpp validate_arch). */
+export const MAX_INPUT_DIM = 1 << 20;
+
+/**
+ * Validates an architecture (fills the defaults: input 'pairs', loss 'xent', the bias flags; out =
+ * vocab for pairs) or throws INVALID_ARGUMENT naming the field.
+ */
+export function validateArch(a: Partial<ArchConfig>): Required<ArchConfig> {
+  if (!a || typeof a !== 'object') throw invalidArgument('arch', 'an object {input, vocab | inputDim, hidden, out, loss, biasFirst, biasHidden, biasOut}', a);
+  const input = a.input ?? 'pairs';
+  if (!(INPUT_KINDS as readonly string[]).includes(input)) throw invalidArgument('arch.input', `one of ${INPUT_KINDS.join(', ')}`, a.input);
+  const loss = a.loss ?? fieldDefault<LossName>('model.loss');
+  if (!(LOSSES as readonly string[]).includes(loss)) throw invalidArgument('arch.loss', `one of ${LOSSES.join(', ')}`, a.loss);
+  let vocab = 0,
+    inputDim = 0;
+  if (input === 'pairs') {
+    if (!isInt(a.vocab) || a.vocab < 2 || a.vocab > MAX_WIDTH) throw invalidArgument('arch.vocab', `an integer in [2, ${MAX_WIDTH}]`, a.vocab);
+    if (a.inputDim !== undefined && a.inputDim !== 0) throw invalidArgument('arch.inputDim', "0 or absent for pair inputs (layer 0 sees 2*vocab features)", a.inputDim);
+    vocab = a.vocab;
+  } else {
+    if (!isInt(a.inputDim) || a.inputDim < 1 || a.inputDim > MAX_INPUT_DIM)
+      throw invalidArgument('arch.inputDim', `an integer in [1, ${MAX_INPUT_DIM}] for dense inputs`, a.inputDim);
+    if (a.vocab !== undefined && a.vocab !== 0) throw invalidArgument('arch.vocab', '0 or absent for dense inputs', a.vocab);
+    inputDim = a.inputDim;
+  }
+  const out = a.out ?? (input === 'pairs' ? a.vocab : undefined);
   if (!isInt(out) || out < 2 || out > MAX_WIDTH) throw invalidArgument('arch.out', `an integer in [2, ${MAX_WIDTH}]`, a.out);
   if (!Array.isArray(a.hidden) || a.hidden.length < 1 || a.hidden.length > MAX_LAYERS)
     throw invalidArgument('arch.hidden', `an array of 1 to ${MAX_LAYERS} layer widths`, a.hidden);
@@ -135,7 +192,7 @@ export function validateArch(a: Partial<ArchConfig>): ArchConfig {
     if (typeof v !== 'boolean') throw invalidArgument(`arch.${k}`, 'a boolean', v);
     return v;
   };
-  return { vocab: a.vocab, hidden: [...a.hidden], out, biasFirst: flag('biasFirst'), biasHidden: flag('biasHidden'), biasOut: flag('biasOut') };
+  return { input, vocab, inputDim, loss, hidden: [...a.hidden], out, biasFirst: flag('biasFirst'), biasHidden: flag('biasHidden'), biasOut: flag('biasOut') };
 }
 
 /** Validates one model's hyper-parameters (fills defaults) or throws INVALID_ARGUMENT naming `models[i].field`. */
@@ -147,7 +204,30 @@ export function validateModel(m: Partial<ModelSpec>, i = 0): ModelSpec {
   return s;
 }
 
-function validateTaskArrays(t: TaskArrays, arch: ArchConfig): void {
+function validateDenseArrays(t: DenseTaskArrays, arch: Required<ArchConfig>): void {
+  if (t.inputDim !== arch.inputDim) throw invalidArgument('task.inputDim', `arch.inputDim (${arch.inputDim})`, t.inputDim);
+  for (const k of ['trainX', 'testX'] as const) if (!(t[k] instanceof Float32Array)) throw invalidArgument(`task.${k}`, 'a Float32Array (n x inputDim, row-major)', typeof t[k]);
+  for (const k of ['trainY', 'testY'] as const) if (!(t[k] instanceof Int32Array)) throw invalidArgument(`task.${k}`, 'an Int32Array', typeof t[k]);
+  for (const side of ['train', 'test'] as const) {
+    const X = t[`${side}X`],
+      Y = t[`${side}Y`];
+    if (X.length !== Y.length * arch.inputDim)
+      throw invalidArgument(`task.${side}X`, `${side}Y.length x inputDim = ${Y.length} x ${arch.inputDim} floats`, X.length);
+    for (let i = 0; i < X.length; i++)
+      if (!Number.isFinite(X[i])) throw new GrokinfoError('INVALID_DATA', `task.${side}X row ${Math.floor(i / arch.inputDim)}: inputs must be finite (got ${X[i]})`);
+    for (let i = 0; i < Y.length; i++)
+      if (!isInt(Y[i]) || Y[i] < 0 || Y[i] >= arch.out) throw new GrokinfoError('INVALID_DATA', `task.${side} row ${i}: label outside [0, out=${arch.out})`);
+  }
+  if (t.trainY.length === 0) throw invalidArgument('task.trainY', 'at least one training example', 0);
+}
+
+function validateTaskArrays(t: TaskArrays | DenseTaskArrays, arch: Required<ArchConfig>): number {
+  if (arch.input === 'dense') {
+    if (!isDenseTask(t)) throw invalidArgument('task', "an object with trainX, testX (Float32Array), inputDim, trainY, testY (Int32Array) for arch.input 'dense'", t);
+    validateDenseArrays(t, arch);
+    return t.trainY.length;
+  }
+  if (isDenseTask(t)) throw invalidArgument('task', "pair arrays trainA, trainB, trainY, testA, testB, testY for arch.input 'pairs' (dense arrays need arch.input 'dense')", 'trainX');
   if (!t || typeof t !== 'object') throw invalidArgument('task', 'an object with trainA, trainB, trainY, testA, testB, testY (Int32Array)', t);
   for (const k of ['trainA', 'trainB', 'trainY', 'testA', 'testB', 'testY'] as const)
     if (!(t[k] instanceof Int32Array)) throw invalidArgument(`task.${k}`, 'an Int32Array', typeof t[k]);
@@ -164,6 +244,7 @@ function validateTaskArrays(t: TaskArrays, arch: ArchConfig): void {
     }
   }
   if (t.trainA.length === 0) throw invalidArgument('task.trainA', 'at least one training example', 0);
+  return t.trainA.length;
 }
 
 /** Parameter tensors of one model in the flat layout of native/mlp.h (PyTorch Linear order). */
@@ -171,7 +252,7 @@ export function paramLayout(arch: ArchConfig): ParamInfo[] {
   const out: ParamInfo[] = [];
   const L = arch.hidden.length;
   let offset = 0;
-  let fanIn = 2 * arch.vocab;
+  let fanIn = arch.input === 'dense' ? (arch.inputDim ?? 0) : 2 * arch.vocab;
   for (let l = 0; l <= L; l++) {
     const o = l < L ? arch.hidden[l] : arch.out;
     out.push({ name: `layers.${l}.weight`, shape: [o, fanIn], offset, size: o * fanIn });
@@ -199,16 +280,24 @@ export class Trainer {
     readonly backend: 'cpu' | 'cuda',
     /** Why this backend (for 'auto': why CUDA was or was not used). */
     readonly backendReason: string,
-    readonly arch: ArchConfig,
+    readonly arch: Required<ArchConfig>,
     readonly specs: ModelSpec[],
     readonly trainSize: number,
+    /** Samples per optimiser step (0: full batch). */
+    readonly batchSize: number,
   ) {}
 
   /** Validates everything, resolves the backend and initialises every model. */
   static async create(opts: TrainerOptions): Promise<Trainer> {
     if (!opts || typeof opts !== 'object') throw invalidArgument('options', 'an object {backend, arch, task, models}', opts);
-    const arch = validateArch(opts.arch);
-    validateTaskArrays(opts.task, arch);
+    const task = opts.task;
+    const arch = validateArch(
+      opts.arch?.input === 'dense' && opts.arch.inputDim === undefined && isDenseTask(task) ? { ...opts.arch, inputDim: task.inputDim } : opts.arch,
+    );
+    const ntrain = validateTaskArrays(task, arch);
+    const batchSize = opts.batchSize ?? fieldDefault<number>('train.batchSize');
+    if (!isInt(batchSize) || batchSize < 0 || batchSize > ntrain)
+      throw invalidArgument('batchSize', `an integer in [0, ${ntrain}] (0 = full batch; at most the training set's size)`, batchSize);
     if (!Array.isArray(opts.models) || opts.models.length < 1 || opts.models.length > 100000)
       throw invalidArgument('models', 'an array of 1 to 100000 model specs', Array.isArray(opts.models) ? opts.models.length : opts.models);
     const specs = opts.models.map((m, i) => validateModel(m, i));
@@ -220,14 +309,11 @@ export class Trainer {
     if (bytes > 48 * 2 ** 30)
       throw invalidArgument('models', `at most ${Math.floor((48 * 2 ** 30) / (paramCount(arch) * 12))} models of this size (parameters and optimiser state)`, specs.length);
     const choice = resolveBackend(opts.backend ?? 'auto');
-    const t = opts.task;
-    const native = new (loadNative().Trainer)({
-      backend: choice.backend,
-      arch,
-      data: { trainA: t.trainA, trainB: t.trainB, trainY: t.trainY, testA: t.testA, testB: t.testB, testY: t.testY },
-      models: specs,
-    });
-    return new Trainer(native, choice.backend, choice.reason, arch, specs, t.trainA.length);
+    const data = isDenseTask(task)
+      ? { trainX: task.trainX, testX: task.testX, trainY: task.trainY, testY: task.testY }
+      : { trainA: task.trainA, trainB: task.trainB, trainY: task.trainY, testA: task.testA, testB: task.testB, testY: task.testY };
+    const native = new (loadNative().Trainer)({ backend: choice.backend, arch, data, batchSize, models: specs });
+    return new Trainer(native, choice.backend, choice.reason, arch, specs, ntrain, batchSize);
   }
 
   get models(): number {
@@ -263,7 +349,7 @@ export class Trainer {
     if (!isInt(layer) || layer < 0 || layer >= L) throw invalidArgument('layer', `an integer in [0, ${L - 1}]`, layer);
   }
 
-  /** n full-batch optimiser steps of every model that has not failed. Progress counts steps. */
+  /** n optimiser steps (full batch, or the next n minibatches) of every model that has not failed. Progress counts steps. */
   async step(n: number, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
     if (!isInt(n) || n < 0 || n > 2 ** 31 - 1) throw invalidArgument('steps', 'an integer in [0, 2^31)', n);
     await this.exclusive('step', () => withNativeJob(opts.signal, opts.onProgress, (control) => this.native.step(n, control) as Promise<void>));
@@ -328,7 +414,7 @@ export class Trainer {
     this.native.setFailed(model, why);
   }
 
-  /** The gradient of the current mean training loss (flat layout), without stepping (tests, checks). */
+  /** The gradient of the current mean loss over the whole training set (flat layout), without stepping (tests, checks). */
   gradients(model: number): Float32Array {
     this.checkModel(model);
     this.idle('gradients');

@@ -158,6 +158,10 @@ int main() {
 
   // The CPU trainer: steps and evaluations (each evaluation's pass reused by the next step).
   ArchSpec arch;
+  arch.input = InputKind::PairOneHot;
+  arch.input_dim = 0;
+  arch.loss = Loss::CrossEntropy;
+  arch.batch_size = 0;
   arch.vocab = 11;
   arch.hidden = {24};
   arch.out = 11;
@@ -188,6 +192,46 @@ int main() {
   put("train_step", measure([&] { return ok(trainer->step(3, Control()), "step"); }));
   put("train_evaluate_step", measure([&] {
         return ok(trainer->evaluate(ev), "evaluate") && ok(trainer->step(1, Control()), "step");
+      }));
+
+  // Dense inputs, two hidden layers, MSE, minibatches of 32 of 100 samples (4 per epoch, the last
+  // one of 4: steps cross epochs, so the sampler redraws its order), a test set evaluated in chunks.
+  ArchSpec da;
+  da.input = InputKind::Dense;
+  da.vocab = 0;
+  da.input_dim = 30;
+  da.hidden = {20, 16};
+  da.out = 5;
+  da.bias_first = da.bias_hidden = da.bias_out = true;
+  da.loss = Loss::MSE;
+  da.batch_size = 32;
+  TaskData dd;
+  uint64_t ds = 5;
+  for (int i = 0; i < 100 * 30; ++i) dd.train_x.push_back(static_cast<float>(unit(ds)));
+  for (int i = 0; i < 100; ++i) dd.train_y.push_back(i % 5);
+  for (int i = 0; i < 1500 * 30; ++i) dd.test_x.push_back(static_cast<float>(unit(ds)));
+  for (int i = 0; i < 1500; ++i) dd.test_y.push_back((i * 7) % 5);
+  for (size_t i = 0; i < hyper.size(); ++i) hyper[i].batch_seed = 100 + i;
+  std::unique_ptr<Trainer> dense;
+  if (!ok(Trainer::create(Backend::CPU, da, dd, hyper, &dense), "dense trainer")) return 3;
+  put("dense_minibatch_step", measure([&] { return ok(dense->step(3, Control()), "dense step"); }));
+  put("dense_evaluate_step", measure([&] {
+        return ok(dense->evaluate(ev), "dense evaluate") && ok(dense->step(1, Control()), "dense step");
+      }));
+
+  // Measured training: a snapshot of the hidden activations per checkpoint, measured, then released
+  // (the pooled batch is reused by the next snapshot). No step in between: a step changes which neurons
+  // are dead and the bins' sizes, and the engine's buffers may then legitimately grow.
+  const std::vector<int32_t> snap_models = {0, 2};
+  std::vector<MeasureResult> res5;
+  MeasureOptions mo3 = mo;
+  mo3.bins = 4;
+  put("train_snapshot_measure", measure([&] {
+        std::shared_ptr<ActivationBatch> snap;
+        if (!ok(trainer->snapshot_hidden(snap_models, 0, &snap), "snapshot")) return false;
+        const bool good = ok(engine.measure(snap->data, snap->batch, snap->rows, snap->width, mo3, res5), "snapshot measure");
+        snap.reset();
+        return good;
       }));
 
   std::vector<MeasureResult> res4;
