@@ -24,6 +24,8 @@ export { readMatrixFile, writeMatrixFile, parseCsv, formatCsv, parseNpy, formatN
 export { Trainer, paramLayout, paramCount } from './training/trainer.js';
 export type { ArchConfig, ModelSpec, EvalResult, ParamInfo, TrainerOptions } from './training/trainer.js';
 export { makeTask, applyOp, isPrime, OPS, type Task } from './tasks/modular.js';
+export { loadMnist, mnistSplit, classQuotas, MNIST_TOTAL, MNIST_INPUT_DIM, MNIST_MAX_TRAIN, type DenseTaskArrays, type MnistSplit, type MnistDigits } from './tasks/mnist.js';
+export { crossLayerOInfo, layersOf, type CrossLayerOptions, type CrossLayerReport, type LayerUnit } from './measures/layers.js';
 export { saveCheckpoint, loadCheckpoint, readSafetensors, writeSafetensors, type Checkpoint } from './training/safetensors.js';
 export { paperDefaults, defaultMeasure, alphaInit, resolveRunConfig, validateRunConfig, runId, batchKey, configKey, configurationLabels, configMatches, type PartialRunConfig } from './config/config.js';
 export { RUN_FIELDS, GRID_PATHS, MAX_LAYERS, DEFAULT_UNITS, type FieldDef } from './config/schema.js';

@@ -78,6 +78,8 @@ function parseValue(f: FlagDef, text: string): unknown {
       if (names.length === 0 || names.some((n) => !f.field.values!.includes(n))) throw invalidArgument(f.flag, describeField(f.field), text);
       return names;
     }
+    case 'layer':
+      return text.trim() === 'all' ? 'all' : parseNumber(f.flag, text, true);
     case 'path':
       if (text === '') throw invalidArgument(f.flag, 'a file path', text);
       return resolvePath(text);

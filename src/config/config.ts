@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../core/errors.js';
 import { resolveMeasuresConfig, validateMeasuresConfig } from '../measures/config.js';
-import { canonicalJson, checkField, checkKnownKeys, FIELD_BY_PATH, fieldDefault, getPath, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
-import { validateTaskConfig } from '../tasks/modular.js';
+import { appliesTo, canonicalJson, checkField, checkKnownKeys, fieldDefault, fieldName, fieldsOf, FIELD_BY_PATH, getPath, leafKey, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
+import { taskKind, taskName, taskTag, validateAnyTask } from '../tasks/index.js';
 import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig, TrainConfig } from './types.js';
 
 export { canonicalJson };
@@ -50,7 +50,7 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
   const cfg: RunConfig = {
     ...d,
     ...(partial.name !== undefined ? { name: partial.name } : {}),
-    task: { ...d.task, ...(partial.task as Partial<TaskConfig>) },
+    task: resolveTask(partial.task as Record<string, unknown> | undefined, d.task),
     model: { ...d.model, ...(partial.model as Partial<ModelConfig>) },
     optim: { ...d.optim, ...(partial.optim as Partial<OptimConfig>) },
     init: { ...d.init, ...(partial.init as Partial<InitConfig>) },
@@ -61,11 +61,37 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
   };
   if (partial.train) cfg.train = { ...(partial.train as TrainConfig) };
   if (partial.measure) cfg.measure = { ...defaultMeasure(), ...(partial.measure as Partial<MeasureConfig>) };
-  if (partial.measures) cfg.measures = resolveMeasuresConfig(partial.measures, cfg.task.op);
+  if (partial.measures) cfg.measures = resolveMeasuresConfig(partial.measures, taskTag(cfg.task));
   if (partial.mask) cfg.mask = partial.mask as RunConfig['mask'];
   validateRunConfig(cfg);
-  cfg.task = validateTaskConfig(cfg.task); // the resolved split ('auto' -> 'authors' or 'seeded') is recorded
+  cfg.task = validateAnyTask(cfg.task); // the resolved split ('auto' -> 'authors' or 'seeded') is recorded
   return cfg;
+}
+
+/**
+ * The task section of a partial configuration with its defaults: the fields that apply to its kind
+ * (schema FieldDef.tasks); one set explicitly for the other kind is refused (--p for mnist, --train-size for
+ * modular), naming the fields that apply.
+ */
+function resolveTask(partial: Record<string, unknown> | undefined, modularDefaults: TaskConfig): TaskConfig {
+  const kind = partial?.kind ?? 'modular';
+  checkField(FIELD_BY_PATH.get('task.kind')!, kind);
+  const k = kind as TaskConfig['kind'] & string;
+  const fields = fieldsOf('task');
+  for (const f of fields)
+    if (partial?.[leafKey(f)] !== undefined && !appliesTo(f, k))
+      throw invalidArgument(
+        fieldName(f),
+        `applies to ${f.tasks!.join(', ')} tasks only; a ${k} task takes ${fields.filter((g) => appliesTo(g, k)).map(fieldName).join(', ')}`,
+        partial[leafKey(f)],
+      );
+  if (k === 'modular') {
+    const { kind: _kind, ...rest } = partial ?? {}; // 'modular' is the default: left out, so ids stay those of older configurations
+    return { ...modularDefaults, ...(rest as Partial<TaskConfig>) } as TaskConfig;
+  }
+  const out: Record<string, unknown> = { kind: k };
+  for (const f of fields) if (f.path !== 'task.kind' && appliesTo(f, k) && f.default !== undefined) out[leafKey(f)] = partial?.[leafKey(f)] ?? fieldDefault(f.path);
+  return out as unknown as TaskConfig;
 }
 
 /**
@@ -75,8 +101,13 @@ export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
  * measures applying to the task (src/measures/config.ts).
  */
 export function validateRunConfig(c: RunConfig): void {
-  validateTaskConfig(c.task);
+  validateAnyTask(c.task);
+  const kind = taskKind(c.task);
   for (const f of RUN_FIELDS) {
+    if (!appliesTo(f, kind)) {
+      if (getPath(c, f.path) !== undefined) throw invalidArgument(fieldName(f), `applies to ${f.tasks!.join(', ')} tasks only (this task: ${kind})`, getPath(c, f.path));
+      continue;
+    }
     const section = f.path.includes('.') ? f.path.slice(0, f.path.indexOf('.')) : null;
     if (section !== null && OPTIONAL_SECTIONS.includes(section) && !c[section as 'train' | 'measure' | 'measures' | 'mask']) continue;
     const v = getPath(c, f.path);
@@ -85,13 +116,34 @@ export function validateRunConfig(c: RunConfig): void {
   }
   const m = c.model;
   if (!c.checkpoints.every((s) => s <= c.steps)) throw invalidArgument('checkpoints (--checkpoints)', `steps in [0, ${c.steps}]`, c.checkpoints);
-  if (c.measure && c.measure.layer >= m.hidden.length)
+  if (c.measure && c.measure.layer !== 'all' && c.measure.layer >= m.hidden.length)
     throw invalidArgument('measure.layer (--layer)', `a hidden layer index in [0, ${m.hidden.length - 1}]`, c.measure.layer);
   if (c.measures) validateMeasuresConfig(c.measures, c);
   if (c.mask) {
     const w = m.hidden[0];
     if (!c.mask.keep.every((j) => j < w)) throw invalidArgument('mask.keep', `neuron indices in [0, ${w - 1}]`, c.mask.keep);
   }
+}
+
+/** The hidden layers O-information is measured on: the configured one, or every one for 'all'. */
+export function measuredLayers(c: RunConfig): number[] {
+  if (!c.measure) return [];
+  return c.measure.layer === 'all' ? c.model.hidden.map((_, l) => l) : [c.measure.layer];
+}
+
+/**
+ * The layer whose O-information records analysis, phases, claims, reports and the progress measures use:
+ * the configured layer, or layer 0 for 'all'.
+ */
+export function primaryLayer(c: Pick<RunConfig, 'measure'>): number {
+  const l = c.measure?.layer;
+  return typeof l === 'number' ? l : 0;
+}
+
+/** The records of the primary layer (untagged records, from before layers were tagged, count as it). */
+export function primaryRecords<T extends { layer?: number }>(records: T[], c: Pick<RunConfig, 'measure'>): T[] {
+  const l = primaryLayer(c);
+  return records.filter((r) => r.layer === undefined || r.layer === l);
 }
 
 /** The schema entry of a path (throws for a path that is not a run-configuration field). */
@@ -111,7 +163,7 @@ export function batchKey(c: RunConfig): string {
 export function runId(c: RunConfig): string {
   const { name: _name, ...rest } = c;
   const hash = createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 10);
-  const base = c.name ? c.name.replace(/[^A-Za-z0-9_.-]+/g, '_') : `${c.task.op}-p${c.task.p}-wd${c.optim.weightDecay}-a${c.init.alpha}-s${c.init.seed}`;
+  const base = c.name ? c.name.replace(/[^A-Za-z0-9_.-]+/g, '_') : `${taskName(c.task)}-wd${c.optim.weightDecay}-a${c.init.alpha}-s${c.init.seed}`;
   return `${base}-${hash}`;
 }
 

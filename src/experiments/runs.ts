@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ablationRole, configKey, configurationLabels } from '../config/config.js';
+import { ablationRole, configKey, configurationLabels, primaryRecords } from '../config/config.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { readJson, readJsonl } from '../core/fsutil.js';
 import type { MeasuresRecord } from '../measures/compute.js';
@@ -19,8 +19,10 @@ export interface LoadedRun {
   config: RunConfig;
   /** Sorted by step. */
   metrics: MetricsRecord[];
-  /** Sorted by step; null when the run has no oinfo.jsonl records (not measured). */
+  /** Sorted by step; null when the run has no oinfo.jsonl records (not measured). The primary layer's (primaryLayer: the configured one, layer 0 for --layer all). */
   oinfo: OInfoRecord[] | null;
+  /** Every measured layer's records by layer (--layer all measures several; one entry otherwise), sorted by step. */
+  oinfoByLayer: Map<number, OInfoRecord[]>;
   /** Sorted by step: measures.jsonl (the progress-measure framework, docs/measures.md); empty when not measured. */
   measures: MeasuresRecord[];
   /** null when the run has no summary.json (not finished). */
@@ -77,8 +79,15 @@ export async function loadRun(dir: string, notes: string[] = [], runId?: string)
   if (metrics.length === 0) notes.push(`run ${id}: no metrics.jsonl records (accuracy and loss curves left out for it)`);
   const oPath = join(abs, 'oinfo.jsonl');
   let oinfo: OInfoRecord[] | null = null;
+  const oinfoByLayer = new Map<number, OInfoRecord[]>();
   if (existsSync(oPath)) {
-    oinfo = readJsonlChecked<OInfoRecord>(oPath).sort((a, b) => a.step - b.step);
+    const all = readJsonlChecked<OInfoRecord>(oPath).sort((a, b) => a.step - b.step);
+    for (const r of all) {
+      const l = r.layer ?? (typeof config.measure?.layer === 'number' ? config.measure.layer : 0);
+      if (!oinfoByLayer.has(l)) oinfoByLayer.set(l, []);
+      oinfoByLayer.get(l)!.push(r);
+    }
+    oinfo = primaryRecords(all, config);
     if (oinfo.length === 0) {
       oinfo = null;
       notes.push(`run ${id}: oinfo.jsonl is empty (O-information figures left out for it)`);
@@ -92,7 +101,7 @@ export async function loadRun(dir: string, notes: string[] = [], runId?: string)
   if (!summary) notes.push(`run ${id}: no summary.json (final numbers taken from metrics.jsonl)`);
   const pPath = join(abs, 'phases.json');
   const phases = existsSync(pPath) ? await readJson<PhasesFile>(pPath) : null;
-  return { id, dir: abs, config, metrics, oinfo, measures, summary, phases };
+  return { id, dir: abs, config, metrics, oinfo, oinfoByLayer, measures, summary, phases };
 }
 
 /** A run and the ablation runs trained from it (<run>/ablation/<subnet>/, see src/experiments/ablate.ts). */

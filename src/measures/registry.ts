@@ -174,16 +174,16 @@ export function measureDef(name: string): MeasureDef {
 }
 
 /** Whether the Fourier measures apply to a task op. */
-export function fourierApplies(op: Op): boolean {
-  return FOURIER_OPS.includes(op);
+export function fourierApplies(op: Op | 'mnist'): boolean {
+  return FOURIER_OPS.includes(op as Op);
 }
 
 /**
  * Parses a `--measure` list ("a,b,c" or "all"). Unknown names are an INVALID_ARGUMENT that lists the allowed
- * ones; `all` means every measure that applies to the task (Fourier measures only for add/sub).
+ * ones; `all` means every measure that applies to the task (Fourier measures only for add/sub, never for mnist).
  * Returns the names in registry order, without duplicates.
  */
-export function parseMeasureList(text: string | readonly string[], op?: Op): string[] {
+export function parseMeasureList(text: string | readonly string[], op?: Op | 'mnist'): string[] {
   const parts = (typeof text === 'string' ? text.split(',') : [...text]).map((s) => s.trim()).filter((s) => s.length > 0);
   if (parts.length === 0) throw invalidArgument('--measure', `one or more of: all, ${MEASURE_NAMES.join(', ')}`, text);
   const set = new Set<string>();
@@ -196,13 +196,13 @@ export function parseMeasureList(text: string | readonly string[], op?: Op): str
 }
 
 /** Refuses a Fourier measure on a task without the additive structure of Z_p. */
-export function checkMeasuresForTask(names: readonly string[], op: Op): void {
+export function checkMeasuresForTask(names: readonly string[], op: Op | 'mnist'): void {
   for (const n of names) {
     const d = measureDef(n);
     if (d.modular && !fourierApplies(op))
       throw new GrokinfoError(
         'INVALID_ARGUMENT',
-        `--measure ${n}: needs a modular task with labels a + b or a - b mod p (op ${FOURIER_OPS.join(' or ')}); this run's op is '${op}'. Measures that apply: ${MEASURES.filter((m) => !m.modular).map((m) => m.name).join(', ')}`,
+        `--measure ${n}: needs a modular task with labels a + b or a - b mod p (op ${FOURIER_OPS.join(' or ')}); ${op === 'mnist' ? "this run's task is mnist (Fourier measures are left out of --measure all for it)" : `this run's op is '${op}'`}. Measures that apply: ${MEASURES.filter((m) => !m.modular).map((m) => m.name).join(', ')}`,
         { what: '--measure', allowed: FOURIER_OPS, got: op },
       );
   }

@@ -5,6 +5,8 @@
  * checkpoint known, fourier-loss uses its key frequencies (Nanda et al. fix K a posteriori) and agop adds the
  * alignment of each sqrt(AGOP) with the final one.
  */
+import { primaryLayer, primaryRecords } from '../config/config.js';
+import { modularTask } from '../tasks/index.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { GrokinfoError } from '../core/errors.js';
@@ -55,19 +57,20 @@ export async function remeasureRun(dir: string, opts: RemeasureOptions = {}): Pr
         .sort((a, b) => a.step - b.step)
     : [];
   if (files.length === 0) throw new GrokinfoError('INVALID_ARGUMENT', `${runDir}: no checkpoints (checkpoints/step-<N>.safetensors; train with --checkpoints)`);
-  const names = (opts.names ? parseMeasureList(opts.names, config.task.op) : config.measures?.names ?? parseMeasureList('all', config.task.op)).filter((n) => n !== 'oinfo');
-  checkMeasuresForTask(names, config.task.op);
-  const task = makeTask(config.task);
+  const tc = modularTask(config.task, 'measure (progress measures from checkpoints)');
+  const names = (opts.names ? parseMeasureList(opts.names, tc.op) : config.measures?.names ?? parseMeasureList('all', tc.op)).filter((n) => n !== 'oinfo');
+  checkMeasuresForTask(names, tc.op);
+  const task = makeTask(tc);
   const train = { a: task.trainA, b: task.trainB, y: task.trainY };
   const test = { a: task.testA, b: task.testB, y: task.testY };
-  const oinfo = readJsonl<OInfoRecord>(join(runDir, 'oinfo.jsonl'));
+  const oinfo = primaryRecords(readJsonl<OInfoRecord>(join(runDir, 'oinfo.jsonl')), config);
   const load = async (path: string): Promise<MlpModel> => {
     const ck = await loadCheckpoint(path);
     return modelFromParams(ck.arch, paramLayout(ck.arch), ck.params);
   };
   const final = await load(files[files.length - 1]!.path);
-  const modular = fourierApplies(config.task.op) && final.vocab === config.task.p;
-  const keyFrequencies = modular && names.includes('fourier-loss') ? fourierMeasures(final, config.task.p, { keyThreshold: KEY_FREQUENCY_THRESHOLD }).keyFrequencies : undefined;
+  const modular = fourierApplies(tc.op) && final.vocab === tc.p;
+  const keyFrequencies = modular && names.includes('fourier-loss') ? fourierMeasures(final, tc.p, { keyThreshold: KEY_FREQUENCY_THRESHOLD }).keyFrequencies : undefined;
   const finalSqrtAgop = names.includes('agop') && final.layers.length === 2 ? agopMeasures(final, train).sqrtAgop : undefined;
   const records: MeasuresRecord[] = [];
   for (const [i, f] of files.entries()) {
@@ -82,14 +85,14 @@ export async function remeasureRun(dir: string, opts: RemeasureOptions = {}): Pr
     records.push(
       await measureStep(f.step, names, {
         model,
-        op: config.task.op,
-        p: config.task.p,
+        op: tc.op,
+        p: tc.p,
         train,
         test,
         hidden,
         ...(o ? { oinfo: o } : {}),
         units: config.measure?.units ?? 'bits',
-        infoLayer: config.measure?.layer ?? 0,
+        infoLayer: primaryLayer(config),
         seed: config.init.seed,
         ...(keyFrequencies ? { keyFrequencies } : {}),
         ...(finalSqrtAgop ? { finalSqrtAgop } : {}),

@@ -3,6 +3,8 @@
  * measures.jsonl (one MeasuresRecord per measured step; *.partial until the run finishes, like the
  * other records). run.ts calls atStep() once per stop of its schedule.
  */
+import { primaryLayer } from '../config/config.js';
+import { modularTask } from '../tasks/index.js';
 import { join } from 'node:path';
 import { JsonlWriter, archOf } from '../training/run.js';
 import type { RecordFileInfo } from '../core/fsutil.js';
@@ -42,6 +44,10 @@ export class MeasureSession {
   ) {}
 
   /** Opens measures.jsonl.partial in each run directory (when the batch's config has measures), else null. */
+  private get task() {
+    return modularTask(this.config.task, 'progress measures during training (--measure)');
+  }
+
   static async open(jobs: { dir: string; config: RunConfig }[], task: Task): Promise<MeasureSession | null> {
     const c = jobs[0]?.config;
     if (!c?.measures || c.measures.names.length === 0) return null;
@@ -51,10 +57,11 @@ export class MeasureSession {
       await w.open();
       writers.push(w);
     }
+    const tc = modularTask(c.task, 'progress measures during training (--measure)');
     return new MeasureSession(
       c,
       writers,
-      paramLayout({ ...archOf(c), out: c.task.p }),
+      paramLayout({ ...archOf(c), out: tc.p }),
       { a: task.trainA, b: task.trainB, y: task.trainY },
       { a: task.testA, b: task.testB, y: task.testY },
       measureSchedule(c),
@@ -70,9 +77,9 @@ export class MeasureSession {
     for (const m of models) {
       const hiddenCache = new Map<number, Float32Array>();
       const rec: MeasuresRecord = await measureStep(step, names, {
-        model: modelFromParams({ ...archOf(this.config), out: this.config.task.p }, this.layout, trainer.getParams(m)),
-        op: this.config.task.op,
-        p: this.config.task.p,
+        model: modelFromParams({ ...archOf(this.config), out: this.task.p }, this.layout, trainer.getParams(m)),
+        op: this.task.op,
+        p: this.task.p,
         train: this.train,
         test: this.test,
         hidden: (l) => {
@@ -82,7 +89,7 @@ export class MeasureSession {
         ...(evals[m] ? { eval: { trainLoss: evals[m]!.trainLoss, trainAcc: evals[m]!.trainAcc, testLoss: evals[m]!.testLoss, testAcc: evals[m]!.testAcc } } : {}),
         ...(oi?.[m] ? { oinfo: oi[m] } : {}),
         units: this.config.measure?.units ?? 'bits',
-        infoLayer: this.config.measure?.layer ?? 0,
+        infoLayer: primaryLayer(this.config),
         seed: this.config.init.seed,
       });
       this.writers[m]!.push(rec);

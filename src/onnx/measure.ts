@@ -12,6 +12,8 @@
  * the fly), sorted by the step number in the file name -> oinfo.jsonl (one record per step), and,
  * in bins mode, timeline.json and phases.json (src/analysis), all written atomically.
  */
+import { primaryLayer } from '../config/config.js';
+import { modularTask } from '../tasks/index.js';
 import { parseBinsSpec, parseGroupsSpec } from '../core/specs.js';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -181,13 +183,14 @@ export async function measureCheckpointDir(dir: string, opts: DirMeasureOptions)
   if (files.length === 0) throw invalidArgument('checkpoint directory', `${dir} holds no step-<N>.onnx or step-<N>.safetensors files`);
   const mode = opts.mode ?? { kind: 'bins', bins: 10 };
   const config = findRunConfig(dir);
-  const tensor = opts.tensor ?? `hidden.${config?.measure?.layer ?? 0}`;
+  const tensor = opts.tensor ?? `hidden.${config ? primaryLayer(config) : 0}`;
   let trainingSet: { a: Int32Array; b: Int32Array; p: number } | undefined;
   if (!opts.inputs) {
     if (!config)
       throw invalidArgument('inputs', `samples for the model inputs (.npy); ${dir} is not inside a grokinfo run directory (no config.json), so the training set cannot be used`);
-    const task = makeTask(config.task);
-    trainingSet = { a: task.trainA, b: task.trainB, p: config.task.p };
+    const tc = modularTask(config.task, 'measure-model on a run directory (its training set as inputs; pass --inputs for other tasks)');
+    const task = makeTask(tc);
+    trainingSet = { a: task.trainA, b: task.trainB, p: tc.p };
   }
   const chunk = opts.chunk ?? 8;
   const eo = engineOpts(opts);
@@ -263,7 +266,7 @@ function findRunConfig(dir: string): RunConfig | undefined {
     if (existsSync(p)) {
       try {
         const c = JSON.parse(readFileSync(p, 'utf8')) as RunConfig;
-        if (c?.task && typeof c.task.p === 'number') return c;
+        if (c?.task && (typeof (c.task as { p?: unknown }).p === 'number' || c.task.kind === 'mnist')) return c;
       } catch {
         /* not a run config */
       }

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { AUTHORS_PERM, AUTHORS_SPLIT } from './authors-split.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { parseNpy } from '../core/npy.js';
-import type { Op, SplitKind, TaskConfig } from '../config/types.js';
+import type { ModularTaskConfig as TaskConfig, Op, SplitKind } from '../config/types.js';
 
 export const OPS: readonly Op[] = ['add', 'sub', 'mul', 'div', 'x2xyy2'];
 export const MAX_P = 4096;

@@ -20,9 +20,11 @@
  * files to those lengths and continues from that step, bitwise equal to an uninterrupted run (no
  * random numbers are drawn after initialisation; the measurement's tie seed is the config's).
  */
+import { MNIST_CLASSES, MNIST_INPUT_DIM, mnistSplit } from '../tasks/mnist.js';
+import { modularTask } from '../tasks/index.js';
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { batchKey, canonicalJson } from '../config/config.js';
+import { batchKey, canonicalJson, measuredLayers, primaryLayer } from '../config/config.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { ioError, mkdirIO, prepareOutDir, readJson, readJsonl, writeJsonAtomic, type RecordFileInfo } from '../core/fsutil.js';
 import { LOCK_FILE, lockDir } from '../core/lock.js';
@@ -109,10 +111,10 @@ export async function resumeStepOf(dir: string, config: RunConfig): Promise<numb
 }
 
 export function archOf(c: RunConfig) {
+  const t = c.task;
   return {
-    vocab: c.task.p,
+    ...(t.kind === 'mnist' ? { input: 'dense' as const, vocab: 0, inputDim: MNIST_INPUT_DIM, out: MNIST_CLASSES } : { vocab: t.p, out: t.p }),
     hidden: [...c.model.hidden],
-    out: c.task.p,
     biasFirst: c.model.biasFirst,
     biasHidden: c.model.biasHidden,
     biasOut: c.model.biasOut,
@@ -232,11 +234,12 @@ export class JsonlWriter {
 
 /** A configuration the O-information measure cannot use, refused before any training. */
 export function checkMeasurable(c: RunConfig): void {
-  if (c.measure && c.model.hidden[c.measure.layer] < 2)
-    throw invalidArgument(
-      'measure (--measure oinfo)',
-      `a measured layer of at least 2 neurons (layer ${c.measure.layer} has ${c.model.hidden[c.measure.layer]}; O-information needs multiplets of 2 or more)`,
-    );
+  for (const l of measuredLayers(c))
+    if (c.model.hidden[l] < 2)
+      throw invalidArgument(
+        'measure (--measure oinfo)',
+        `a measured layer of at least 2 neurons (layer ${l} has ${c.model.hidden[l]}; O-information needs multiplets of 2 or more)`,
+      );
 }
 
 /**
@@ -258,7 +261,9 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
   const c0 = jobs[0].config;
   const { backend } = resolveBackend(opts.backend ?? 'auto');
   const wallStart = performance.now();
-  const task = makeTask(c0.task);
+  // the progress measures besides O-information run on one-hot pairs only (src/measures/model.ts): refused for MNIST before any training
+  if (c0.task.kind === 'mnist' && c0.measures && c0.measures.names.length > 0) modularTask(c0.task, 'progress measures besides oinfo during training (--measure)');
+  const task = c0.task.kind === 'mnist' ? mnistSplit(c0.task.trainSize, c0.task.splitSeed) : makeTask(c0.task);
   const initial = await Promise.all(jobs.map((j) => (j.config.init.from ? readInitialParams(j.config.init.from, archOf(c0)) : undefined)));
   const models = jobs.map((j, i) => ({ ...modelOf(j.config), ...(initial[i] ? { initial: initial[i] } : {}) }));
   const trainer = await Trainer.create({ backend, arch: archOf(c0), task, models, batchSize: c0.train?.batchSize ?? fieldDefault<number>('train.batchSize') });
@@ -337,7 +342,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         wallBefore = st.state.wallSeconds;
       }
     }
-    session = await MeasureSession.open(jobs, task); // after the run directories exist
+    session = 'trainA' in task ? await MeasureSession.open(jobs, task) : null; // after the run directories exist
     if (saved.length) {
       trainer.setStepsDone(step);
       failed.forEach((f, m) => {
@@ -350,6 +355,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
     if (every !== false) for (let s = every.steps; s < c0.steps; s += every.steps) stateAt.add(s);
     const stops = [...new Set([...scheduled, ...stateAt])].filter((s) => s >= step).sort((a, b) => a - b);
     const measure = c0.measure;
+    const layers = measuredLayers(c0), primary = primaryLayer(c0);
     const label = opts.label ?? (jobs.length === 1 ? jobs[0].id : `${jobs.length} runs`);
     const resumedAt = step;
     lastSave = { step, time: performance.now() };
@@ -362,26 +368,25 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       if (models.length === 0) return;
       while (queue.length >= maxPending) await queue.shift();
       const t0 = performance.now();
-      const p = trainer.measure(models, measure.layer, {
-        bins: measure.bins,
-        ties: measure.ties,
-        seed: c0.init.seed,
-        units: measure.units,
-        biasCorrect: measure.biasCorrect,
-      }, opts.signal);
+      const opt = { bins: measure.bins, ties: measure.ties, seed: c0.init.seed, units: measure.units, biasCorrect: measure.biasCorrect };
+      // every measured layer (one for an integer --layer), all started now, while the trainer is idle (each
+      // takes its snapshot of the activations at once); results[li][i]: layer layers[li], model models[i]
+      const p = Promise.all(layers.map((l) => trainer.measure(models, l, opt, opts.signal)));
       p.catch(() => undefined); // handled below; avoids an unhandled rejection while `prev` runs
       const prev = inflight;
       const records: (OInfoRecord | undefined)[] = jobs.map(() => undefined);
       inflight = (async () => {
         if (prev) await prev;
-        const results: CheckpointMeasure[] = await p;
+        const results: CheckpointMeasure[][] = await p;
         const secs = (performance.now() - t0) / 1000;
         measureSeconds += secs;
-        results.forEach((r, i) => {
-          const rec: OInfoRecord = checkpointToRecord(atStep, r, measure.units, secs / results.length);
-          oinfoW[models[i]]!.push(rec);
-          records[models[i]!] = rec;
-        });
+        results.forEach((byModel, li) =>
+          byModel.forEach((r, i) => {
+            const rec: OInfoRecord = { ...checkpointToRecord(atStep, r, measure.units, secs / (byModel.length * layers.length)), layer: layers[li] };
+            oinfoW[models[i]]!.push(rec);
+            if (layers[li] === primary) records[models[i]!] = rec;
+          }),
+        );
       })();
       inflight.catch(() => undefined); // awaited later (in order, or on failure); never unhandled meanwhile
       queue.push(inflight); // settled entries are dropped by the next call's loop at no cost
