@@ -494,7 +494,8 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       const rec = metrics[m];
       const last = rec[rec.length - 1];
       const thr = jobs[m].config.grokThreshold;
-      const summary: RunSummary = {
+      // the summary returned is the one written (with the version that wrote it)
+      const summary: RunSummary = versioned({
         grokStep: firstAbove(rec, 'testAcc', thr),
         memorizeStep: firstAbove(rec, 'trainAcc', thr),
         grokThreshold: thr,
@@ -509,8 +510,8 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         backend,
         failed: failed[m],
         records,
-      };
-      await writeJsonAtomic(join(jobs[m].dir, 'summary.json'), versioned(summary));
+      });
+      await writeJsonAtomic(join(jobs[m].dir, 'summary.json'), summary);
       await fs.rm(join(jobs[m].dir, STATE_FILE), { force: true }).catch(() => undefined);
       summaries.push(summary);
       opts.progress?.line(
