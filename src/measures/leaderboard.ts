@@ -217,7 +217,7 @@ export interface Leaderboard {
 }
 
 export const LEADERBOARD_RULE =
-  `transition = first step after the least-squares two-level split of the series after the run's memorisation step (running median over ~${CHANGE_POINT_SMOOTH_STEPS} steps, >= 2 points per side), counted when the split explains >= ${CHANGE_POINT_MIN_R2} of the variance and more than a straight line does; runs that never memorise are left out; ` +
+  `transition = first step after the least-squares two-level split of the series after the run's memorisation step (running median over ~${CHANGE_POINT_SMOOTH_STEPS} steps, >= 2 points per side), counted when the split explains >= ${CHANGE_POINT_MIN_R2} of the variance and more than a straight line does; runs that never memorise have no transition (left out of detection and false alarms, kept for prediction); ` +
   'detected = a grokking run with a transition at or before its grok step; false alarm = a non-grokking run with a transition; ' +
   'prediction = L2 logistic regression on (last value, change, slope) of the series up to the first grok step of any run.';
 
