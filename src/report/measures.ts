@@ -23,8 +23,8 @@ export function leadTimeFigure(lb: Leaderboard): Figure | null {
   const rows: Row[] = [];
   for (const r of lb.rows) {
     for (const t of r.transitions)
-      rows.push({ measure: r.measure, run: t.run, lead: t.lead, transition: t.transition, grokStep: t.grokStep, label: t.lead === null ? (t.grokStep === null ? 'no grok' : 'none') : String(t.lead) });
-    for (const run of lb.notMemorized) rows.push({ measure: r.measure, run, lead: null, transition: null, grokStep: null, label: 'not memorised' });
+      rows.push({ measure: r.measure, run: t.run, lead: t.lead, transition: t.transition, grokStep: t.grokStep, label: t.lead === null ? '' : String(t.lead), status: t.lead === null ? (t.grokStep === null ? 'no grok' : 'no transition before grokking') : 'lead' });
+    for (const run of lb.notMemorized) rows.push({ measure: r.measure, run, lead: null, transition: null, grokStep: null, label: '', status: 'not memorised' });
   }
   if (rows.length === 0) return null;
   const measures = lb.rows.map((r) => r.measure);
@@ -32,7 +32,7 @@ export function leadTimeFigure(lb: Leaderboard): Figure | null {
   return {
     id: 'fig7-lead-time',
     title: 'Lead of each progress measure over grokking',
-    caption: `Grok step minus the measure's transition step (${lb.rule.split(';')[0]}); positive = the measure moved first. Grey: no grokking, no transition, or a run that never memorised (searched after memorisation only). Measures in leaderboard order.`,
+    caption: `Grok step minus the measure's transition step (${lb.rule.split(';')[0]}); positive = the measure moved first. Grey, unlabelled: no grokking, no transition, or a run that never memorised (searched after memorisation only; the reason is in each cell's data). Measures in leaderboard order.`,
     spec: {
       $schema: SCHEMA,
       title: 'Lead over the grok step (steps)',
