@@ -10,7 +10,7 @@ export function runFiles(dir: string): Record<string, unknown> {
     const { seconds: _s, wallSeconds: _w, trainSeconds: _t, measureSeconds: _m, ...rest } = o;
     return rest;
   };
-  for (const f of ['metrics.jsonl', 'oinfo.jsonl']) if (existsSync(join(dir, f))) out[f] = readJsonl<Record<string, unknown>>(join(dir, f)).map(strip);
+  for (const f of ['metrics.jsonl', 'oinfo.jsonl', 'measures.jsonl']) if (existsSync(join(dir, f))) out[f] = readJsonl<Record<string, unknown>>(join(dir, f)).map(strip);
   out['summary.json'] = (() => {
     const { records: _r, ...s } = strip(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
     return s;

@@ -405,6 +405,46 @@ describe('resume inside a batch (case 10)', () => {
     }
   });
 
+  it('runs with progress measures resume too: measures.jsonl continues from the saved step, equal to an uninterrupted run', async () => {
+    const configs = [0.3, 2].map((wd) =>
+      resolveRunConfig({
+        task: { p: 23 },
+        model: { hidden: [24] },
+        optim: { weightDecay: wd },
+        steps: 100,
+        evalEvery: 5,
+        measure: { every: 10, bins: 4 },
+        measures: { names: ['loss', 'weight-norm', 'weight-entropy', 'sparsity', 'fourier', 'htsr', 'info'], expensiveEvery: 20 },
+      }),
+    );
+    const jobsIn = (d: string): RunJob[] => configs.map((config) => ({ id: runId(config), config, dir: join(d, runId(config)) }));
+    const ref = jobsIn(join(tmp, 'mref'));
+    await trainBatch(ref, { backend: 'cpu', stateEvery: false });
+    const stopAt = 10 + Math.floor(Math.random() * 85); // logged on failure
+    const jobs = jobsIn(join(tmp, 'mres'));
+    const ac = new AbortController();
+    const progress = {
+      status(t: string) {
+        const m = /step (\d+)\//.exec(t);
+        if (m && Number(m[1]) >= stopAt) ac.abort();
+      },
+      line() {},
+      done() {},
+    };
+    const every = { steps: 9, seconds: 3600 };
+    await expect(trainBatch(jobs, { backend: 'cpu', signal: ac.signal, progress, stateEvery: every })).rejects.toMatchObject({ code: 'CANCELLED' });
+    const lines: string[] = [];
+    await trainBatch(jobs, { backend: 'cpu', resume: true, stateEvery: every, progress: { status() {}, line: (t) => lines.push(t), done() {} } });
+    expect(lines.join('\n'), `interrupted at step ${stopAt}`).toMatch(/resuming from the state saved at step (\d+)/);
+    expect(lines.join('\n')).not.toMatch(/starting over/);
+    for (let i = 0; i < jobs.length; i++) {
+      const steps = readJsonl<{ step: number }>(join(jobs[i].dir, 'measures.jsonl')).map((r) => r.step);
+      expect(steps, `interrupted at step ${stopAt}`).toEqual([...Array(21).keys()].map((k) => 5 * k)); // no gap, no duplicate
+      expect(runFiles(jobs[i].dir), `interrupted at step ${stopAt}`).toEqual(runFiles(ref[i].dir));
+      expect(JSON.parse(readFileSync(join(jobs[i].dir, 'summary.json'), 'utf8')).records['measures.jsonl'].records).toBe(21);
+    }
+  });
+
   it('a sweep killed with SIGKILL mid-batch resumes inside the batch (not from step 0)', async () => {
     const out = join(tmp, 'kill');
     const args = [cli, 'sweep', '--out', out, '--steps', '4000', '--p', '23', '--hidden', '16', '--seeds', '0,1', '--quiet'];

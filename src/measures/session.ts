@@ -33,6 +33,9 @@ export interface TrainerView {
   hidden(model: number, layer: number): Float32Array;
 }
 
+/** The progress measures' record file of a run. */
+export const MEASURES_FILE = 'measures.jsonl';
+
 export class MeasureSession {
   private constructor(
     private readonly config: RunConfig,
@@ -48,13 +51,17 @@ export class MeasureSession {
     return modularTask(this.config.task, 'progress measures during training (--measure)');
   }
 
-  static async open(jobs: { dir: string; config: RunConfig }[], task: Task): Promise<MeasureSession | null> {
+  /**
+   * `keep[m]` (resuming): the record count and size of model m's measures.jsonl at its saved state; the partial
+   * file is cut back to it and continued.
+   */
+  static async open(jobs: { dir: string; config: RunConfig }[], task: Task, keep: (RecordFileInfo | undefined)[] = []): Promise<MeasureSession | null> {
     const c = jobs[0]?.config;
     if (!c?.measures || c.measures.names.length === 0) return null;
     const writers: JsonlWriter[] = [];
-    for (const j of jobs) {
-      const w = new JsonlWriter(join(j.dir, 'measures.jsonl'));
-      await w.open();
+    for (const [m, j] of jobs.entries()) {
+      const w = new JsonlWriter(join(j.dir, MEASURES_FILE));
+      await w.open(keep[m]);
       writers.push(w);
     }
     const tc = modularTask(c.task, 'progress measures during training (--measure)');
@@ -96,6 +103,10 @@ export class MeasureSession {
     }
   }
 
+  /** Model m's measures.jsonl flushed and on disk: its record count and size, for a saved training state. */
+  async sync(model: number): Promise<RecordFileInfo | undefined> {
+    return this.writers[model]?.sync();
+  }
   async flush(): Promise<void> {
     await Promise.all(this.writers.map((w) => w?.flush()));
   }

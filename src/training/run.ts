@@ -34,7 +34,7 @@ import { checkpointToRecord, type CheckpointMeasure } from '../measures/oinfo.js
 import { formatDuration, type ProgressSink } from '../core/progress.js';
 import { readInitialParams, readSafetensors, saveCheckpoint, writeSafetensors } from './safetensors.js';
 import { makeTask } from '../tasks/modular.js';
-import { MeasureSession, measureSchedule } from '../measures/session.js';
+import { MEASURES_FILE, MeasureSession, measureSchedule } from '../measures/session.js';
 import { modelSpecOf, Trainer } from './trainer.js';
 import { fieldDefault } from '../config/schema.js';
 import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
@@ -289,11 +289,6 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       if (saved.some((x) => x)) opts.progress?.line(`${jobs.map((j) => j.id).join(', ')}: saved states at different steps (or some missing): starting over`);
       saved = [];
     }
-    // measures.jsonl is not part of the saved state: runs with progress measures start over
-    if (saved.length && jobs.some((j) => j.config.measures)) {
-      opts.progress?.line(`${jobs.map((j) => j.id).join(', ')}: progress measures are not resumable yet: starting over`);
-      saved = [];
-    }
     const metrics: MetricsRecord[][] = jobs.map(() => []);
     const failed: (string | null)[] = jobs.map(() => null);
     let step = 0;
@@ -342,7 +337,21 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         wallBefore = st.state.wallSeconds;
       }
     }
-    session = 'trainA' in task ? await MeasureSession.open(jobs, task) : null; // after the run directories exist
+    // after the run directories exist; resuming, measures.jsonl continues from its saved record count
+    session =
+      'trainA' in task
+        ? await MeasureSession.open(
+            jobs,
+            task,
+            jobs.map((_, m) => {
+              const st = saved[m];
+              if (!st || !jobs[m]!.config.measures?.names.length) return undefined;
+              const r = st.state.records[MEASURES_FILE];
+              if (!r) throw new GrokinfoError('INTERNAL', `${join(jobs[m]!.dir, STATE_FILE)}: no record count of ${MEASURES_FILE}`);
+              return r;
+            }),
+          )
+        : null;
     if (saved.length) {
       trainer.setStepsDone(step);
       failed.forEach((f, m) => {
@@ -401,6 +410,8 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       for (const [m, j] of jobs.entries()) {
         const records: Record<string, RecordFileInfo> = { [RECORD_FILES.metrics]: infos[m][0] };
         if (infos[m][1]) records[RECORD_FILES.oinfo] = infos[m][1]!;
+        const mi = await session?.sync(m);
+        if (mi) records[MEASURES_FILE] = mi;
         const state: SavedState = {
           version: 1,
           config: canonicalJson(j.config),
@@ -490,7 +501,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       const oi = await oinfoW[m]?.commit();
       if (oi) records[RECORD_FILES.oinfo] = oi;
       const mi = await session?.commit(m);
-      if (mi) records['measures.jsonl'] = mi;
+      if (mi) records[MEASURES_FILE] = mi;
       const rec = metrics[m];
       const last = rec[rec.length - 1];
       const thr = jobs[m].config.grokThreshold;
