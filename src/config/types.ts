@@ -151,7 +151,7 @@ export interface OInfoRecord {
   bySize: SizeExtremeRecord[];
   multiplets: number;
   seconds: number;
-  /** The hidden layer measured (written by training since issue 14; absent in older records: the configured layer). */
+  /** The hidden layer measured (absent in records written before per-layer measurement: the configured layer). */
   layer?: number;
 }
 

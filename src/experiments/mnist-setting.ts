@@ -1,5 +1,5 @@
 /**
- * The MNIST experiments of `reproduce --task mnist` (issue 14), as data: Omnigrok's MNIST setting and the
+ * The MNIST experiments of `reproduce --task mnist`, as data: Omnigrok's MNIST setting and the
  * long run without weight decay where Prakash & Martin find anti-grokking. Sources, checked:
  *
  *  - Liu, Michaud & Tegmark 2022, "Omnigrok: grokking beyond algorithmic data" (arXiv 2210.01117), and

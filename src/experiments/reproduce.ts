@@ -96,7 +96,7 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
     const plan = planSweep(mnistReproduceDefinition(s));
     throw new GrokinfoError(
       'INVALID_ARGUMENT',
-      `reproduce --task mnist: ${plan.runs.length} runs planned (${s.note}), but this build cannot train them yet: it lacks ${MNIST_PENDING.join('; ')} (issue 14)`,
+      `reproduce --task mnist: ${plan.runs.length} runs planned (${s.note}), but this build cannot train them yet: it lacks ${MNIST_PENDING.join('; ')}`,
       { what: '--task', allowed: ['modular'], got: 'mnist' },
     );
   }

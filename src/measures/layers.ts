@@ -1,5 +1,5 @@
 /**
- * O-information across hidden layers (issue 14, docs/measures.md "Several layers"): each layer's neurons
+ * O-information across hidden layers (docs/measures.md "Several layers"): each layer's neurons
  * are clustered into Ward bins on their own (the paper's bins protocol, layer by layer), and the bins of
  * all the layers become the units of one measurement, so a multiplet may draw bins from several layers.
  *

@@ -28,7 +28,7 @@ export const MNIST_MAX_TRAIN = 8_000;
 /** Fewest training digits: one per class. */
 export const MNIST_MIN_TRAIN = MNIST_CLASSES;
 
-/** Dense task arrays (the native trainer's dense input, issue 14): row-major [n, inputDim] pixels. */
+/** A split of a dense-input task (the native trainer's dense input): rows of inputDim floats (row-major, finite), int class labels. */
 export interface DenseTaskArrays {
   trainX: Float32Array;
   testX: Float32Array;

@@ -105,14 +105,9 @@ export function modelSpecOf(c: RunConfig): ModelSpec {
 export type { TaskArrays } from '../tasks/modular.js';
 import type { TaskArrays } from '../tasks/modular.js';
 
-/** A split of a dense-input task: rows of inputDim floats (row-major, finite), int class labels. */
-export interface DenseTaskArrays {
-  trainX: Float32Array;
-  testX: Float32Array;
-  inputDim: number;
-  trainY: Int32Array;
-  testY: Int32Array;
-}
+/** A split of a dense-input task: rows of inputDim floats (row-major, finite), int class labels (defined with the MNIST task). */
+export type { DenseTaskArrays } from '../tasks/mnist.js';
+import type { DenseTaskArrays } from '../tasks/mnist.js';
 
 export interface TrainerOptions {
   backend?: BackendName;
