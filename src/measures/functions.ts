@@ -6,7 +6,7 @@
 import { loadNative } from '../addon/native.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { gramOfColumns, logDetAndInverseDiagonal, squaredSingularValues, symmetricEigenQL } from './linalg.js';
-import { crossEntropy, forward, seededNormal, seededUniform, type MlpModel, type PairData, type Vec } from './model.js';
+import { forward, gridPairs, seededNormal, seededUniform, type MlpModel, type PairData, type Vec } from './model.js';
 
 const LN2 = Math.LN2;
 
@@ -376,15 +376,8 @@ export function fourierLoss(
   label: (a: number, b: number) => number = (a, b) => (((a + sign * b) % p) + p) % p,
 ): FourierLoss {
   if (m.vocab !== p) throw invalidArgument('p', `the model's vocabulary (${m.vocab})`, p);
-  const G = p * p;
-  const a = new Int32Array(G),
-    b = new Int32Array(G);
-  for (let i = 0; i < p; i++)
-    for (let j = 0; j < p; j++) {
-      a[i * p + j] = i;
-      b[i * p + j] = j;
-    }
-  const fw = forward(m, a, b);
+  const grid = gridPairs(p, label);
+  const fw = forward(m, grid.a, grid.b);
   return fourierLossFromLogits(fw.logits, fw.classes, p, keyFrequencies, split, sign, label);
 }
 
@@ -401,14 +394,12 @@ export function fourierLossFromLogits(
   checkMatrix('grid logits', L, p * p, C);
   for (const k of keyFrequencies) if (!Number.isInteger(k) || k < 1 || 2 * k >= p) throw invalidArgument('keyFrequencies', `integers in [1, ${Math.ceil(p / 2) - 1}]`, keyFrequencies);
   const G = p * p;
-  const a = (g: number) => Math.floor(g / p);
-  const b = (g: number) => g % p;
   // u_k and v_k depend on (a, b) only through s = (a + sign*b) mod p: aggregate the logits by s (Ls, p x C), project
   // there (Ps[s] = sum_k u_k(s) <u_k, L> + v_k(s) <v_k, L>), and expand back to the grid.
-  const sOf = (g: number) => (((a(g) + sign * b(g)) % p) + p) % p;
+  const sOf = (x: number, y: number) => (((x + sign * y) % p) + p) % p;
   const Ls = new Float64Array(p * C);
   for (let g = 0; g < G; g++) {
-    const so = sOf(g) * C;
+    const so = sOf(Math.floor(g / p), g % p) * C;
     for (let c = 0; c < C; c++) Ls[so + c] += L[g * C + c]!;
   }
   const Ps = new Float64Array(p * C);
@@ -448,12 +439,11 @@ export function fourierLossFromLogits(
     for (let n = 0; n < d.a.length; n++)
       if (!(d.a[n]! >= 0 && d.a[n]! < p && d.b[n]! >= 0 && d.b[n]! < p)) throw invalidArgument('split', `pairs with a, b in [0, ${p})`, [d.a[n], d.b[n]]);
   };
-  const sOfPair = (x: number, y: number) => (((x + sign * y) % p) + p) % p;
-  /** Mean cross-entropy of the restricted logits over the pairs (ai, bi) with labels y. */
-  const restrictedLoss = (as: ArrayLike<number>, bs: ArrayLike<number>, ys: ArrayLike<number>) => {
+  /** Mean cross-entropy of the restricted logits over a set of pairs. */
+  const restrictedLoss = ({ a: as, b: bs, y: ys }: PairData) => {
     let total = 0;
     for (let n = 0; n < ys.length; n++) {
-      const s = sOfPair(as[n]!, bs[n]!);
+      const s = sOf(as[n]!, bs[n]!);
       total += rowMax[s]! + rowLog[s]! - R[s * C + ys[n]!]!;
     }
     return ys.length > 0 ? total / ys.length : NaN;
@@ -464,7 +454,7 @@ export function fourierLossFromLogits(
     let total = 0;
     for (let n = 0; n < d.a.length; n++) {
       const g = d.a[n]! * p + d.b[n]!,
-        so = sOfPair(d.a[n]!, d.b[n]!) * C;
+        so = sOf(d.a[n]!, d.b[n]!) * C;
       let mx = -Infinity;
       for (let c = 0; c < C; c++) {
         z[c] = L[g * C + c]! - Ps[so + c]!;
@@ -478,19 +468,12 @@ export function fourierLossFromLogits(
   };
   checkPairs(split.train);
   checkPairs(split.test);
-  const allA = new Int32Array(G),
-    allB = new Int32Array(G),
-    allY = new Int32Array(G);
-  for (let g = 0; g < G; g++) {
-    allA[g] = a(g);
-    allB[g] = b(g);
-    allY[g] = label(a(g), b(g));
-  }
+  const all = gridPairs(p, label);
   return {
     keyFrequencies: [...keyFrequencies],
-    restrictedTrain: restrictedLoss(split.train.a, split.train.b, split.train.y),
-    restrictedTest: restrictedLoss(split.test.a, split.test.b, split.test.y),
-    restrictedAll: restrictedLoss(allA, allB, allY),
+    restrictedTrain: restrictedLoss(split.train),
+    restrictedTest: restrictedLoss(split.test),
+    restrictedAll: restrictedLoss(all),
     excludedTrain: excludedLoss(split.train),
   };
 }
