@@ -355,6 +355,20 @@ describe('sweep directory lock (case 2)', () => {
   });
 });
 
+/** A progress sink that aborts the training once its status line reports step `stopAt` or later. */
+function abortAtStep(stopAt: number) {
+  const ac = new AbortController();
+  const progress = {
+    status(t: string) {
+      const m = /step (\d+)\//.exec(t);
+      if (m && Number(m[1]) >= stopAt) ac.abort();
+    },
+    line() {},
+    done() {},
+  };
+  return { signal: ac.signal, progress };
+}
+
 describe('resume inside a batch (case 10)', () => {
   it('a batch interrupted at a random step resumes from its saved state, bitwise equal to an uninterrupted run', async () => {
     // the third model diverges early (lr 1e4): a failed model's state resumes as failed
@@ -374,17 +388,9 @@ describe('resume inside a batch (case 10)', () => {
     await trainBatch(ref, { backend: 'cpu', stateEvery: false });
     const stopAt = 8 + Math.floor(Math.random() * 100); // logged on failure
     const jobs = jobsIn(join(tmp, 'res'));
-    const ac = new AbortController();
-    const progress = {
-      status(t: string) {
-        const m = /step (\d+)\//.exec(t);
-        if (m && Number(m[1]) >= stopAt) ac.abort();
-      },
-      line() {},
-      done() {},
-    };
+    const { signal, progress } = abortAtStep(stopAt);
     const every = { steps: 7, seconds: 3600 };
-    await expect(trainBatch(jobs, { backend: 'cpu', signal: ac.signal, progress, stateEvery: every, maxPendingMeasures: 1 })).rejects.toMatchObject({
+    await expect(trainBatch(jobs, { backend: 'cpu', signal, progress, stateEvery: every, maxPendingMeasures: 1 })).rejects.toMatchObject({
       code: 'CANCELLED',
       message: expect.stringMatching(/cancelled at step \d+ of 120 \(state saved at step \d+: rerun to continue from there\)/),
     });
@@ -422,17 +428,9 @@ describe('resume inside a batch (case 10)', () => {
     await trainBatch(ref, { backend: 'cpu', stateEvery: false });
     const stopAt = 10 + Math.floor(Math.random() * 85); // logged on failure
     const jobs = jobsIn(join(tmp, 'mres'));
-    const ac = new AbortController();
-    const progress = {
-      status(t: string) {
-        const m = /step (\d+)\//.exec(t);
-        if (m && Number(m[1]) >= stopAt) ac.abort();
-      },
-      line() {},
-      done() {},
-    };
+    const { signal, progress } = abortAtStep(stopAt);
     const every = { steps: 9, seconds: 3600 };
-    await expect(trainBatch(jobs, { backend: 'cpu', signal: ac.signal, progress, stateEvery: every })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(trainBatch(jobs, { backend: 'cpu', signal, progress, stateEvery: every })).rejects.toMatchObject({ code: 'CANCELLED' });
     const lines: string[] = [];
     await trainBatch(jobs, { backend: 'cpu', resume: true, stateEvery: every, progress: { status() {}, line: (t) => lines.push(t), done() {} } });
     expect(lines.join('\n'), `interrupted at step ${stopAt}`).toMatch(/resuming from the state saved at step (\d+)/);
