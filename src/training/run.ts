@@ -37,7 +37,7 @@ import { makeTask } from '../tasks/modular.js';
 import { MEASURES_FILE, MeasureSession, measureSchedule } from '../measures/session.js';
 import { modelSpecOf, Trainer } from './trainer.js';
 import { fieldDefault } from '../config/schema.js';
-import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
+import type { MetricsRecord, OInfoErrorRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
 
 export interface RunJob {
   id: string;
@@ -386,7 +386,18 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       const records: (OInfoRecord | undefined)[] = jobs.map(() => undefined);
       inflight = (async () => {
         if (prev) await prev;
-        const results: CheckpointMeasure[][] = await p;
+        let results: CheckpointMeasure[][];
+        try {
+          results = await p;
+        } catch (e) {
+          // Activations the estimator does not admit (a singular bin covariance, too few distinct rows):
+          // the step is recorded as not measured for the models of this call, and training goes on.
+          if (!(e instanceof GrokinfoError && e.code === 'INVALID_DATA')) throw e;
+          for (const m of models)
+            for (const l of layers) oinfoW[m]!.push({ step: atStep, units: measure.units, layer: l, error: e.message } satisfies OInfoErrorRecord);
+          opts.progress?.line(`${label}: step ${atStep} not measured: ${e.message}`);
+          return;
+        }
         const secs = (performance.now() - t0) / 1000;
         measureSeconds += secs;
         results.forEach((byModel, li) =>
