@@ -276,23 +276,39 @@ describe('a measured step the estimator does not admit', () => {
     // the duplicate pair is still a duplicate after training (so every step below had it)
     const rows = readJsonl<OInfoRecord & { error?: string }>(join(jobs[0].dir, 'oinfo.jsonl'));
     expect(rows.map((r) => r.step)).toEqual([0, 20, 40]);
-    // The batch measured both models in one call: a step it could not measure is an error line for both.
-    const other = readJsonl<OInfoRecord & { error?: string }>(join(jobs[1].dir, 'oinfo.jsonl'));
-    expect(other.map((r) => r.step)).toEqual([0, 20, 40]);
     for (const r of rows) {
       expect(r.error).toMatch(/singular covariance.*duplicate, constant or collinear/);
       expect(r.synergy).toBeUndefined();
     }
     expect(lines.filter((l) => /step \d+ not measured: .*singular covariance/.test(l)).length).toBe(3);
+    // The two models were measured in one native call: the healthy one's steps are all measured, and equal
+    // to that model trained and measured alone.
+    const other = readJsonl<OInfoRecord>(join(jobs[1].dir, 'oinfo.jsonl'));
+    const alone = await trainBatch([{ ...jobs[1], dir: join(dir, 'alone') }], { backend: 'cpu' });
+    expect(alone[0].failed).toBeNull();
+    const aloneRows = readJsonl<OInfoRecord>(join(dir, 'alone', 'oinfo.jsonl'));
+    expect(other.map((r) => r.step)).toEqual([0, 20, 40]);
+    expect(other.map((r) => [r.synergy, r.redundancy, r.synergyNeurons])).toEqual(aloneRows.map((r) => [r.synergy, r.redundancy, r.synergyNeurons]));
+    expect(other.every((r) => Number.isFinite(r.synergy) && r.synergy <= r.redundancy)).toBe(true);
     // readers leave the error lines out: the run loads, with no O-information and a note saying why
     const notes: string[] = [];
     const run = await loadRun(jobs[0].dir, notes);
     expect(run.oinfo).toBeNull();
     expect(notes.join('\n')).toMatch(/3 measured step\(s\) in oinfo\.jsonl could not be measured/);
-    // measured alone, the healthy model's steps are all measured
-    const alone = await trainBatch([{ ...jobs[1], dir: join(dir, 'alone') }], { backend: 'cpu' });
-    expect(alone[0].failed).toBeNull();
-    const aloneRows = readJsonl<OInfoRecord>(join(dir, 'alone', 'oinfo.jsonl'));
-    expect(aloneRows.every((r) => Number.isFinite(r.synergy) && r.synergy <= r.redundancy)).toBe(true);
+
+    // A backend that fails the whole call (CUDA) instead: every model of the call gets the error line.
+    const spy = vi.spyOn(Trainer.prototype, 'measure').mockRejectedValue(new GrokinfoError('INVALID_DATA', 'checkpoint batch: singular covariance (covariance #0)'));
+    try {
+      const d2 = join(dir, 'whole');
+      const jobs2 = jobs.map((j) => ({ ...j, dir: join(d2, j.id) }));
+      const sums2 = await trainBatch(jobs2, { backend: 'cpu' });
+      expect(sums2.map((s) => s.failed)).toEqual([null, null]);
+      for (const j of jobs2) {
+        const r2 = readJsonl<{ step: number; error?: string }>(join(j.dir, 'oinfo.jsonl'));
+        expect(r2.map((r) => [r.step, r.error])).toEqual([0, 20, 40].map((st) => [st, 'checkpoint batch: singular covariance (covariance #0)']));
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
