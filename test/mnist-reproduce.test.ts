@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectAntiGrokking, memorisationStep } from '../src/analysis/mnist.js';
+import { detectAntiGrokking, memorisationStep, mnistClaims, type MnistRun } from '../src/analysis/mnist.js';
 import { resolveRunConfig } from '../src/config/config.js';
 import { ANTI_GROK_MARGIN, MNIST_GROK_THRESHOLD } from '../src/tasks/mnist.js';
 import type { MetricsRecord } from '../src/config/types.js';
@@ -39,6 +39,36 @@ describe('memorisation and anti-grokking on synthetic curves', () => {
     // a larger margin, stated: 0.5 is first reached at step 70 (0.3 <= 0.9 - 0.5)
     expect(detectAntiGrokking(collapse, 0.5)?.step).toBe(70);
     expect(() => detectAntiGrokking(collapse, 0)).toThrow(/margin/);
+  });
+});
+
+describe('the MNIST papers\' claims on synthetic runs', () => {
+  const run = (name: string, alpha: number, wd: number, grokStep: number | null, metrics: MetricsRecord[] = curve([[0, 0.1, 0.1], [10, 1, 0.5]]), htsr?: MnistRun['htsr']): MnistRun => ({
+    id: name,
+    config: resolveRunConfig({ name, task: { kind: 'mnist' }, init: { alpha }, optim: { weightDecay: wd }, steps: 100 }),
+    summary: { grokStep, failed: null } as MnistRun['summary'],
+    metrics,
+    oinfoByLayer: new Map(),
+    ...(htsr ? { htsr } : {}),
+  });
+  const verdict = (runs: MnistRun[], id: string) => mnistClaims(runs).find((c) => c.id === id)!.verdict;
+
+  it('o1: holds when alpha 8 reaches the threshold after alpha 1; pending alpha 8 is not measured; earlier or alpha 1 never is a failure', () => {
+    expect(verdict([run('mnist-a1-wd0', 1, 0, 100), run('mnist-a8-wd0', 8, 0, 5000)], 'o1')).toBe('holds');
+    expect(verdict([run('mnist-a1-wd0', 1, 0, 100), run('mnist-a8-wd0', 8, 0, null)], 'o1')).toBe('not measured');
+    expect(verdict([run('mnist-a1-wd0', 1, 0, 100), run('mnist-a8-wd0', 8, 0, 100)], 'o1')).toBe('does not hold');
+    expect(verdict([run('mnist-a1-wd0', 1, 0, null), run('mnist-a8-wd0', 8, 0, 5000)], 'o1')).toBe('does not hold');
+    // a pending run beside a contradicting one: the contradiction decides
+    expect(verdict([run('mnist-a1-wd0', 1, 0, 100), run('mnist-a8-wd0', 8, 0, null), run('mnist-a1-wd0.01', 1, 0.01, 100), run('mnist-a8-wd0.01', 8, 0.01, 50)], 'o1')).toBe('does not hold');
+  });
+
+  it('a1: a collapse with mean HTSR alpha < 2 at the last measurement before it holds; alpha >= 2 does not; no collapse is not measured', () => {
+    const collapse = curve([[0, 0.1, 0.1], [100, 1, 0.8], [200, 1, 0.85], [300, 1, 0.7]]);
+    const long = (h: MnistRun['htsr']) => run('mnist-long-wd0', 8, 0, null, collapse, h);
+    expect(verdict([long([{ step: 100, alphaMean: 3 }, { step: 300, alphaMean: 1.8 }, { step: 400, alphaMean: 5 }])], 'a1')).toBe('holds');
+    expect(verdict([long([{ step: 100, alphaMean: 1.5 }, { step: 300, alphaMean: 2.4 }])], 'a1')).toBe('does not hold');
+    expect(verdict([run('mnist-long-wd0', 8, 0, null, curve([[0, 0.1, 0.1], [100, 1, 0.8], [200, 1, 0.78]]), [{ step: 200, alphaMean: 1.5 }])], 'a1')).toBe('not measured');
+    expect(verdict([run('mnist-a1-wd0', 1, 0, 100)], 'a1')).toBe('not measured');
   });
 });
 
