@@ -116,6 +116,17 @@ describe('progress measures during a dense (MNIST) training run', () => {
 });
 
 describe('reproduce --task mnist, tiny, end to end', () => {
+  it('a measure that does not apply to mnist, named explicitly, is refused before any training', async () => {
+    const { reproduceMnist } = await import('../src/experiments/reproduce-mnist.js');
+    const out = join(mkdtempSync(join(tmpdir(), 'grokinfo-repro-mnist-bad-')), 'out');
+    await expect(reproduceMnist({ quick: true, out, backend: 'cpu', overrides: { task: { kind: 'mnist' }, measures: { names: ['fourier'] } } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/--measure fourier/),
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+
+
   it('trains the grid and the long run, writes analysis, claims, leaderboard and report, consistent with the curves', async () => {
     const { reproduceMnist, MNIST_ANALYSIS_FILE } = await import('../src/experiments/reproduce-mnist.js');
     const { readJsonl } = await import('../src/core/fsutil.js');

@@ -20,7 +20,7 @@ import { resolveBackend, type BackendName } from '../addon/native.js';
 import { formatDuration, type ProgressSink } from '../core/progress.js';
 import { versioned } from '../core/version.js';
 import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from '../measures/leaderboard.js';
-import { readPath } from '../measures/registry.js';
+import { checkMeasuresForTask, parseMeasureList, readPath } from '../measures/registry.js';
 import { loadReportDir, writeReport } from '../report/index.js';
 import { loadFinishedRun } from './runs.js';
 import { listRuns, planSweep, runSweep } from './sweep.js';
@@ -69,7 +69,9 @@ export async function reproduceMnist(opts: MnistReproduceOptions = {}): Promise<
   });
   // the O-information is always measured here (on every hidden layer); --measure may add nothing else: every
   // progress measure that applies is already on
-  const { measure: _m, measures: _ms, ...rest } = overrides;
+  const { measure: _m, measures, ...rest } = overrides;
+  // a measure named explicitly must still apply to MNIST (a Fourier measure is a coded error, not ignored)
+  if (measures?.names !== undefined) checkMeasuresForTask(parseMeasureList(measures.names as string | string[], 'mnist'), 'mnist');
   const plan = planSweep(mnistReproduceDefinition(settings, rest));
   const backend = resolveBackend(opts.backend ?? 'auto');
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length} threads${backend.backend === 'cuda' ? `, ${backend.reason}` : ''}`;
