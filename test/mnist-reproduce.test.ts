@@ -115,6 +115,31 @@ describe('progress measures during a dense (MNIST) training run', () => {
   });
 });
 
+describe('grokinfo measure on an MNIST run (checkpoints)', () => {
+  it("re-measures every checkpoint with the measures that apply; the loss (MSE, float64) matches the trainer's evaluation", async () => {
+    const { runId } = await import('../src/config/config.js');
+    const { trainBatch } = await import('../src/training/run.js');
+    const { readJsonl } = await import('../src/core/fsutil.js');
+    const { remeasureRun } = await import('../src/measures/remeasure.js');
+    const { measuresFor } = await import('../src/measures/registry.js');
+    const config = resolveRunConfig({ task: { kind: 'mnist', trainSize: 30, splitSeed: 2 }, model: { hidden: [10, 8], loss: 'mse' }, train: { batchSize: 15 }, optim: { lr: 1e-3 }, steps: 10, evalEvery: 10, checkpoints: [0, 10] });
+    const dir = join(mkdtempSync(join(tmpdir(), 'grokinfo-mnist-remeasure-')), runId(config));
+    await trainBatch([{ id: runId(config), dir, config }], { backend: 'cpu' });
+    const res = await remeasureRun(dir);
+    expect(res.names).toEqual(measuresFor('mnist').filter((n) => n !== 'oinfo'));
+    const metrics = readJsonl<MetricsRecord>(join(dir, 'metrics.jsonl'));
+    expect(res.records.map((r) => r.step)).toEqual([0, 10]);
+    for (const r of res.records) {
+      for (const [n, v] of Object.entries(r.values)) expect((v as { error?: string }).error, n).toBeUndefined();
+      const m = metrics.find((x) => x.step === r.step)!;
+      const loss = r.values.loss as { trainLoss: number; testLoss: number; trainAcc: number; testAcc: number };
+      expect(Math.abs(loss.trainLoss - m.trainLoss)).toBeLessThan(1e-5 * Math.max(1, m.trainLoss));
+      expect(Math.abs(loss.testLoss - m.testLoss)).toBeLessThan(1e-5 * Math.max(1, m.testLoss));
+      expect(Math.abs(loss.testAcc - m.testAcc)).toBeLessThanOrEqual(2 / 9970);
+    }
+  });
+});
+
 describe('reproduce --task mnist, tiny, end to end', () => {
   it('a measure that does not apply to mnist, named explicitly, is refused before any training', async () => {
     const { reproduceMnist } = await import('../src/experiments/reproduce-mnist.js');
