@@ -7,7 +7,7 @@ import { invalidArgument } from '../core/errors.js';
 import { resolveMeasuresConfig, validateMeasuresConfig } from '../measures/config.js';
 import { appliesTo, canonicalJson, checkField, checkKnownKeys, fieldDefault, fieldName, fieldsOf, FIELD_BY_PATH, getPath, leafKey, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
 import { taskKind, taskName, taskTag, validateAnyTask } from '../tasks/index.js';
-import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig, TrainConfig } from './types.js';
+import { measuredOInfo, type InitConfig, type MeasureConfig, type ModelConfig, type OInfoErrorRecord, type OptimConfig, type RunConfig, type TaskConfig, type TrainConfig } from './types.js';
 
 export { canonicalJson };
 
@@ -141,9 +141,9 @@ export function primaryLayer(c: Pick<RunConfig, 'measure'>): number {
 }
 
 /** The records of the primary layer (untagged records, from before layers were tagged, count as it). */
-export function primaryRecords<T extends { layer?: number }>(records: T[], c: Pick<RunConfig, 'measure'>): T[] {
+export function primaryRecords<T extends { layer?: number; step: number }>(records: readonly (T | OInfoErrorRecord)[], c: Pick<RunConfig, 'measure'>): T[] {
   const l = primaryLayer(c);
-  return records.filter((r) => r.layer === undefined || r.layer === l);
+  return measuredOInfo<T>(records).filter((r) => r.layer === undefined || r.layer === l);
 }
 
 /** The schema entry of a path (throws for a path that is not a run-configuration field). */
