@@ -221,6 +221,20 @@ describe('ablation', () => {
     expect(res.skipped).toEqual([{ subnet: 'inverse', reason: expect.stringMatching(/empty/) }]);
   });
 
+  it('a run measured on hidden layer >= 1 is refused with a coded error (the mask covers hidden layer 0), before any training', async () => {
+    const dir = tmp();
+    const config = resolveRunConfig({ ...tiny, model: { hidden: [24, 16] }, measure: { every: 20, bins: 3, layer: 1 } });
+    await trainBatch([{ id: 'r', dir, config }], { backend: 'cpu' });
+    const e = await ablateRun(dir, { backend: 'cpu' }).then(
+      () => null,
+      (x: unknown) => x as GrokinfoError,
+    );
+    expect(e).toBeInstanceOf(GrokinfoError);
+    expect(e!.code).toBe('INVALID_ARGUMENT');
+    expect(e!.message).toMatch(/hidden layer 1.*hidden layer 0 only/);
+    expect(existsSync(join(dir, 'ablation'))).toBe(false);
+  });
+
   it('several runs ablated in one batch give exactly what each gives alone', async () => {
     const root = tmp();
     const dirs = [11, 12].map((seed) => join(root, `r${seed}`));

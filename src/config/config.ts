@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../core/errors.js';
 import { resolveMeasuresConfig, validateMeasuresConfig } from '../measures/config.js';
-import { appliesTo, canonicalJson, checkField, checkKnownKeys, fieldDefault, fieldName, fieldsOf, FIELD_BY_PATH, getPath, leafKey, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
+import { appliesTo, canonicalJson, checkField, checkKnownKeys, fieldDefault, fieldDefaultFor, fieldName, fieldsOf, FIELD_BY_PATH, getPath, leafKey, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
 import { taskKind, taskName, taskTag, validateAnyTask } from '../tasks/index.js';
 import { measuredOInfo, type InitConfig, type MeasureConfig, type ModelConfig, type OInfoErrorRecord, type OptimConfig, type RunConfig, type TaskConfig, type TrainConfig } from './types.js';
 
@@ -47,17 +47,18 @@ export type PartialRunConfig = DeepPartial<RunConfig>;
 export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
   checkKnownKeys(partial);
   const d = paperDefaults();
+  const task = resolveTask(partial.task as Record<string, unknown> | undefined, d.task);
   const cfg: RunConfig = {
     ...d,
     ...(partial.name !== undefined ? { name: partial.name } : {}),
-    task: resolveTask(partial.task as Record<string, unknown> | undefined, d.task),
+    task,
     model: { ...d.model, ...(partial.model as Partial<ModelConfig>) },
     optim: { ...d.optim, ...(partial.optim as Partial<OptimConfig>) },
     init: { ...d.init, ...(partial.init as Partial<InitConfig>) },
     steps: partial.steps ?? d.steps,
     evalEvery: partial.evalEvery ?? d.evalEvery,
     checkpoints: (partial.checkpoints as number[] | undefined) ?? d.checkpoints,
-    grokThreshold: partial.grokThreshold ?? d.grokThreshold,
+    grokThreshold: partial.grokThreshold ?? fieldDefaultFor<number>('grokThreshold', task.kind),
   };
   if (partial.train) cfg.train = { ...(partial.train as TrainConfig) };
   if (partial.measure) cfg.measure = { ...defaultMeasure(), ...(partial.measure as Partial<MeasureConfig>) };

@@ -21,7 +21,6 @@
  * random numbers are drawn after initialisation; the measurement's tie seed is the config's).
  */
 import { MNIST_CLASSES, MNIST_INPUT_DIM, mnistSplit } from '../tasks/mnist.js';
-import { modularTask } from '../tasks/index.js';
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { batchKey, canonicalJson, measuredLayers, primaryLayer } from '../config/config.js';
@@ -261,8 +260,6 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
   const c0 = jobs[0].config;
   const { backend } = resolveBackend(opts.backend ?? 'auto');
   const wallStart = performance.now();
-  // the progress measures besides O-information run on one-hot pairs only (src/measures/model.ts): refused for MNIST before any training
-  if (c0.task.kind === 'mnist' && c0.measures && c0.measures.names.length > 0) modularTask(c0.task, 'progress measures besides oinfo during training (--measure)');
   const task = c0.task.kind === 'mnist' ? mnistSplit(c0.task.trainSize, c0.task.splitSeed) : makeTask(c0.task);
   const initial = await Promise.all(jobs.map((j) => (j.config.init.from ? readInitialParams(j.config.init.from, archOf(c0)) : undefined)));
   const models = jobs.map((j, i) => ({ ...modelOf(j.config), ...(initial[i] ? { initial: initial[i] } : {}) }));
@@ -338,20 +335,17 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       }
     }
     // after the run directories exist; resuming, measures.jsonl continues from its saved record count
-    session =
-      'trainA' in task
-        ? await MeasureSession.open(
-            jobs,
-            task,
-            jobs.map((_, m) => {
-              const st = saved[m];
-              if (!st || !jobs[m]!.config.measures?.names.length) return undefined;
-              const r = st.state.records[MEASURES_FILE];
-              if (!r) throw new GrokinfoError('INTERNAL', `${join(jobs[m]!.dir, STATE_FILE)}: no record count of ${MEASURES_FILE}`);
-              return r;
-            }),
-          )
-        : null;
+    session = await MeasureSession.open(
+    jobs,
+    task,
+    jobs.map((_, m) => {
+      const st = saved[m];
+      if (!st || !jobs[m]!.config.measures?.names.length) return undefined;
+      const r = st.state.records[MEASURES_FILE];
+      if (!r) throw new GrokinfoError('INTERNAL', `${join(jobs[m]!.dir, STATE_FILE)}: no record count of ${MEASURES_FILE}`);
+      return r;
+    }),
+  );
     if (saved.length) {
       trainer.setStepsDone(step);
       failed.forEach((f, m) => {
