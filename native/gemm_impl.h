@@ -258,7 +258,48 @@ inline void gemm_masked(const float* ap, int64_t M, int64_t K, const float* B, c
 
 #endif  // __AVX512F__
 
-#ifdef GROKINFO_AVX2
+#if defined(__AVX512F__)
+// AVX-512: two rows of X share a register (row 2p in the low 8 lanes, row 2p + 1 in the high 8), each
+// half-panel of Y broadcast to both halves; every 8-lane accumulator is the AVX2 kernel's, fed in the same
+// order (panel by panel, low half then high half) and reduced by the same hsum8: bitwise the same sums.
+template <int TM, int TN>
+static void dot_tile(const float* X, int64_t M, const float* Y, int64_t N, int64_t j0, int64_t j1,
+                     float* c, int64_t ldc, bool first) {
+  constexpr int NP = (TM + 1) / 2;
+  __m512 acc[NP][TN];
+#pragma GCC unroll 2
+  for (int p = 0; p < NP; p++)
+#pragma GCC unroll 3
+    for (int b = 0; b < TN; b++) acc[p][b] = _mm512_setzero_ps();
+  for (int64_t j = j0; j < j1; j++) {
+    const float* x = X + j * M * kPanel;
+    const float* y = Y + j * N * kPanel;
+    __m512 xs[2][NP];
+#pragma GCC unroll 2
+    for (int p = 0; p < NP; p++) {
+      const __m512 r0 = _mm512_loadu_ps(x + 2 * p * kPanel);
+      const __m512 r1 = 2 * p + 1 < TM ? _mm512_loadu_ps(x + (2 * p + 1) * kPanel) : r0;
+      xs[0][p] = _mm512_shuffle_f32x4(r0, r1, 0x44);  // low halves of rows 2p, 2p + 1
+      xs[1][p] = _mm512_shuffle_f32x4(r0, r1, 0xEE);  // high halves
+    }
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; half++)
+#pragma GCC unroll 3
+      for (int b = 0; b < TN; b++) {
+        const __m512 yv = _mm512_broadcast_f32x8(_mm256_loadu_ps(y + b * kPanel + half * 8));
+#pragma GCC unroll 2
+        for (int p = 0; p < NP; p++) acc[p][b] = _mm512_fmadd_ps(xs[half][p], yv, acc[p][b]);
+      }
+  }
+  for (int p = 0; p < NP; p++)
+    for (int b = 0; b < TN; b++)
+      for (int q = 0; q < 2 && 2 * p + q < TM; q++) {
+        const int a = 2 * p + q;
+        const float s = hsum8(q == 0 ? _mm512_castps512_ps256(acc[p][b]) : _mm512_extractf32x8_ps(acc[p][b], 1));
+        c[a * ldc + b] = first ? s : c[a * ldc + b] + s;
+      }
+}
+#elif defined(GROKINFO_AVX2)
 template <int TM, int TN>
 static void dot_tile(const float* X, int64_t M, const float* Y, int64_t N, int64_t j0, int64_t j1,
                      float* c, int64_t ldc, bool first) {
