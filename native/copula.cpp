@@ -24,7 +24,7 @@ namespace linalg {
 void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads,
              SyrkScratch* scratch) {
   SyrkScratch local;
-  kernels::syrk()(A, N, D, lda, alpha, out, threads, scratch ? *scratch : local);
+  kernels::table().syrk_tn(A, N, D, lda, alpha, out, threads, scratch ? *scratch : local);
 }
 
 }  // namespace linalg
@@ -88,19 +88,23 @@ inline uint64_t order_key(double v) {
 }
 
 // Stable LSD radix sort of one contiguous column x[0..N) (ascending value, ties in row order) into
-// cs.key (the order keys, ascending) and cs.idx (their rows), 8-bit digits, all digit histograms in one
-// read, a pass skipped when all keys share its digit. float32: key and row packed in one 64-bit word
-// (key << 32 | row), sorted on the upper 32 bits only; float64: keys and rows in two arrays.
+// cs.key (the order keys, ascending) and cs.idx (their rows), all digit histograms in one read, a pass
+// skipped when all keys share its digit. float32: key and row packed in one 64-bit word (key << 32 | row),
+// sorted on the upper 32 bits only, in three passes of 11-bit digits; float64: keys and rows in two
+// arrays, eight passes of 8-bit digits.
 template <typename T>
 void sort_column(const T* x, int64_t N, cpu::ColumnScratch& cs) {
-  constexpr int kBytes = sizeof(T);
   constexpr bool kPacked = sizeof(T) == 4;
+  constexpr int kBits = kPacked ? 11 : 8;
+  constexpr int kPasses = (8 * static_cast<int>(sizeof(T)) + kBits - 1) / kBits;
+  constexpr int kBuckets = 1 << kBits;
+  constexpr uint64_t kMask = kBuckets - 1;
   constexpr int kShift0 = kPacked ? 32 : 0;
   uint64_t* key = cs.key.data();
   uint64_t* kt = cs.key_tmp.data();
   uint32_t* idx = cs.idx.data();
   uint32_t* it = cs.idx_tmp.data();
-  uint32_t cnt[kBytes][256];
+  uint32_t cnt[kPasses][kBuckets];
   std::memset(cnt, 0, sizeof(cnt));
   for (int64_t i = 0; i < N; ++i) {
     const uint64_t k = order_key(x[i]);
@@ -111,22 +115,22 @@ void sort_column(const T* x, int64_t N, cpu::ColumnScratch& cs) {
       idx[i] = static_cast<uint32_t>(i);
     }
 #pragma GCC unroll 8
-    for (int p = 0; p < kBytes; ++p) cnt[p][(k >> (8 * p)) & 255]++;
+    for (int p = 0; p < kPasses; ++p) cnt[p][(k >> (kBits * p)) & kMask]++;
   }
-  for (int pass = 0; pass < kBytes; ++pass) {
+  for (int pass = 0; pass < kPasses; ++pass) {
     uint32_t* c = cnt[pass];
     bool trivial = false;
     uint32_t off = 0;
-    for (int b = 0; b < 256; ++b) {
+    for (int b = 0; b < kBuckets; ++b) {
       const uint32_t n = c[b];
       if (n == static_cast<uint32_t>(N)) trivial = true;
       c[b] = off;
       off += n;
     }
     if (trivial) continue;
-    const int shift = kShift0 + 8 * pass;
+    const int shift = kShift0 + kBits * pass;
     for (int64_t i = 0; i < N; ++i) {
-      const uint32_t dst = c[(key[i] >> shift) & 255]++;
+      const uint32_t dst = c[(key[i] >> shift) & kMask]++;
       kt[dst] = key[i];
       if constexpr (!kPacked) it[dst] = idx[i];
     }

@@ -33,6 +33,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels.h"
 #include "oinfo.h"
 #include "oinfo_detail.h"
 #include "oinfo_cpu.h"
@@ -213,6 +214,7 @@ class GeneralWalker {
   void reset(const Item& it, Common& cm) {
     itp_ = &it;
     cmp_ = &cm;
+    kt_ = &kernels::table();
     reported_ = 0;
     U_ = it.U;
     M_ = it.maxvars;
@@ -288,18 +290,8 @@ class GeneralWalker {
       double* cx = Cx_.data() + static_cast<size_t>(a) * M;
       for (int32_t j = 0; j < n; ++j) cx[j] = crow[S_[j]];
     }
-    // Four new variables at a time share each Linv row (linalg::dot4: the same sums as dot).
-    for (int32_t i = 0; i < n; ++i) {
-      const double* row = Linv + static_cast<size_t>(i) * M;
-      int32_t a = 0;
-      for (; a + 4 <= k; a += 4) {
-        const double* cx = Cx_.data() + static_cast<size_t>(a) * M;
-        double o[4];
-        linalg::dot4(row, cx, cx + M, cx + 2 * static_cast<size_t>(M), cx + 3 * static_cast<size_t>(M), i + 1, o);
-        for (int32_t q = 0; q < 4; ++q) B_[static_cast<size_t>(a + q) * M + i] = o[q];
-      }
-      for (; a < k; ++a) B_[static_cast<size_t>(a) * M + i] = linalg::dot(row, Cx_.data() + static_cast<size_t>(a) * M, i + 1);
-    }
+    // B = Linv Cx (the per-ISA lattice kernel, kernels.h: the same sums as linalg::dot).
+    kt_->lower_mv(Linv, M, Cx_.data(), M, k, n, B_.data(), M);
     // Schur complement and its Cholesky factor Lb.
     double ld = 0;
     for (int32_t a = 0; a < k; ++a) {
@@ -331,8 +323,8 @@ class GeneralWalker {
     }
     // R[a] = B_a^T Linv (row vectors of length n).
     // R[a][j] = sum_{i = j..n-1} B[a][i] Linv[i][j], summed in ascending i from zero (the order of the
-    // row-by-row axpy it replaces), in register blocks (linalg::lower_tn_block).
-    linalg::lower_tn(Linv, M, B_.data(), M, k, n, R_.data(), M);
+    // row-by-row axpy it replaces), in register blocks (the per-ISA lattice kernel).
+    kt_->lower_tn(Linv, M, B_.data(), M, k, n, R_.data(), M);
     // New rows of Linv: [-W R, W].
     for (int32_t a = 0; a < k; ++a) {
       double* nr = Linv + static_cast<size_t>(n + a) * M;
@@ -429,6 +421,7 @@ class GeneralWalker {
 
   const Item* itp_ = nullptr;
   Common* cmp_ = nullptr;
+  const kernels::Table* kt_ = nullptr;
   uint64_t reported_ = 0;  // multiplets of this chunk already added to the progress
   int32_t U_ = 0, M_ = 0, K_ = 0;
   std::vector<int32_t> S_, nv_, dims_;

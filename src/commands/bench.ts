@@ -74,6 +74,8 @@ export function reluCase(rows: number, cols: number, seed: number): Float32Array
   return out;
 }
 
+const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -86,6 +88,8 @@ interface Row {
   multiplets: number;
   medianMs: number;
   runsMs: number[];
+  /** Process CPU time (user + system, all threads) of each timed call: the steadier figure on a loaded machine. */
+  medianCpuMs: number;
   targetMs: number;
   baselineMs: number;
   baselineNote: string;
@@ -124,6 +128,7 @@ export async function runBench(names: string[], backendName: BackendName, repeat
   for (const name of names) {
     const c = CASES.find((x) => x.name === name)!;
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     let row: Row;
     if (c.name === 'P1') {
       const Z = reluCase(c.rows, c.cols, 2408);
@@ -131,14 +136,19 @@ export async function runBench(names: string[], backendName: BackendName, repeat
       let res: NR[] = [];
       for (let r = 0; r < repeats + 1; r++) {
         const t = performance.now();
+        const c0 = process.cpuUsage();
         res = await native.measureCheckpoints(Z, 1, c.rows, c.cols, opts, backend);
-        if (r > 0) times.push(performance.now() - t); // the first run warms the thread pool
+        if (r > 0) {
+          // the first run warms the thread pool
+          times.push(performance.now() - t);
+          cpuTimes.push(cpuMs(process.cpuUsage(c0)));
+        }
       }
       const tb = performance.now();
       const base: NR[] = await native.measureCheckpoints(Z, 1, c.rows, c.cols, opts, 'cpu', undefined, 'baseline');
       const baselineMs = performance.now() - tb;
       const med = median(times);
-      row = { case: c.name, what: c.what, multiplets: res[0].count, medianMs: med, runsMs: times, targetMs: c.targetMs, baselineMs, baselineNote: 'full', ratio: baselineMs / med, maxAbsDiff: extremesDiff(res[0], base[0]), backend };
+      row = { case: c.name, what: c.what, multiplets: res[0].count, medianMs: med, runsMs: times, medianCpuMs: median(cpuTimes), targetMs: c.targetMs, baselineMs, baselineNote: 'full', ratio: baselineMs / med, maxAbsDiff: extremesDiff(res[0], base[0]), backend };
     } else {
       const X = gaussianCase(c.rows, c.cols, 97 + c.cols);
       const cov: Float64Array = await native.copulaCovariance(X, c.rows, c.cols, {});
@@ -147,8 +157,12 @@ export async function runBench(names: string[], backendName: BackendName, repeat
       let res: NR[] = [];
       for (let r = 0; r < repeats + 1; r++) {
         const t = performance.now();
+        const c0 = process.cpuUsage();
         res = await native.oinfoMultiplets(cov, 1, c.cols, units, o, backend);
-        if (r > 0) times.push(performance.now() - t);
+        if (r > 0) {
+          times.push(performance.now() - t);
+          cpuTimes.push(cpuMs(process.cpuUsage(c0)));
+        }
       }
       const tb = performance.now();
       const base: NR[] = await native.oinfoMultiplets(cov, 1, c.cols, units, { ...o, stride: c.baselineStride }, 'cpu', undefined, 'baseline');
@@ -169,9 +183,9 @@ export async function runBench(names: string[], backendName: BackendName, repeat
             diff = Infinity;
         }
       } else diff = Math.max(extremesDiff(res[0], base[0]), ...res[0].topSynergy.map((m, i) => Math.abs(m.value - base[0].topSynergy[i].value)));
-      row = { case: c.name, what: c.what, multiplets: res[0].count, medianMs: med, runsMs: times, targetMs: c.targetMs, baselineMs, baselineNote: note, ratio: baselineMs / med, maxAbsDiff: diff, backend };
+      row = { case: c.name, what: c.what, multiplets: res[0].count, medianMs: med, runsMs: times, medianCpuMs: median(cpuTimes), targetMs: c.targetMs, baselineMs, baselineNote: note, ratio: baselineMs / med, maxAbsDiff: diff, backend };
     }
-    log(`${row.case}: median ${row.medianMs.toFixed(2)} ms (target ${row.targetMs} ms), baseline ${row.baselineMs.toFixed(1)} ms, x${row.ratio.toFixed(1)}, max |diff| ${row.maxAbsDiff.toExponential(2)}`);
+    log(`${row.case}: median ${row.medianMs.toFixed(2)} ms (CPU ${row.medianCpuMs.toFixed(2)} ms, target ${row.targetMs} ms), baseline ${row.baselineMs.toFixed(1)} ms, x${row.ratio.toFixed(1)}, max |diff| ${row.maxAbsDiff.toExponential(2)}`);
     rows.push(row);
   }
   return rows;
@@ -191,7 +205,8 @@ export function register(program: Command): void {
       for (const n of names) if (!CASES.some((c) => c.name === n)) throw invalidArgument('--cases', 'a comma-separated subset of P1,G1,G2,G3,G4', n);
       const repeats = Number(f.repeats);
       if (!Number.isInteger(repeats) || repeats < 1 || repeats > 1000) throw invalidArgument('--repeats', 'an integer in [1, 1000]', f.repeats);
-      const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical cores, node ${process.version}`;
+      const kernels = (loadBenchAddon().cpuKernels() as { active: string }).active;
+      const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical cores, CPU kernels ${kernels}, node ${process.version}`;
       const progress = consoleProgress({ quiet: !!f.quiet });
       const rows = await runBench(names, f.backend as BackendName, repeats, (s) => progress.line(s));
       progress.done();
@@ -199,10 +214,10 @@ export function register(program: Command): void {
         process.stdout.write(jsonOutput({ machine, repeats, rows }));
         return;
       }
-      const lines = [`machine: ${machine}; median of ${repeats} runs`, '', '| case | what | multiplets | median ms | target ms | baseline ms | ratio | max abs diff |', '|---|---|---:|---:|---:|---:|---:|---:|'];
+      const lines = [`machine: ${machine}; median of ${repeats} runs`, '', '| case | what | multiplets | median ms | median CPU ms | target ms | baseline ms | ratio | max abs diff |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
       for (const r of rows)
         lines.push(
-          `| ${r.case} | ${r.what} | ${r.multiplets.toLocaleString('en-US')} | ${r.medianMs.toFixed(2)} | ${r.targetMs} | ${r.baselineMs.toFixed(1)}${r.baselineNote === 'full' ? '' : ' *'} | ${r.ratio.toFixed(1)} | ${r.maxAbsDiff.toExponential(1)} |`,
+          `| ${r.case} | ${r.what} | ${r.multiplets.toLocaleString('en-US')} | ${r.medianMs.toFixed(2)} | ${r.medianCpuMs.toFixed(2)} | ${r.targetMs} | ${r.baselineMs.toFixed(1)}${r.baselineNote === 'full' ? '' : ' *'} | ${r.ratio.toFixed(1)} | ${r.maxAbsDiff.toExponential(1)} |`,
         );
       if (rows.some((r) => r.baselineNote !== 'full')) lines.push('', '* baseline ' + rows.filter((r) => r.baselineNote !== 'full').map((r) => `${r.case}: ${r.baselineNote}`).join('; '));
       process.stdout.write(lines.join('\n') + '\n');

@@ -21,9 +21,18 @@ import { deepMergeConfig, type PartialRunConfig } from '../config/config.js';
 
 export const OMNIGROK_MNIST = {
   hidden: [200, 200],
+  /** Every nn.Linear of the notebook has its bias (PyTorch's default), the output layer's too (grokinfo's default has none). */
+  biasOut: true,
   loss: 'mse',
   optimizer: 'adamw',
   lr: 1e-3,
+  /**
+   * The notebook builds torch.optim.AdamW(params, lr, weight_decay) with PyTorch's default betas (0.9, 0.999) and
+   * eps 1e-8; grokinfo's own default beta2 is the paper's 0.98, so the MNIST runs set it explicitly.
+   */
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
   batchSize: 200,
   trainSize: 1000,
   /** Init scales compared (their Figure: the large init groks late, the standard one generalises early). */
@@ -104,9 +113,9 @@ export function mnistReproduceSettings(opts: MnistReproduceOptions): MnistReprod
 export function mnistReproduceDefinition(s: MnistReproduceSettings, overrides: PartialRunConfig = {}) {
   const base = {
     task: { kind: 'mnist' as const, trainSize: OMNIGROK_MNIST.trainSize },
-    model: { hidden: [...OMNIGROK_MNIST.hidden], loss: OMNIGROK_MNIST.loss },
+    model: { hidden: [...OMNIGROK_MNIST.hidden], loss: OMNIGROK_MNIST.loss, biasOut: OMNIGROK_MNIST.biasOut },
     train: { batchSize: OMNIGROK_MNIST.batchSize },
-    optim: { optimizer: OMNIGROK_MNIST.optimizer, lr: OMNIGROK_MNIST.lr },
+    optim: { optimizer: OMNIGROK_MNIST.optimizer, lr: OMNIGROK_MNIST.lr, beta1: OMNIGROK_MNIST.beta1, beta2: OMNIGROK_MNIST.beta2, eps: OMNIGROK_MNIST.eps },
     init: { omnigrokBiases: true },
     evalEvery: s.evalEvery,
     measure: { kind: 'oinfo' as const, bins: 10, layer: 'all' as const, every: s.every },

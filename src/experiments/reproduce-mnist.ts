@@ -11,8 +11,8 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { analyzeMnistRun, mnistClaims, type MnistRun, type MnistRunAnalysis } from '../analysis/mnist.js';
-import { claimsToMarkdown, type ClaimRow } from '../analysis/claims.js';
+import type { MnistRun, MnistRunAnalysis } from '../analysis/mnist.js';
+import type { ClaimRow } from '../analysis/claims.js';
 import type { PartialRunConfig } from '../config/config.js';
 import { GrokinfoError } from '../core/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
@@ -21,7 +21,6 @@ import { formatDuration, type ProgressSink } from '../core/progress.js';
 import { versioned } from '../core/version.js';
 import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from '../measures/leaderboard.js';
 import { checkMeasuresForTask, parseMeasureList, readPath } from '../measures/registry.js';
-import { loadReportDir, writeReport } from '../report/index.js';
 import { loadFinishedRun } from './runs.js';
 import { listRuns, planSweep, runSweep } from './sweep.js';
 import { ANTI_GROK_MARGIN } from '../tasks/mnist.js';
@@ -93,6 +92,9 @@ export async function reproduceMnist(opts: MnistReproduceOptions = {}): Promise<
     oinfoByLayer: r.oinfoByLayer,
     htsr: r.measures.filter((m) => m.values.htsr).map((m) => ({ step: m.step, alphaMean: readPath(m.values.htsr, 'alphaMean') })),
   }));
+  // the analysis and report layers load here, not with the core (src/README.md)
+  const { analyzeMnistRun, mnistClaims } = await import('../analysis/mnist.js');
+  const { claimsToMarkdown } = await import('../analysis/claims.js');
   const analyses = runs.map(analyzeMnistRun);
   const claims = mnistClaims(runs);
   const wds = [...new Set(runs.map((r) => r.config.optim.weightDecay))].sort((a, b) => a - b);
@@ -108,6 +110,7 @@ export async function reproduceMnist(opts: MnistReproduceOptions = {}): Promise<
   progress?.line(`analysis: ${analyses.length} runs: memorisation, grok and anti-grokking steps, phases per hidden layer, ${claims.length} claims, leaderboard of ${leaderboard.rows.length} measures`);
   const seconds = { train: (tTrain - t0) / 1000, analysis: (tAn - tTrain) / 1000, report: 0, total: 0 };
   if (!opts.noReport) {
+    const { loadReportDir, writeReport } = await import('../report/index.js');
     const rep = await loadReportDir(sweepDir);
     rep.notes.unshift(
       settings.note,
