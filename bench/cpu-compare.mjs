@@ -6,7 +6,9 @@
 //     (bench/numpy_oinfo.py) when python3 with numpy and scipy is installed, else skipped with a note;
 //     optionally the previous build (--before path/to/grokinfo.node) in a child process.
 //   - training at the paper's size (p = 97, hidden 250, evaluation every 5 steps): model-steps/s for
-//     1 and 64 models; PyTorch (float32, same cores) when torch is installed, else skipped with a note.
+//     1 and 64 models, per wall second and per CPU second of the process (all threads: the figure to
+//     compare on a loaded machine); PyTorch (float32, same cores; $PYTHON, default python3, e.g.
+//     PYTHON=/usr/bin/python3) when torch is installed, else skipped with a note.
 // Prints the CPU model and its ISA (AVX-512 / AVX2) with every table. Medians of --repeats runs.
 //
 //   npm run build && node bench/cpu-compare.mjs [--repeats 7] [--before /path/to/old/grokinfo.node]
@@ -124,33 +126,42 @@ if (only.includes('train')) {
   const task = makeTask({ op: 'add', p: 97, trainFraction: 0.4, splitSeed: 420 });
   const arch = { vocab: 97, hidden: [250], out: 97 };
   console.log(`\ntraining: p=97 add, hidden 250, ${task.trainA.length} train / ${task.testA.length} test rows, AdamW, evaluation every 5 steps; median of 3 runs`);
-  console.log('| models | model-steps/s | min..max |');
-  console.log('|---:|---:|---:|');
+  console.log('| models | model-steps/s (wall) | min..max | model-steps per CPU second (all threads) |');
+  console.log('|---:|---:|---:|---:|');
   for (const M of [1, 64]) {
     const steps = M === 1 ? 100 : 10;
     const rates = [];
+    const cpuRates = [];
     for (let r = 0; r < 3; r++) {
       const models = Array.from({ length: M }, (_, i) => ({ seed: i, lr: 0.03, weightDecay: 1, beta2: 0.98 }));
       const t = await Trainer.create({ backend: 'cpu', arch, task, models });
       await t.step(5);
       await t.evaluate();
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       for (let s = 0; s < steps; s += 5) {
         await t.step(5);
         await t.evaluate();
       }
+      const c = process.cpuUsage(c0);
       rates.push((M * steps) / ((performance.now() - t0) / 1000));
+      cpuRates.push((M * steps) / ((c.user + c.system) / 1e6));
     }
-    console.log(`| ${M} | ${median(rates).toFixed(1)} | ${Math.min(...rates).toFixed(1)}..${Math.max(...rates).toFixed(1)} |`);
+    console.log(`| ${M} | ${median(rates).toFixed(1)} | ${Math.min(...rates).toFixed(1)}..${Math.max(...rates).toFixed(1)} | ${median(cpuRates).toFixed(1)} |`);
   }
   // PyTorch, one model, same cores (bench/torch_train.py), median of 3 runs.
   const tr = [];
   let why = '';
   for (let r = 0; r < 3 && !why; r++) {
-    const py = spawnSync('python3', [join(root, 'bench', 'torch_train.py'), '100', String(cpus().length)], { encoding: 'utf8' });
+    const py = spawnSync(process.env.PYTHON ?? 'python3', [join(root, 'bench', 'torch_train.py'), '100', String(cpus().length)], { encoding: 'utf8' });
     if (py.status === 0) tr.push(JSON.parse(py.stdout));
     else why = (py.error?.message ?? py.stderr.trim().split('\n').pop()) || 'python3 failed';
   }
   if (why) console.log(`PyTorch: skipped (${why})`);
-  else console.log(`| PyTorch ${tr[0].torch}, 1 model, ${tr[0].threads} threads | ${median(tr.map((x) => x.model_steps_per_s)).toFixed(1)} | |`);
+  else
+    console.log(
+      `| PyTorch ${tr[0].torch}, 1 model, ${tr[0].threads} threads | ${median(tr.map((x) => x.model_steps_per_s)).toFixed(1)} | ` +
+        `${Math.min(...tr.map((x) => x.model_steps_per_s)).toFixed(1)}..${Math.max(...tr.map((x) => x.model_steps_per_s)).toFixed(1)} | ` +
+        `${median(tr.map((x) => x.model_steps_per_cpu_s)).toFixed(1)} |`,
+    );
 }

@@ -2,7 +2,8 @@
 
 The paper's model: one-hot(a) ++ one-hot(b) -> Linear(2p, 250) -> ReLU -> Linear(250, p, bias=False),
 full-batch AdamW (lr 0.03, weight decay 1, betas (0.9, 0.98)), evaluation (train and test loss and
-accuracy) every 5 steps, as grokinfo's runs do. Prints model-steps/s for one model as JSON.
+accuracy) every 5 steps, as grokinfo's runs do. Prints model-steps/s for one model as JSON: per wall
+second and per CPU second of the process (all its threads: the figure to compare on a loaded machine).
 
     python3 bench/torch_train.py steps threads
 """
@@ -47,13 +48,14 @@ def main():
     for _ in range(5):
         step()
     evaluate()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for s in range(0, steps, 5):
         for _ in range(5):
             step()
         evaluate()
-    dt = time.perf_counter() - t0
-    print(json.dumps({"model_steps_per_s": steps / dt, "torch": torch.__version__, "threads": threads}))
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"model_steps_per_s": steps / dt, "model_steps_per_cpu_s": steps / dc, "torch": torch.__version__,
+                      "threads": threads}))
 
 
 if __name__ == "__main__":

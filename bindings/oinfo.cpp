@@ -400,6 +400,7 @@ MeasureOptions measure_options_from_js(const Napi::Object& o) {
   m.bias_samples = get_int(o, "biasSamples", 0);
   m.top_k = static_cast<int32_t>(get_int(o, "topK", 0));
   m.threads = static_cast<int32_t>(get_int(o, "threads", 0));
+  m.item_errors = get_bool(o, "itemErrors", false);
   if (m.bins < 2) throw_error(env, Code::INVALID_ARGUMENT, "bins: must be >= 2");
   if (m.top_k < 0) throw_error(env, Code::INVALID_ARGUMENT, "topK: must be >= 0");
   return m;
@@ -412,6 +413,7 @@ Napi::Object measure_result_to_js(Napi::Env env, const MeasureResult& r) {
   std::copy(r.labels.begin(), r.labels.end(), labels.Data());
   o.Set("labels", labels);
   fill_result(env, o, r.oinfo);
+  if (!r.error.empty()) o.Set("error", r.error);
   return o;
 }
 

@@ -24,7 +24,7 @@ namespace linalg {
 void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads,
              SyrkScratch* scratch) {
   SyrkScratch local;
-  kernels::syrk()(A, N, D, lda, alpha, out, threads, scratch ? *scratch : local);
+  kernels::table().syrk_tn(A, N, D, lda, alpha, out, threads, scratch ? *scratch : local);
 }
 
 }  // namespace linalg

@@ -88,11 +88,11 @@ Status set_isa(const std::string& name) {
   return Status::Ok();
 }
 
-SyrkFn syrk() {
+const Table& table() {
   switch (active_isa()) {
-    case Isa::AVX512: return syrk_tn_avx512;
-    case Isa::AVX2: return syrk_tn_avx2;
-    default: return syrk_tn_portable;
+    case Isa::AVX512: return avx512_table();
+    case Isa::AVX2: return avx2_table();
+    default: return portable_table();
   }
 }
 

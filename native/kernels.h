@@ -4,7 +4,11 @@
 // the widest path the CPU has. The choice is made once, from the CPU's features
 // (__builtin_cpu_supports), or forced by the environment variable GROKINFO_CPU_KERNELS
 // (portable | avx2 | avx512) or by set_isa (tests and benchmarks).
-// Kernels: the float64 A^T A of the Ward Gram matrix and the copula covariance (syrk_tn).
+// One table per path (Table below), one selection: the float64 A^T A of the Ward Gram matrix and the
+// copula covariance (syrk_impl.h), the general lattice walker's triangular products (lattice_impl.h) and
+// the trainer's float32 products, layer 0 and softmax (gemm_impl.h). Each kernels_*.cpp defines its own
+// GROKINFO_KERNEL_NS before including those headers, so no path's code is merged with another's at link
+// time, and the portable file (baseline x86-64) holds no AVX instruction.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -24,13 +28,35 @@ Isa active_isa();
 // Forces a path (INVALID_ARGUMENT naming the unknown name, BACKEND_UNAVAILABLE when unsupported).
 Status set_isa(const std::string& name);
 
-using SyrkFn = void (*)(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads,
-                        linalg::SyrkScratch& sc);
-SyrkFn syrk();
+struct Table {
+  // out = alpha A^T A (contract of linalg::syrk_tn, oinfo_linalg.h).
+  void (*syrk_tn)(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, double* out, int threads,
+                  linalg::SyrkScratch& sc);
+  // Lattice (lattice_impl.h): B[a][i] = sum_{j<=i} L[i][j] X[a][j]; R[a][j] = sum_{i>=j} B[a][i] L[i][j].
+  void (*lower_mv)(const double* L, int64_t ldl, const double* X, int64_t ldx, int64_t k, int64_t n, double* B,
+                   int64_t ldb);
+  void (*lower_tn)(const double* L, int64_t ldl, const double* B, int64_t ldb, int64_t k, int64_t n, double* R,
+                   int64_t ldr);
+  // Trainer (contracts in gemm.h).
+  void (*gemm_panels)(const float* ap, int64_t M, int64_t K, const float* B, const float* bias, bool relu, float* C,
+                      int64_t p0, int64_t p1);
+  void (*gemm_masked)(const float* ap, int64_t M, int64_t K, const float* B, const float* H, float* C, int64_t P,
+                      int64_t t0, int64_t t1);
+  void (*gemm_dot)(const float* X, int64_t M, const float* Y, int64_t N, int64_t P, float* C, int64_t t0, int64_t t1);
+  void (*gather_relu)(const float* WT, int64_t ldt, const float* b, int64_t Hn, const int32_t* ia, const int32_t* ib,
+                      float* H, int64_t p0, int64_t p1);
+  void (*scatter_rows)(const float* dZ, int64_t Hn, int64_t N, const int32_t* ia, const int32_t* ib, int64_t rowsT,
+                       float* dWT, int64_t ldt, float* db, int64_t kb0, int64_t kb1);
+  void (*softmax_xent)(float* L, int64_t C, const int32_t* y, int64_t N, bool grad, float scale, double* loss,
+                       uint8_t* correct, int64_t p0, int64_t p1);
+};
 
-// The per-ISA entry points (kernels_*.cpp).
-void syrk_tn_portable(const double*, int64_t, int64_t, int64_t, double, double*, int, linalg::SyrkScratch&);
-void syrk_tn_avx2(const double*, int64_t, int64_t, int64_t, double, double*, int, linalg::SyrkScratch&);
-void syrk_tn_avx512(const double*, int64_t, int64_t, int64_t, double, double*, int, linalg::SyrkScratch&);
+// The active path's table (chosen on first use; set_isa switches it).
+const Table& table();
+
+// The per-ISA tables (kernels_*.cpp).
+const Table& portable_table();
+const Table& avx2_table();
+const Table& avx512_table();
 
 }  // namespace grokinfo::kernels

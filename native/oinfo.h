@@ -116,12 +116,17 @@ struct MeasureOptions {
   int64_t bias_samples = 0;       // 0: off; else usually N
   int32_t top_k = 0;
   int32_t threads = 0;
+  // CPU: a checkpoint whose data the estimator does not admit (INVALID_DATA: a singular covariance, too few
+  // samples) gets the message in its result's `error` and the rest of the batch is measured; off, the call
+  // fails. The CUDA pipeline always fails the call.
+  bool item_errors = false;
 };
 
 struct MeasureResult {
   int32_t dead = 0;                 // excluded constant columns
   std::vector<int32_t> labels;      // H entries: bin of each neuron, -1 for dead
   OInfoResult oinfo;                // units are bins
+  std::string error;                // with MeasureOptions::item_errors: why this checkpoint was not measured
 };
 
 // On the CUDA backend Z may be host or device memory (cudaPointerGetAttributes tells); on the CPU

@@ -33,6 +33,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels.h"
 #include "oinfo.h"
 #include "oinfo_detail.h"
 #include "oinfo_cpu.h"
@@ -213,6 +214,7 @@ class GeneralWalker {
   void reset(const Item& it, Common& cm) {
     itp_ = &it;
     cmp_ = &cm;
+    kt_ = &kernels::table();
     reported_ = 0;
     U_ = it.U;
     M_ = it.maxvars;
@@ -288,18 +290,8 @@ class GeneralWalker {
       double* cx = Cx_.data() + static_cast<size_t>(a) * M;
       for (int32_t j = 0; j < n; ++j) cx[j] = crow[S_[j]];
     }
-    // Four new variables at a time share each Linv row (linalg::dot4: the same sums as dot).
-    for (int32_t i = 0; i < n; ++i) {
-      const double* row = Linv + static_cast<size_t>(i) * M;
-      int32_t a = 0;
-      for (; a + 4 <= k; a += 4) {
-        const double* cx = Cx_.data() + static_cast<size_t>(a) * M;
-        double o[4];
-        linalg::dot4(row, cx, cx + M, cx + 2 * static_cast<size_t>(M), cx + 3 * static_cast<size_t>(M), i + 1, o);
-        for (int32_t q = 0; q < 4; ++q) B_[static_cast<size_t>(a + q) * M + i] = o[q];
-      }
-      for (; a < k; ++a) B_[static_cast<size_t>(a) * M + i] = linalg::dot(row, Cx_.data() + static_cast<size_t>(a) * M, i + 1);
-    }
+    // B = Linv Cx (the per-ISA lattice kernel, kernels.h: the same sums as linalg::dot).
+    kt_->lower_mv(Linv, M, Cx_.data(), M, k, n, B_.data(), M);
     // Schur complement and its Cholesky factor Lb.
     double ld = 0;
     for (int32_t a = 0; a < k; ++a) {
@@ -331,8 +323,8 @@ class GeneralWalker {
     }
     // R[a] = B_a^T Linv (row vectors of length n).
     // R[a][j] = sum_{i = j..n-1} B[a][i] Linv[i][j], summed in ascending i from zero (the order of the
-    // row-by-row axpy it replaces), in register blocks (linalg::lower_tn_block).
-    linalg::lower_tn(Linv, M, B_.data(), M, k, n, R_.data(), M);
+    // row-by-row axpy it replaces), in register blocks (the per-ISA lattice kernel).
+    kt_->lower_tn(Linv, M, B_.data(), M, k, n, R_.data(), M);
     // New rows of Linv: [-W R, W].
     for (int32_t a = 0; a < k; ++a) {
       double* nr = Linv + static_cast<size_t>(n + a) * M;
@@ -429,6 +421,7 @@ class GeneralWalker {
 
   const Item* itp_ = nullptr;
   Common* cmp_ = nullptr;
+  const kernels::Table* kt_ = nullptr;
   uint64_t reported_ = 0;  // multiplets of this chunk already added to the progress
   int32_t U_ = 0, M_ = 0, K_ = 0;
   std::vector<int32_t> S_, nv_, dims_;
@@ -810,6 +803,10 @@ struct cpu::EngineScratch {
   std::vector<Units> units;
   std::vector<int64_t> item_of;
   std::vector<OInfoResult> out;
+  // per-item INVALID_DATA (run_engine with item_errors): the message, and a flag the walkers poll
+  std::vector<std::string> item_err;
+  std::unique_ptr<std::atomic<uint8_t>[]> item_bad;
+  size_t item_bad_cap = 0;
 };
 
 cpu::EngineScratch* cpu::new_scratch() { return new EngineScratch(); }
@@ -818,8 +815,10 @@ void cpu::delete_scratch(EngineScratch* s) { delete s; }
 namespace {
 
 // Runs the lattice walk over items[0, n) (already set up: C, D, units, mind, maxd).
+// item_errors: an INVALID_DATA of one item (its preparation or its walk) is kept in ws.item_err[item] and
+// the item's remaining chunks are skipped; the other items are measured. Otherwise it fails the call.
 Status run_engine(cpu::EngineScratch& ws, size_t n, const OInfoOptions& opt, std::vector<OInfoResult>& results,
-                  const Control& ctl, bool force_general = false) {
+                  const Control& ctl, bool force_general = false, bool item_errors = false) {
   Item* const items = ws.items.data();
   Common& cm = ws.cm;
   cm.opt = &opt;
@@ -829,11 +828,26 @@ Status run_engine(cpu::EngineScratch& ws, size_t n, const OInfoOptions& opt, std
   cm.write_errno = 0;
   int32_t maxvars = 0;
   uint64_t total = 0;
+  if (ws.item_err.size() < n) ws.item_err.resize(n);
+  if (ws.item_bad_cap < n) {
+    ws.item_bad.reset(new std::atomic<uint8_t>[n]);
+    ws.item_bad_cap = n;
+  }
+  for (size_t b = 0; b < n; ++b) {
+    ws.item_err[b].clear();
+    ws.item_bad[b].store(0, std::memory_order_relaxed);
+  }
   for (size_t b = 0; b < n; ++b) {
     Status s = prepare(items[b], opt, n > 1 ? static_cast<int64_t>(b) : -1, ws.prep);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      if (!(item_errors && s.code == Code::INVALID_DATA)) return s;
+      ws.item_err[b] = s.message;
+      ws.item_bad[b].store(1, std::memory_order_relaxed);
+      items[b].nodes = 0;  // no chunks
+    }
     if (force_general) items[b].fast = false;
     maxvars = std::max(maxvars, items[b].maxvars);
+    if (ws.item_bad[b].load(std::memory_order_relaxed)) continue;
     uint64_t m = 0;
     multiplet_count(items[b].U, items[b].mind, items[b].maxd, &m);
     total += m;
@@ -886,6 +900,7 @@ Status run_engine(cpu::EngineScratch& ws, size_t n, const OInfoOptions& opt, std
         continue;
       }
       const Task& task = tasks[t];
+      if (item_errors && ws.item_bad[task.item].load(std::memory_order_relaxed)) continue;
       const Item& it = items[task.item];
       acc.init(it.maxd, opt.top_k);
       sb.item = &it;
@@ -901,6 +916,12 @@ Status run_engine(cpu::EngineScratch& ws, size_t n, const OInfoOptions& opt, std
         reported = ts.general.reported();
       }
       std::lock_guard<std::mutex> g(mu);
+      if (!s.ok() && item_errors && s.code == Code::INVALID_DATA) {
+        // this item is not measured (its first message is kept); the others go on
+        if (!ws.item_bad[task.item].exchange(1)) ws.item_err[task.item] = s.message;
+        ctl.add_done(static_cast<double>(reported));
+        continue;
+      }
       if (!s.ok()) {
         // a real error wins over the CANCELLED / IO stops it causes in the other threads
         if (first.ok() || (first.code == Code::CANCELLED && s.code != Code::CANCELLED) || (first.code == Code::IO && s.code != Code::IO && s.code != Code::CANCELLED)) first = s;
@@ -929,6 +950,15 @@ Status run_engine(cpu::EngineScratch& ws, size_t n, const OInfoOptions& opt, std
     const Item& it = items[b];
     const Acc& a = ws.global[b];
     OInfoResult& r = results[b];
+    if (ws.item_bad[b].load(std::memory_order_relaxed)) {
+      r.count = 0;
+      r.by_size.clear();
+      r.min = Multiplet();
+      r.max = Multiplet();
+      r.top_synergy.clear();
+      r.top_redundancy.clear();
+      continue;
+    }
     cpu::grow(ws.path, static_cast<size_t>(it.maxd));
     int32_t* path = ws.path.data();
     Cand omin, omax;
@@ -1047,9 +1077,15 @@ Status measure_impl(cpu::EngineScratch& ws, const T* Z, int64_t batch, int64_t N
   for (int64_t b = 0; b < batch; ++b) {
     if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
     MeasureResult& res = results[b];
+    res.error.clear();
     bool measured = false;
     Status s = bins_stage(ws, Z + b * N * H, b, N, H, opt, res, &measured, ctl);
-    if (!s.ok()) return s;
+    if (!s.ok() && opt.m.item_errors && s.code == Code::INVALID_DATA) {
+      res.error = s.message;  // not measured (count 0 below); the rest of the batch goes on
+      measured = false;
+    } else if (!s.ok()) {
+      return s;
+    }
     if (!measured) {
       OInfoResult& r = res.oinfo;  // count 0, nothing else
       r.count = 0;
@@ -1083,13 +1119,16 @@ Status measure_impl(cpu::EngineScratch& ws, const T* Z, int64_t batch, int64_t N
   if (opt.stream_path && nitems != 1)
     return Status::Error(Code::INVALID_ARGUMENT, "stream_path: only with batch 1");
   std::vector<OInfoResult>& out = ws.out;
-  Status s = run_engine(ws, nitems, oo, out, ctl);
+  Status s = run_engine(ws, nitems, oo, out, ctl, false, opt.m.item_errors);
   if (!s.ok()) {
     if (batch > 1 && s.code == Code::INVALID_DATA) s.message = "checkpoint batch: " + s.message;
     return s;
   }
   for (int64_t b = 0; b < batch; ++b)
-    if (ws.item_of[b] >= 0) std::swap(results[b].oinfo, out[ws.item_of[b]]);
+    if (ws.item_of[b] >= 0) {
+      std::swap(results[b].oinfo, out[ws.item_of[b]]);
+      if (!ws.item_err[ws.item_of[b]].empty()) results[b].error = ws.item_err[ws.item_of[b]];
+    }
   return Status::Ok();
 }
 

@@ -3,11 +3,17 @@
 // files (kernels_portable.cpp, kernels_avx2.cpp, kernels_avx512.cpp), each compiled with its own -march,
 // so the instructions follow the file and the dispatcher (kernels.cpp) picks one at run time.
 //
+// Each file defines GROKINFO_KERNEL_NS (its own namespace) first, so every path's code has its own
+// symbols: a template instantiated by two files must not be merged by the linker into one copy.
+//
 // Summation order, for every W, thread count and packing: each output element is one FMA chain (or,
 // without FMA, multiply-then-add) over rows in chunks of kSyrkChunk rows starting at multiples of it,
 // from zero, the chunks added in order. So the AVX2 and AVX-512 paths are bitwise equal, and the
 // portable path differs from them only by the rounding of unfused multiply-adds.
 #pragma once
+#ifndef GROKINFO_KERNEL_NS
+#error "syrk_impl.h is included only by the per-ISA kernel files (kernels_*.cpp)"
+#endif
 #include <omp.h>
 
 #include <algorithm>
@@ -17,7 +23,7 @@
 
 #include "oinfo_linalg.h"
 
-namespace grokinfo::linalg::syrk_detail {
+namespace grokinfo::linalg::syrk_detail::GROKINFO_KERNEL_NS {
 
 constexpr int64_t kSyrkChunk = 256;
 constexpr int kRows = 4;  // rows of C per micro-kernel (one row panel)
@@ -206,4 +212,4 @@ void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, d
     for (int64_t j = 0; j < D; ++j) out[i * D + j] = alpha * (i <= j ? Cp[i * ldc + j] : Cp[j * ldc + i]);
 }
 
-}  // namespace grokinfo::linalg::syrk_detail
+}  // namespace grokinfo::linalg::syrk_detail::GROKINFO_KERNEL_NS

@@ -5,7 +5,7 @@
  *   Trainer, makeTask              the native trainer of many models at once
  *   trainBatch, runSweep, ...      runs and sweeps with records on disk (resumable, shardable)
  *   ablateRun                      the §7 sub-network ablation
- *   reproduce                      the paper's experiments end to end
+ *   reproduce, reproduceMnist      the paper's experiments, and the MNIST ones, end to end
  *
  * The other entries load only when imported:
  *   grokinfo/analysis   analyzeRun, analyzeSweep, timelines, phases, prediction, claims
@@ -33,5 +33,6 @@ export { trainBatch, scheduleOf, type RunJob, type TrainOptions } from './traini
 export { planSweep, runSweep, mergeSweeps, shardRuns, parseShard, listRuns, type SweepDefinition, type SweepPlan, type SweepOptions, type SweepResult } from './experiments/sweep.js';
 export { ablateRun, lowestOmega, subnetNeurons, type AblationOptions, type AblationResult as AblationCurves, type SubnetSpec } from './experiments/ablate.js';
 export { reproduce, reproducePlan, reproduceSettings, type ReproduceOptions, type ReproduceResult } from './experiments/reproduce.js';
+export { reproduceMnist, MNIST_ANALYSIS_FILE, type MnistReproduceOptions, type MnistReproduceResult } from './experiments/reproduce-mnist.js';
 export { consoleProgress, type ProgressSink } from './core/progress.js';
 export * as measures from './measures/index.js';

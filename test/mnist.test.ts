@@ -149,7 +149,7 @@ describe('--task mnist configurations', () => {
     const { resolveRunConfig } = await import('../src/config/config.js');
     const { MEASURES } = await import('../src/measures/registry.js');
     const c = resolveRunConfig({ task: { kind: 'mnist' }, measures: { names: ['all'] } });
-    const modularOnly = MEASURES.filter((m) => m.modular).map((m) => m.name);
+    const modularOnly = MEASURES.filter((m) => m.tasks && !m.tasks.only.includes('mnist')).map((m) => m.name);
     expect(modularOnly.length).toBeGreaterThan(0);
     expect(c.measures!.names.some((n) => modularOnly.includes(n))).toBe(false);
     expect(c.measures!.names).toContain('htsr');
@@ -206,9 +206,12 @@ describe('reproduce --task mnist: the plan', () => {
     expect(mnistReproduceSettings({ quick: false }).longSteps).toBe(10_000_000);
   });
 
-  it('reproduce --task mnist says what this build lacks instead of running the modular protocol', async () => {
+  it("reproduce() refuses an MNIST task with a coded error pointing to reproduceMnist (the CLI dispatches)", async () => {
     const { reproduce } = await import('../src/experiments/reproduce.js');
-    await expect(reproduce({ quick: true, overrides: { task: { kind: 'mnist' } }, out: join(dirname(fileURLToPath(import.meta.url)), '..', 'tmp', 'never-mnist') })).rejects.toThrow(/5 runs planned.*lacks the progress measures/);
+    await expect(reproduce({ quick: true, overrides: { task: { kind: 'mnist' } }, out: join(dirname(fileURLToPath(import.meta.url)), '..', 'tmp', 'never-mnist') })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/reproduceMnist/),
+    });
   });
 });
 

@@ -61,6 +61,15 @@ describe('native loader: candidate order', () => {
     expect(b.find((x) => x.label === 'prebuilt cuda')!.skip).toMatch(/x86-64-v3/);
   });
 
+  it('a CUDA build skipped for want of a driver is the reason the CPU build is used', () => {
+    const r = pick(host(), { [P('cuda')]: addon('cuda', { ok: true, reason: 'H100' }), ...ALL_CPU });
+    expect(r.name).toBe('v4');
+    expect(r.sel.tried).toEqual(['prebuilt cuda: skipped, no NVIDIA driver on this machine']);
+    expect(r.sel.cudaFallback).toBe('the CUDA build is not used: no NVIDIA driver on this machine');
+    // without a CUDA binary in the package there is nothing to explain
+    expect(pick(host(), ALL_CPU).sel.cudaFallback).toBeUndefined();
+  });
+
   it('no prebuilt candidates on a platform without prebuilds (source build only)', () => {
     const c = nativeCandidates(host({ platform: 'darwin', arch: 'arm64', cpuLevel: null }), ROOT, {});
     expect(c.map((x) => x.kind)).toEqual(['source', 'source']);

@@ -79,7 +79,7 @@ describe('npm package: pack, install offline into an empty project, use', () => 
     console.log(`tarball ${tarball.split('/').pop()}: ${mb.toFixed(2)} MB, ${files.length} files`);
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/cli.js');
-    expect(files).toContain('package/scripts/install.mjs');
+    expect(files).toContain('package/bindings/install.mjs');
     expect(files).toContain('package/CMakeLists.txt');
     expect(files.some((f) => /^package\/prebuilds\/linux-x64\/[^/]+\/grokinfo\.node$/.test(f))).toBe(true);
     for (const f of files) expect(f).not.toMatch(/^package\/(test|bench|src|build|build-[^/]*|\.ci)\/|\.map$|grokinfo_bench/);

@@ -302,7 +302,7 @@ describe('missing oinfo.jsonl', () => {
     const one = await loadReportDir(dir);
     const set = buildFigures(one);
     expect(set.figures.map((f) => f.id)).toEqual(['fig1-accuracy', 'fig6-grids']);
-    expect(set.skipped.map((s) => s.id)).toEqual(['fig2-main-1', 'fig3-pareto', 'fig4-synergy-sweeps', 'fig5-ablation']);
+    expect(set.skipped.map((s) => s.id)).toEqual(['fig2-main-1', 'fig3-pareto', 'fig4-synergy-sweeps', 'fig5-ablation', 'fig9-oinfo-layers']);
     expect(one.notes.join('\n')).toMatch(/no oinfo\.jsonl/);
   });
 });

@@ -14,7 +14,9 @@ import { oinfo } from '../src/measures/oinfo.js';
 import { trainBatch, archOf, modelOf } from '../src/training/run.js';
 import { mergeSweeps, planSweep, runSweep } from '../src/experiments/sweep.js';
 import { makeTask } from '../src/tasks/modular.js';
-import { Trainer } from '../src/training/trainer.js';
+import { Trainer, paramLayout } from '../src/training/trainer.js';
+import { saveCheckpoint } from '../src/training/safetensors.js';
+import { loadRun } from '../src/experiments/runs.js';
 import type { MetricsRecord, OInfoRecord, RunSummary } from '../src/config/types.js';
 
 const tiny = {
@@ -219,6 +221,20 @@ describe('ablation', () => {
     expect(res.skipped).toEqual([{ subnet: 'inverse', reason: expect.stringMatching(/empty/) }]);
   });
 
+  it('a run measured on hidden layer >= 1 is refused with a coded error (the mask covers hidden layer 0), before any training', async () => {
+    const dir = tmp();
+    const config = resolveRunConfig({ ...tiny, model: { hidden: [24, 16] }, measure: { every: 20, bins: 3, layer: 1 } });
+    await trainBatch([{ id: 'r', dir, config }], { backend: 'cpu' });
+    const e = await ablateRun(dir, { backend: 'cpu' }).then(
+      () => null,
+      (x: unknown) => x as GrokinfoError,
+    );
+    expect(e).toBeInstanceOf(GrokinfoError);
+    expect(e!.code).toBe('INVALID_ARGUMENT');
+    expect(e!.message).toMatch(/hidden layer 1.*hidden layer 0 only/);
+    expect(existsSync(join(dir, 'ablation'))).toBe(false);
+  });
+
   it('several runs ablated in one batch give exactly what each gives alone', async () => {
     const root = tmp();
     const dirs = [11, 12].map((seed) => join(root, `r${seed}`));
@@ -241,5 +257,72 @@ describe('ablation', () => {
     });
     // The two runs' sub-networks differ, so a mix-up between runs would show.
     expect(together[0].curves[1].neurons).not.toEqual(together[1].curves[1].neurons);
+  });
+});
+
+describe('a measured step the estimator does not admit', () => {
+  it('is recorded as an error line and training goes on (two identical neurons: a singular bin covariance)', async () => {
+    const dir = tmp();
+    // Neuron 5 a copy of neuron 4 (its layer-0 row, bias and output column): the two get identical gradients,
+    // so they stay identical, and every measurement's bin holding both has a singular covariance.
+    const arch = archOf(resolveRunConfig({ ...tiny }));
+    const t = await Trainer.create({ backend: 'cpu', arch, task: makeTask({ op: 'add', p: 11, trainFraction: 0.5, splitSeed: 3 }), models: [{ seed: 2 }] });
+    const params = t.getParams(0);
+    const layout = paramLayout(arch);
+    const w0 = layout.find((x) => x.name === 'layers.0.weight')!;
+    const b0 = layout.find((x) => x.name === 'layers.0.bias')!;
+    const w1 = layout.find((x) => x.name === 'layers.1.weight')!;
+    const cols = w0.shape[1]!;
+    params.copyWithin(w0.offset + 5 * cols, w0.offset + 4 * cols, w0.offset + 5 * cols);
+    params[b0.offset + 5] = params[b0.offset + 4]!;
+    const H = w1.shape[1]!;
+    for (let r = 0; r < w1.shape[0]!; r++) params[w1.offset + r * H + 5] = params[w1.offset + r * H + 4]!;
+    const from = join(dir, 'dup.safetensors');
+    await saveCheckpoint(from, arch, params);
+    const lines: string[] = [];
+    const progress = { status: () => undefined, line: (s: string) => lines.push(s), done: () => undefined };
+    const dupCfg = resolveRunConfig({ ...tiny, init: { from }, measure: { every: 20, bins: 4 } });
+    const okCfg = resolveRunConfig({ ...tiny, init: { seed: 2 }, measure: { every: 20, bins: 4 } });
+    const jobs = [dupCfg, okCfg].map((config) => ({ id: runId(config), dir: join(dir, runId(config)), config }));
+    const sums = await trainBatch(jobs, { backend: 'cpu', progress });
+    expect(sums.map((s) => s.failed)).toEqual([null, null]);
+    expect(sums[0].stepsDone).toBe(40);
+    // the duplicate pair is still a duplicate after training (so every step below had it)
+    const rows = readJsonl<OInfoRecord & { error?: string }>(join(jobs[0].dir, 'oinfo.jsonl'));
+    expect(rows.map((r) => r.step)).toEqual([0, 20, 40]);
+    for (const r of rows) {
+      expect(r.error).toMatch(/singular covariance.*duplicate, constant or collinear/);
+      expect(r.synergy).toBeUndefined();
+    }
+    expect(lines.filter((l) => /step \d+ not measured: .*singular covariance/.test(l)).length).toBe(3);
+    // The two models were measured in one native call: the healthy one's steps are all measured, and equal
+    // to that model trained and measured alone.
+    const other = readJsonl<OInfoRecord>(join(jobs[1].dir, 'oinfo.jsonl'));
+    const alone = await trainBatch([{ ...jobs[1], dir: join(dir, 'alone') }], { backend: 'cpu' });
+    expect(alone[0].failed).toBeNull();
+    const aloneRows = readJsonl<OInfoRecord>(join(dir, 'alone', 'oinfo.jsonl'));
+    expect(other.map((r) => r.step)).toEqual([0, 20, 40]);
+    expect(other.map((r) => [r.synergy, r.redundancy, r.synergyNeurons])).toEqual(aloneRows.map((r) => [r.synergy, r.redundancy, r.synergyNeurons]));
+    expect(other.every((r) => Number.isFinite(r.synergy) && r.synergy <= r.redundancy)).toBe(true);
+    // readers leave the error lines out: the run loads, with no O-information and a note saying why
+    const notes: string[] = [];
+    const run = await loadRun(jobs[0].dir, notes);
+    expect(run.oinfo).toBeNull();
+    expect(notes.join('\n')).toMatch(/3 measured step\(s\) in oinfo\.jsonl could not be measured/);
+
+    // A backend that fails the whole call (CUDA) instead: every model of the call gets the error line.
+    const spy = vi.spyOn(Trainer.prototype, 'measure').mockRejectedValue(new GrokinfoError('INVALID_DATA', 'checkpoint batch: singular covariance (covariance #0)'));
+    try {
+      const d2 = join(dir, 'whole');
+      const jobs2 = jobs.map((j) => ({ ...j, dir: join(d2, j.id) }));
+      const sums2 = await trainBatch(jobs2, { backend: 'cpu' });
+      expect(sums2.map((s) => s.failed)).toEqual([null, null]);
+      for (const j of jobs2) {
+        const r2 = readJsonl<{ step: number; error?: string }>(join(j.dir, 'oinfo.jsonl'));
+        expect(r2.map((r) => [r.step, r.error])).toEqual([0, 20, 40].map((st) => [st, 'checkpoint batch: singular covariance (covariance #0)']));
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

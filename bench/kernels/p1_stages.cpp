@@ -182,6 +182,9 @@ int main(int argc, char** argv) {
         }
       std::printf("fingerprints: covariance %016llx, extremes %016llx\n", static_cast<unsigned long long>(hc),
                   static_cast<unsigned long long>(hv));
+      // EXTREMES=1: every per-size extreme in full (to compare two builds' values, not only their bits).
+      if (std::getenv("EXTREMES"))
+        for (const auto& e : mres[0].oinfo.by_size) std::printf("size %d: min %.17g max %.17g\n", e.size, e.min.value, e.max.value);
       std::printf("alive %d, bins %d, multiplets %llu, min %.6f max %.6f (engine measure: min %.6f)\n", A, bins,
                   static_cast<unsigned long long>(res[0].count), res[0].min.value, res[0].max.value, mres[0].oinfo.min.value);
       continue;  // warm-up

@@ -1,13 +1,13 @@
 // Micro-benchmark of the training kernels at paper size (p = 97, hidden 250, 3763 training rows),
-// single thread. Build and run:
-//   g++ -std=c++20 -O3 -march=x86-64-v3 -ffp-contract=fast -fopenmp -Inative bench/kernels/train_kernels.cpp \
-//       native/gemm.cpp -o /tmp/kernels && /tmp/kernels
+// single thread, on the kernel path GROKINFO_CPU_KERNELS names (default: the best this CPU runs). Build
+// and run: bash bench/kernels/train_kernels.sh [portable] [avx2] [avx512] (the flags of CMakeLists.txt).
 #include <chrono>
 #include <cstdio>
 #include <random>
 #include <vector>
 
 #include "gemm.h"
+#include "kernels.h"
 
 using namespace grokinfo::gemm;
 
@@ -39,6 +39,7 @@ int main() {
     ib[i] = V + g() % V;
     y[i] = g() % C;
   }
+  std::printf("kernels: %s\n", grokinfo::kernels::isa_name(grokinfo::kernels::active_isa()));
   const double gf = 2.0 * N * H * C * 1e-9;
   double t;
   const int64_t ldt = padded8(H);

@@ -105,7 +105,10 @@ export function selectNative(
   let cudaFallback: string | undefined;
   for (const c of candidates) {
     if (c.skip) {
-      if (exists(c.path)) tried.push(`${c.label}: skipped, ${c.skip}`);
+      if (exists(c.path)) {
+        tried.push(`${c.label}: skipped, ${c.skip}`);
+        if (c.cuda) cudaFallback ??= `the CUDA build is not used: ${c.skip}`;
+      }
       continue;
     }
     if (!exists(c.path)) {

@@ -1,5 +1,5 @@
 /**
- * The prebuilt native binaries the package ships, in one place: scripts/prebuild.mjs builds exactly
+ * The prebuilt native binaries the package ships, in one place: bindings/prebuild.mjs builds exactly
  * these, and the loader (src/addon/native.ts) picks among them. Files live at
  * prebuilds/<platform>-<arch>/<name>/grokinfo.node inside the package.
  */

@@ -29,7 +29,7 @@ export interface RunAnalysis {
 export async function analyzeRun(run: FinishedRun): Promise<RunAnalysis> {
   if (!run.oinfo || run.oinfo.length < 3 || run.summary.failed) return { timeline: null, phases: null };
   const timeline = normalizeRun(run.oinfo);
-  const phases = detectPhases(run.metrics, run.oinfo);
+  const phases = detectPhases(run.metrics, run.oinfo, { grokThreshold: run.config.grokThreshold });
   await writeJsonAtomic(join(run.dir, 'timeline.json'), versioned(timeline));
   await writeJsonAtomic(join(run.dir, 'phases.json'), versioned(phases));
   return { timeline, phases };

@@ -11,7 +11,7 @@ import { detectPhases, firstSignificantPeak, type PhaseOptions } from './phases.
 import { lsSlope } from './predict.js';
 import { measuredRecords, medianOf, normalizeRun, toBits } from './timeline.js';
 
-export type Verdict = 'holds' | 'does not hold' | 'not measured';
+export type Verdict = 'holds' | 'does not hold' | 'not measured' | 'not applicable';
 
 export interface ClaimRow {
   id: string;

@@ -7,3 +7,4 @@ export * from './phases.js';
 export * from './predict.js';
 export * from './claims.js';
 export { analyzeRun, analyzeSweep, loadRun, PAPER_FAMILIES, type SweepAnalysis, type RunAnalysis, type LoadedRun, type FamilySplit, type Family } from './analyze.js';
+export * from './mnist.js';

@@ -5,6 +5,7 @@
  * The algorithm and every threshold are documented in src/analysis/README.md.
  */
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
+import { fieldDefault } from '../config/schema.js';
 import type { MetricsRecord, OInfoRecord, Phase, PhaseName, PhasesFile, Timeline } from '../config/types.js';
 import {
   argmaxStep,
@@ -107,7 +108,7 @@ export interface PhaseOptions {
   trendTol?: number;
   /** Rise of test accuracy over a synergy fall that marks decoupling without a grok step. Default 0.1. */
   accRise?: number;
-  /** Test accuracy above which the run has grokked (strict). Default 0.98. */
+  /** Test accuracy above which the run has grokked (strict). Default: the schema's grokThreshold default (a run's own: config.grokThreshold). */
   grokThreshold?: number;
   /** Grok step override (otherwise the first metrics step with testAcc > grokThreshold). */
   grokStep?: number | null;
@@ -203,7 +204,7 @@ export function detectPhases(metrics: readonly MetricsRecord[], oinfo: readonly 
     onsetFraction: opts.onsetFraction ?? 0.1,
     trendTol: opts.trendTol ?? 0.02,
     accRise: opts.accRise ?? 0.1,
-    grokThreshold: opts.grokThreshold ?? 0.98,
+    grokThreshold: opts.grokThreshold ?? fieldDefault<number>('grokThreshold'),
     alpha: opts.alpha ?? paperEmaAlpha(every),
     smoother: opts.smoother ?? 'median',
     medianSteps: opts.medianSteps ?? MEDIAN_SMOOTHER_STEPS,

@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../core/errors.js';
 import { resolveMeasuresConfig, validateMeasuresConfig } from '../measures/config.js';
-import { appliesTo, canonicalJson, checkField, checkKnownKeys, fieldDefault, fieldName, fieldsOf, FIELD_BY_PATH, getPath, leafKey, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
+import { appliesTo, canonicalJson, checkField, checkKnownKeys, fieldDefault, fieldDefaultFor, fieldName, fieldsOf, FIELD_BY_PATH, getPath, leafKey, OPTIONAL_SECTIONS, RUN_FIELDS, sectionDefaults } from './schema.js';
 import { taskKind, taskName, taskTag, validateAnyTask } from '../tasks/index.js';
-import type { InitConfig, MeasureConfig, ModelConfig, OptimConfig, RunConfig, TaskConfig, TrainConfig } from './types.js';
+import { measuredOInfo, type InitConfig, type MeasureConfig, type ModelConfig, type OInfoErrorRecord, type OptimConfig, type RunConfig, type TaskConfig, type TrainConfig } from './types.js';
 
 export { canonicalJson };
 
@@ -47,17 +47,18 @@ export type PartialRunConfig = DeepPartial<RunConfig>;
 export function resolveRunConfig(partial: PartialRunConfig = {}): RunConfig {
   checkKnownKeys(partial);
   const d = paperDefaults();
+  const task = resolveTask(partial.task as Record<string, unknown> | undefined, d.task);
   const cfg: RunConfig = {
     ...d,
     ...(partial.name !== undefined ? { name: partial.name } : {}),
-    task: resolveTask(partial.task as Record<string, unknown> | undefined, d.task),
+    task,
     model: { ...d.model, ...(partial.model as Partial<ModelConfig>) },
     optim: { ...d.optim, ...(partial.optim as Partial<OptimConfig>) },
     init: { ...d.init, ...(partial.init as Partial<InitConfig>) },
     steps: partial.steps ?? d.steps,
     evalEvery: partial.evalEvery ?? d.evalEvery,
     checkpoints: (partial.checkpoints as number[] | undefined) ?? d.checkpoints,
-    grokThreshold: partial.grokThreshold ?? d.grokThreshold,
+    grokThreshold: partial.grokThreshold ?? fieldDefaultFor<number>('grokThreshold', task.kind),
   };
   if (partial.train) cfg.train = { ...(partial.train as TrainConfig) };
   if (partial.measure) cfg.measure = { ...defaultMeasure(), ...(partial.measure as Partial<MeasureConfig>) };
@@ -141,9 +142,9 @@ export function primaryLayer(c: Pick<RunConfig, 'measure'>): number {
 }
 
 /** The records of the primary layer (untagged records, from before layers were tagged, count as it). */
-export function primaryRecords<T extends { layer?: number }>(records: T[], c: Pick<RunConfig, 'measure'>): T[] {
+export function primaryRecords<T extends { layer?: number; step: number }>(records: readonly (T | OInfoErrorRecord)[], c: Pick<RunConfig, 'measure'>): T[] {
   const l = primaryLayer(c);
-  return records.filter((r) => r.layer === undefined || r.layer === l);
+  return measuredOInfo<T>(records).filter((r) => r.layer === undefined || r.layer === l);
 }
 
 /** The schema entry of a path (throws for a path that is not a run-configuration field). */

@@ -155,6 +155,23 @@ export interface OInfoRecord {
   layer?: number;
 }
 
+/**
+ * An oinfo.jsonl line for a measured step whose activations the estimator does not admit (INVALID_DATA: e.g.
+ * two sparse neurons with identical ranks in one bin make its covariance singular). Training goes on; readers
+ * (measuredOInfo) leave these lines out; `grokinfo report` notes how many a run has.
+ */
+export interface OInfoErrorRecord {
+  step: number;
+  units: 'bits' | 'nats';
+  layer?: number;
+  error: string;
+}
+
+/** The measured records of an oinfo.jsonl file, without the error lines. */
+export function measuredOInfo<T extends { step: number }>(records: readonly (T | OInfoErrorRecord)[]): T[] {
+  return records.filter((r): r is T => !('error' in r && typeof (r as OInfoErrorRecord).error === 'string'));
+}
+
 export interface RunSummary {
   /** The grokinfo version that wrote the file (src/core/version.ts). */
   grokinfoVersion?: string;

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { batchKey, primaryRecords, runId } from '../config/config.js';
+import { batchKey, primaryLayer, primaryRecords, runId } from '../config/config.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { readJson, readJsonl, writeJsonAtomic } from '../core/fsutil.js';
 import type { BackendName } from '../addon/native.js';
@@ -122,6 +122,15 @@ async function planAblation(runDir: string, opts: AblationOptions): Promise<Abla
     if (!existsSync(join(runDir, f))) throw new GrokinfoError('INVALID_ARGUMENT', `${runDir} is not a finished run directory (no ${f})`);
   const config = await readJson<RunConfig>(join(runDir, 'config.json'));
   const summary = await readJson<RunSummary>(join(runDir, 'summary.json'));
+  // the trainer's ablation mask zeroes rows of the first weight matrix (hidden layer 0's neurons, native
+  // set_mask on CPU and CUDA): the synergistic neurons of a deeper layer would be masked at the wrong indices
+  const layer = primaryLayer(config);
+  if (layer !== 0)
+    throw new GrokinfoError(
+      'INVALID_ARGUMENT',
+      `${runDir}: its O-information was measured on hidden layer ${layer} (--layer ${layer}); ablate masks neurons of hidden layer 0 only (the trainer's mask covers the first weight matrix). Ablate a run measured with --layer 0 (or --layer all, whose primary layer is 0)`,
+      { what: 'measure.layer', allowed: [0, 'all'], got: layer },
+    );
   const oinfo = primaryRecords(readJsonl<OInfoRecord>(join(runDir, 'oinfo.jsonl')), config);
   if (oinfo.length === 0)
     throw new GrokinfoError('INVALID_ARGUMENT', `${runDir} has no oinfo.jsonl: train it with --measure oinfo first`);

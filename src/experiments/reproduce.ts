@@ -14,7 +14,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ablateRuns, type AblationResult } from './ablate.js';
-import { analyzeSweep, PAPER_FAMILIES, type SweepAnalysis } from '../analysis/analyze.js';
+import type { SweepAnalysis } from '../analysis/analyze.js';
 import { deepMergeConfig, type PartialRunConfig } from '../config/config.js';
 import { readJson, writeJsonAtomic } from '../core/fsutil.js';
 import { fieldDefault } from '../config/schema.js';
@@ -22,9 +22,7 @@ import { resolveBackend, type BackendName } from '../addon/native.js';
 import { formatDuration, type ProgressSink } from '../core/progress.js';
 import { versioned } from '../core/version.js';
 import { PAPER_ALPHAS, PAPER_SEEDS, PAPER_WEIGHT_DECAYS, paperExperimentList } from '../config/paper.js';
-import { loadReportDir, writeReport } from '../report/index.js';
 import { planSweep, runSweep, type SweepPlan } from './sweep.js';
-import { MNIST_PENDING, mnistReproduceDefinition, mnistReproduceSettings } from './mnist-setting.js';
 import { GrokinfoError } from '../core/errors.js';
 
 export interface ReproduceOptions {
@@ -91,14 +89,12 @@ export interface ReproduceResult {
 
 export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceResult> {
   if ((opts.overrides?.task as { kind?: string } | undefined)?.kind === 'mnist') {
-    // the MNIST experiments' plan (validated here), whose training waits for the dense native trainer
-    const s = mnistReproduceSettings(opts);
-    const plan = planSweep(mnistReproduceDefinition(s));
-    throw new GrokinfoError(
-      'INVALID_ARGUMENT',
-      `reproduce --task mnist: ${plan.runs.length} runs planned (${s.note}), but this build cannot train them yet: it lacks ${MNIST_PENDING.join('; ')}`,
-      { what: '--task', allowed: ['modular'], got: 'mnist' },
-    );
+    // a different protocol with its own result (reproduce-mnist.ts); the CLI dispatches on --task
+    throw new GrokinfoError('INVALID_ARGUMENT', "reproduce(): the MNIST experiments are reproduceMnist() (src/experiments/reproduce-mnist.ts; on the command line: grokinfo reproduce --task mnist)", {
+      what: 'overrides.task.kind',
+      allowed: ['modular'],
+      got: 'mnist',
+    });
   }
   const out = opts.out ?? 'grokinfo-reproduce';
   const t0 = performance.now();
@@ -130,6 +126,8 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
   const ablations: AblationResult[] = [];
   for (const d of ablationDirs) ablations.push(fresh.get(d) ?? (await readJson<AblationResult>(join(d, 'ablation.json'))));
   const tAbl = performance.now();
+  // the analysis and report layers load here, not with the core (start-up: src/README.md)
+  const { analyzeSweep, PAPER_FAMILIES } = await import('../analysis/analyze.js');
   const analysis = await analyzeSweep(sweepDir, { ablations, progress, families: PAPER_FAMILIES });
   const tAn = performance.now();
   const seconds = {
@@ -140,6 +138,7 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
     total: 0,
   };
   if (!opts.noReport) {
+    const { loadReportDir, writeReport } = await import('../report/index.js');
     const rep = await loadReportDir(sweepDir);
     rep.notes.unshift(
       settings.note,

@@ -11,7 +11,7 @@ import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { readJson, readJsonl } from '../core/fsutil.js';
 import type { MeasuresRecord } from '../measures/compute.js';
 import { checkSummary } from '../training/run.js';
-import type { MetricsRecord, OInfoRecord, PhasesFile, RunConfig, RunSummary } from '../config/types.js';
+import { measuredOInfo, type MetricsRecord, type OInfoErrorRecord, type OInfoRecord, type PhasesFile, type RunConfig, type RunSummary } from '../config/types.js';
 
 export interface LoadedRun {
   id: string;
@@ -81,7 +81,10 @@ export async function loadRun(dir: string, notes: string[] = [], runId?: string)
   let oinfo: OInfoRecord[] | null = null;
   const oinfoByLayer = new Map<number, OInfoRecord[]>();
   if (existsSync(oPath)) {
-    const all = readJsonlChecked<OInfoRecord>(oPath).sort((a, b) => a.step - b.step);
+    const lines = readJsonlChecked<OInfoRecord | OInfoErrorRecord>(oPath);
+    const all = measuredOInfo<OInfoRecord>(lines).sort((a, b) => a.step - b.step);
+    if (all.length < lines.length)
+      notes.push(`run ${id}: ${lines.length - all.length} measured step(s) in oinfo.jsonl could not be measured (their error is in the file); left out`);
     for (const r of all) {
       const l = r.layer ?? (typeof config.measure?.layer === 'number' ? config.measure.layer : 0);
       if (!oinfoByLayer.has(l)) oinfoByLayer.set(l, []);

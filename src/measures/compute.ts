@@ -23,7 +23,7 @@ import {
   weightNorms,
   type GaussianInfo,
 } from './functions.js';
-import { crossEntropy, forward, type MlpModel, type PairData } from './model.js';
+import { crossEntropy, forwardData, isDenseData, meanSquaredError, rowsOf, type MlpModel, type PairData, type SplitData } from './model.js';
 import {
   KEY_FREQUENCY_THRESHOLD,
   LCC_FRACTION,
@@ -46,10 +46,14 @@ export interface EvalValues {
 
 export interface MeasureContext {
   model: MlpModel;
-  op: Op;
+  /** The task: a modular op (with its modulus p), or 'mnist' (p unused, 0). */
+  op: Op | 'mnist';
   p: number;
-  train: PairData;
-  test: PairData;
+  /** The data the data measures see (the kind of the model's input): see DATA_MEASURE_ROWS for the bounds. */
+  train: SplitData;
+  test: SplitData;
+  /** The loss the model was trained with (the loss measure's fallback evaluation; default 'xent'). */
+  loss?: 'xent' | 'mse';
   /** Post-ReLU activations of hidden layer l on the training set (N x width). */
   hidden(layer: number): Float32Array;
   /** The trainer's evaluation at this step (else the loss measure runs its own float64 forward pass). */
@@ -77,7 +81,7 @@ const infoIn = (g: GaussianInfo, units: 'bits' | 'nats') => ({
   sinfo: toUnits(g.sinfo, units),
 });
 
-/** Layer-0 sparsity: the native count on float32 weights (the trainer's), the float64 reference otherwise. */
+/** Layer-0 sparsity of a pair model: the native count on float32 weights (the trainer's), the float64 reference otherwise. */
 function layer0Sparsity(m: MlpModel, train: PairData): number {
   const l0 = m.layers[0]!;
   if (l0.weight instanceof Float32Array && (l0.bias === null || l0.bias instanceof Float32Array)) {
@@ -87,28 +91,35 @@ function layer0Sparsity(m: MlpModel, train: PairData): number {
   return firstLayerSparsity(m, train, SPARSITY_TAU);
 }
 
-function labelSign(op: Op): 1 | -1 {
+/** The pair split of a measure defined for modular tasks only (the registry refuses it on dense data before this). */
+function pairsOf(d: SplitData, name: string): PairData {
+  if (isDenseData(d)) throw new GrokinfoError('INTERNAL', `${name}: a pair model only (the registry limits it to add/sub tasks)`);
+  return d;
+}
+
+function labelSign(op: Op | 'mnist'): 1 | -1 {
   return op === 'sub' ? -1 : 1;
 }
 
 /** Computes one registered measure (not 'oinfo', which is the engine's). */
 export async function computeMeasure(name: string, ctx: MeasureContext): Promise<MeasureValues> {
   const def = measureDef(name);
-  if (def.modular) checkMeasuresForTask([name], ctx.op);
+  checkMeasuresForTask([def.name], ctx.op);
   const m = ctx.model;
   const L = m.layers.length - 1; // hidden layers
   switch (name) {
     case 'loss': {
       if (ctx.eval) return { ...ctx.eval };
-      const acc = (d: PairData) => {
-        const f = forward(m, d.a, d.b);
+      const acc = (d: SplitData) => {
+        const f = forwardData(m, d);
+        const N = rowsOf(d);
         let ok = 0;
-        for (let n = 0; n < d.a.length; n++) {
+        for (let n = 0; n < N; n++) {
           let best = 0;
           for (let c = 1; c < f.classes; c++) if (f.logits[n * f.classes + c]! > f.logits[n * f.classes + best]!) best = c;
           if (best === d.y[n]) ok++;
         }
-        return { loss: crossEntropy(f.logits, f.classes, d.y), acc: d.a.length ? ok / d.a.length : NaN };
+        return { loss: (ctx.loss === 'mse' ? meanSquaredError : crossEntropy)(f.logits, f.classes, d.y), acc: N ? ok / N : NaN };
       };
       const tr = acc(ctx.train),
         te = acc(ctx.test);
@@ -123,7 +134,7 @@ export async function computeMeasure(name: string, ctx: MeasureContext): Promise
     case 'sparsity': {
       // layer 0 straight from the weights (no activation copy); deeper layers from their activations
       const perLayer = Array.from({ length: L }, (_, l) =>
-        l === 0 ? layer0Sparsity(m, ctx.train) : activationSparsity(ctx.hidden(l), ctx.train.a.length, m.layers[l]!.rows, SPARSITY_TAU),
+        l === 0 && !isDenseData(ctx.train) ? layer0Sparsity(m, ctx.train) : activationSparsity(ctx.hidden(l), rowsOf(ctx.train), m.layers[l]!.rows, SPARSITY_TAU),
       );
       return { tau: SPARSITY_TAU, mean: perLayer.reduce((a, v) => a + v, 0) / L, perLayer };
     }
@@ -150,12 +161,12 @@ export async function computeMeasure(name: string, ctx: MeasureContext): Promise
     }
     case 'fourier-loss': {
       const K = ctx.keyFrequencies ?? fourierMeasures(m, ctx.p, { keyThreshold: KEY_FREQUENCY_THRESHOLD }).keyFrequencies;
-      return { ...fourierLoss(m, ctx.p, K, { train: ctx.train, test: ctx.test }, labelSign(ctx.op)), keyFrequenciesFixed: ctx.keyFrequencies !== undefined };
+      return { ...fourierLoss(m, ctx.p, K, { train: pairsOf(ctx.train, name), test: pairsOf(ctx.test, name) }, labelSign(ctx.op)), keyFrequenciesFixed: ctx.keyFrequencies !== undefined };
     }
     case 'info': {
       const layer = ctx.infoLayer ?? 0;
       const X = ctx.hidden(layer);
-      const N = ctx.train.a.length,
+      const N = rowsOf(ctx.train),
         H = m.layers[layer]!.rows;
       const alive: number[] = [];
       for (let j = 0; j < H; j++) {
@@ -201,7 +212,7 @@ export async function computeMeasure(name: string, ctx: MeasureContext): Promise
     case 'circuit-complexity':
       return { value: localCircuitComplexity(m, ctx.train, { fraction: LCC_FRACTION, masks: LCC_MASKS, seed: ctx.seed }), fraction: LCC_FRACTION };
     case 'mi': {
-      const per = Array.from({ length: L }, (_, l) => binnedMI(ctx.hidden(l), ctx.train.a.length, m.layers[l]!.rows, ctx.train.y, MI_BINS));
+      const per = Array.from({ length: L }, (_, l) => binnedMI(ctx.hidden(l), rowsOf(ctx.train), m.layers[l]!.rows, ctx.train.y, MI_BINS));
       return { itx: per[0]!.itx, ity: per[0]!.ity, bins: MI_BINS, layers: per.map((r) => ({ itx: r.itx, ity: r.ity })) };
     }
     case 'local-complexity': {
@@ -211,8 +222,9 @@ export async function computeMeasure(name: string, ctx: MeasureContext): Promise
     case 'agop': {
       if (L !== 1) return { note: 'AGOP measures need one hidden layer', circulantDeviationPlus: null };
       const X = ctx.hidden(0);
-      const S = loadNative().measuresGram(X, ctx.train.a.length, m.layers[0]!.rows, true) as Float64Array;
-      const r = agopMeasures(m, ctx.train, S);
+      const train = pairsOf(ctx.train, name);
+      const S = loadNative().measuresGram(X, rowsOf(train), m.layers[0]!.rows, true) as Float64Array;
+      const r = agopMeasures(m, train, S);
       return {
         circulantDeviationPlus: r.circulantDeviationPlus,
         circulantDeviationMinus: r.circulantDeviationMinus,

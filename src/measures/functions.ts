@@ -6,7 +6,7 @@
 import { loadNative } from '../addon/native.js';
 import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import { gramOfColumns, logDetAndInverseDiagonal, squaredSingularValues, symmetricEigenQL } from './linalg.js';
-import { forward, gridPairs, seededNormal, seededUniform, type MlpModel, type PairData, type Vec } from './model.js';
+import { forward, forwardData, gridPairs, inputWidth, isDenseData, rowsOf, seededNormal, seededUniform, type MlpModel, type PairData, type SplitData, type Vec } from './model.js';
 
 const LN2 = Math.LN2;
 
@@ -570,11 +570,11 @@ export function binnedMI(acts: ArrayLike<number>, rows: number, cols: number, la
  * weight matrix (biases untouched), and sum over the data the KL divergence KL(softmax z || softmax z') between
  * the original and the ablated outputs, nats; the mean over `masks` seeded masks.
  */
-export function localCircuitComplexity(m: MlpModel, data: PairData, opts: { fraction?: number; masks?: number; seed?: number } = {}): number {
+export function localCircuitComplexity(m: MlpModel, data: SplitData, opts: { fraction?: number; masks?: number; seed?: number } = {}): number {
   const frac = opts.fraction ?? 0.1;
   if (!(frac > 0 && frac < 1)) throw invalidArgument('fraction', 'a number in (0, 1)', frac);
   const K = opts.masks ?? 1;
-  const base = forward(m, data.a, data.b);
+  const base = forwardData(m, data);
   const C = base.classes;
   const logSoftmax = (z: Float64Array) => {
     const out = new Float64Array(z.length);
@@ -593,14 +593,14 @@ export function localCircuitComplexity(m: MlpModel, data: PairData, opts: { frac
   for (let t = 0; t < K; t++) {
     const u = seededUniform((opts.seed ?? 0) * 1000 + t + 1);
     const masked: MlpModel = {
-      vocab: m.vocab,
+      ...m,
       layers: m.layers.map((l) => {
         const w = Float64Array.from(l.weight);
         for (let i = 0; i < w.length; i++) if (u() < frac) w[i] = 0;
         return { ...l, weight: w };
       }),
     };
-    const lq = logSoftmax(forward(masked, data.a, data.b).logits);
+    const lq = logSoftmax(forwardData(masked, data).logits);
     let kl = 0;
     for (let i = 0; i < lp.length; i++) kl += Math.exp(lp[i]!) * (lp[i]! - lq[i]!);
     total += kl;
@@ -625,10 +625,10 @@ export interface LocalComplexity {
  */
 export function localComplexity(
   m: MlpModel,
-  sets: { train: PairData; test: PairData },
+  sets: { train: SplitData; test: SplitData },
   opts: { directions?: number; radius?: number; seed?: number; maxProbes?: number } = {},
 ): LocalComplexity {
-  const D = 2 * m.vocab;
+  const D = inputWidth(m);
   const P = opts.directions ?? 25;
   const r = opts.radius ?? 0.05;
   const maxProbes = opts.maxProbes ?? 128;
@@ -662,19 +662,34 @@ export function localComplexity(
     }
     return c;
   };
-  const lcOf = (d: PairData) => {
-    const N = d.a.length;
+  const lcOf = (d: SplitData) => {
+    const N = rowsOf(d);
     const count = Math.min(N, maxProbes);
     if (count === 0) return NaN;
     // layer 0 pre-activations at every vertex of every probe (count * V2 rows), then the other layers in one
-    // native float64 pass over the ReLU of those rows
+    // native float64 pass over the ReLU of those rows. Dense probes: W0 x + b0 of each probe in one native pass
+    // of layer 0 alone (the vertices add the offsets: layer 0 is linear).
+    let dense0: Float64Array | null = null;
+    if (isDenseData(d)) {
+      const x = new Float64Array(count * D);
+      for (let t = 0; t < count; t++) {
+        const n = Math.floor((t * N) / count);
+        for (let i = 0; i < D; i++) x[t * D + i] = d.x[n * D + i]!;
+      }
+      const l0f = { weight: Float64Array.from(l0.weight), bias: l0.bias ? Float64Array.from(l0.bias) : null, rows: H0, cols: D };
+      dense0 = (loadNative().measuresForward([l0f], 0, null, null, x, count) as Float64Array[])[0]!;
+    }
     const pre0 = new Float64Array(count * V2 * H0);
     for (let t = 0; t < count; t++) {
       const n = Math.floor((t * N) / count);
       for (let v = 0; v < V2; v++) {
         const o = (t * V2 + v) * H0;
-        for (let h = 0; h < H0; h++)
-          pre0[o + h] = l0.weight[h * D + d.a[n]!]! + l0.weight[h * D + m.vocab + d.b[n]!]! + (l0.bias ? l0.bias[h]! : 0) + off[v * H0 + h]!;
+        if (dense0) for (let h = 0; h < H0; h++) pre0[o + h] = dense0[t * H0 + h]! + off[v * H0 + h]!;
+        else {
+          const p = d as PairData;
+          for (let h = 0; h < H0; h++)
+            pre0[o + h] = l0.weight[h * D + p.a[n]!]! + l0.weight[h * D + m.vocab + p.b[n]!]! + (l0.bias ? l0.bias[h]! : 0) + off[v * H0 + h]!;
+        }
       }
     }
     let total = 0;

@@ -109,6 +109,12 @@ export interface OInfoReport {
 }
 
 export interface CheckpointMeasure {
+  /**
+   * Set when this checkpoint was not measured because the estimator does not admit its activations (a
+   * singular bin covariance, too few samples); only for callers that ask for per-checkpoint errors (measured
+   * training): the numbers are then NaN and empty.
+   */
+  error?: string;
   dead: number;
   labels: Int32Array;
   binSizes: number[];
@@ -524,6 +530,8 @@ export async function oinfo(data: Matrix | Matrix[], options: OInfoOptions = {})
 export interface NativeMeasure extends NativeResult {
   dead: number;
   labels: Int32Array;
+  /** With itemErrors: why this checkpoint was not measured (its data is not admitted: INVALID_DATA). */
+  error?: string;
 }
 
 function neuronsOf(labels: Int32Array, bins: number[]): number[] {
@@ -546,6 +554,7 @@ export function checkpointFromNative(raw: NativeMeasure, requestedBins?: number)
     if (b >= 0) binSizes[b]++;
   });
   const m: CheckpointMeasure = {
+    ...(raw.error !== undefined ? { error: raw.error } : {}),
     dead: raw.dead,
     labels: raw.labels,
     binSizes,

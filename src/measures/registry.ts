@@ -7,6 +7,8 @@ import { GrokinfoError, invalidArgument } from '../core/errors.js';
 import type { Op } from '../config/types.js';
 
 export type MeasureKind = 'weights' | 'activations' | 'data';
+/** What applicability is decided on: the modular operation of a task, or 'mnist'. */
+export type TaskTag = Op | 'mnist';
 export type CostClass = 'cheap' | 'expensive';
 
 export interface MeasureDef {
@@ -16,8 +18,12 @@ export interface MeasureDef {
   /** Cheap measures run at every evaluation step; expensive ones every DEFAULT_EXPENSIVE_EVERY steps (--expensive-every). */
   doc: string;
   source: string;
-  /** Needs the additive structure of Z_p (Fourier measures): task op add or sub. */
-  modular?: boolean;
+  /**
+   * The tasks the measure is defined for, and why (absent: every task). The one statement of applicability:
+   * `--measure all` expands to the measures that apply to the run's task, and naming one that does not is an
+   * INVALID_ARGUMENT (checkMeasuresForTask).
+   */
+  tasks?: { only: readonly TaskTag[]; why: string };
   /** The record field (dotted path into the measure's values) the leaderboard's transition rule reads. */
   primary: string;
 }
@@ -45,6 +51,7 @@ export const LCC_MASKS = 1;
 
 /** The ops whose labels are a +- b mod p: the Fourier measures' basis is that of the additive group. */
 export const FOURIER_OPS: readonly Op[] = ['add', 'sub'];
+const FOURIER_TASKS = { only: FOURIER_OPS, why: 'defined on the real Fourier basis of Z_p: needs a modular task with labels a + b or a - b mod p (op add or sub)' } as const;
 
 export const MEASURES: readonly MeasureDef[] = [
   {
@@ -91,7 +98,7 @@ export const MEASURES: readonly MeasureDef[] = [
     name: 'fourier',
     kind: 'weights',
     cost: 'cheap',
-    modular: true,
+    tasks: FOURIER_TASKS,
     doc: 'Norm per real-Fourier component of Z_p of the a- and b-embeddings (first-layer weight columns), its Gini coefficient (mean of a and b is the primary) and inverse participation ratio, and the key frequencies (pooled norm > 1/4 of the largest).',
     source: 'Nanda, Chan, Lieberum, Smith & Steinhardt 2023 (arXiv 2301.05217), adapted to the MLP',
     primary: 'gini',
@@ -100,7 +107,7 @@ export const MEASURES: readonly MeasureDef[] = [
     name: 'fourier-neurons',
     kind: 'weights',
     cost: 'expensive',
-    modular: true,
+    tasks: FOURIER_TASKS,
     doc: "Per-neuron frequency concentration: the median over neurons of the share of a neuron's Fourier energy (a and b embeddings, frequencies >= 1) in its top frequency.",
     source: 'Nanda et al. 2023 (arXiv 2301.05217), per neuron (docs/MEASURES.md notes: the population rule selects every frequency in this MLP)',
     primary: 'neuronConcentration',
@@ -109,7 +116,7 @@ export const MEASURES: readonly MeasureDef[] = [
     name: 'fourier-loss',
     kind: 'data',
     cost: 'expensive',
-    modular: true,
+    tasks: FOURIER_TASKS,
     doc: 'Restricted loss (logits projected on the key frequencies of a+-b, plus the per-class mean; train, test, whole grid) and excluded loss (those directions removed; train).',
     source: 'Nanda et al. 2023 (arXiv 2301.05217)',
     primary: 'excludedTrain',
@@ -158,7 +165,10 @@ export const MEASURES: readonly MeasureDef[] = [
     name: 'agop',
     kind: 'activations',
     cost: 'expensive',
-    modular: true,
+    tasks: {
+      only: FOURIER_OPS,
+      why: 'its values are circulant deviations of the a-b block of sqrt(AGOP) (shifts in Z_p) of a one-hidden-layer model on one-hot pairs: needs a modular task with labels a + b or a - b mod p (op add or sub)',
+    },
     doc: 'Average gradient outer product of the logits w.r.t. the input on the training set (one hidden layer): circulant deviation of the a-b block of sqrt(AGOP) for shifts +1 and -1, and its correlation with W1^T W1; AGOP alignment with the final model is added by `grokinfo measure`.',
     source: 'Mallinar, Beaglehole, Zhu, Radhakrishnan, Pandit & Belkin 2024 (arXiv 2407.20199)',
     primary: 'circulantDeviationPlus',
@@ -174,8 +184,18 @@ export function measureDef(name: string): MeasureDef {
 }
 
 /** Whether the Fourier measures apply to a task op. */
-export function fourierApplies(op: Op | 'mnist'): boolean {
+export function fourierApplies(op: TaskTag): boolean {
   return FOURIER_OPS.includes(op as Op);
+}
+
+/** Whether a registered measure is defined for a task (MeasureDef.tasks). */
+export function measureApplies(d: MeasureDef, tag: TaskTag): boolean {
+  return !d.tasks || d.tasks.only.includes(tag);
+}
+
+/** The measures defined for a task, in registry order. */
+export function measuresFor(tag: TaskTag): string[] {
+  return MEASURES.filter((m) => measureApplies(m, tag)).map((m) => m.name);
 }
 
 /**
@@ -183,27 +203,27 @@ export function fourierApplies(op: Op | 'mnist'): boolean {
  * ones; `all` means every measure that applies to the task (Fourier measures only for add/sub, never for mnist).
  * Returns the names in registry order, without duplicates.
  */
-export function parseMeasureList(text: string | readonly string[], op?: Op | 'mnist'): string[] {
+export function parseMeasureList(text: string | readonly string[], op?: TaskTag): string[] {
   const parts = (typeof text === 'string' ? text.split(',') : [...text]).map((s) => s.trim()).filter((s) => s.length > 0);
   if (parts.length === 0) throw invalidArgument('--measure', `one or more of: all, ${MEASURE_NAMES.join(', ')}`, text);
   const set = new Set<string>();
   for (const p of parts) {
     if (p === 'all') {
-      for (const m of MEASURES) if (!m.modular || op === undefined || fourierApplies(op)) set.add(m.name);
+      for (const m of MEASURES) if (op === undefined || measureApplies(m, op)) set.add(m.name);
     } else set.add(measureDef(p).name);
   }
   return MEASURES.filter((m) => set.has(m.name)).map((m) => m.name);
 }
 
-/** Refuses a Fourier measure on a task without the additive structure of Z_p. */
-export function checkMeasuresForTask(names: readonly string[], op: Op | 'mnist'): void {
+/** Refuses a measure that is not defined for the task (MeasureDef.tasks), naming those that are. */
+export function checkMeasuresForTask(names: readonly string[], op: TaskTag): void {
   for (const n of names) {
     const d = measureDef(n);
-    if (d.modular && !fourierApplies(op))
+    if (!measureApplies(d, op))
       throw new GrokinfoError(
         'INVALID_ARGUMENT',
-        `--measure ${n}: needs a modular task with labels a + b or a - b mod p (op ${FOURIER_OPS.join(' or ')}); ${op === 'mnist' ? "this run's task is mnist (Fourier measures are left out of --measure all for it)" : `this run's op is '${op}'`}. Measures that apply: ${MEASURES.filter((m) => !m.modular).map((m) => m.name).join(', ')}`,
-        { what: '--measure', allowed: FOURIER_OPS, got: op },
+        `--measure ${n}: ${d.tasks!.why}; ${op === 'mnist' ? "this run's task is mnist (left out of --measure all for it)" : `this run's op is '${op}'`}. Measures that apply to this task: ${measuresFor(op).join(', ')}`,
+        { what: '--measure', allowed: measuresFor(op), got: n },
       );
   }
 }

@@ -6,19 +6,21 @@
  * alignment of each sqrt(AGOP) with the final one.
  */
 import { primaryLayer, primaryRecords } from '../config/config.js';
-import { modularTask } from '../tasks/index.js';
+import { taskTag } from '../tasks/index.js';
+import { mnistSplit } from '../tasks/mnist.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { GrokinfoError } from '../core/errors.js';
 import { readJson, readJsonl, writeFileAtomic } from '../core/fsutil.js';
 import type { ProgressSink } from '../core/progress.js';
 import { loadCheckpoint } from '../training/safetensors.js';
+import { archOf } from '../training/run.js';
 import { makeTask } from '../tasks/modular.js';
 import { paramLayout } from '../training/trainer.js';
 import type { OInfoRecord, RunConfig } from '../config/types.js';
 import { measureStep, type MeasuresRecord } from './compute.js';
 import { agopMeasures, fourierMeasures } from './functions.js';
-import { forward, modelFromParams, type MlpModel } from './model.js';
+import { forwardData, modelFromParams, type MlpModel, type PairData, type SplitData } from './model.js';
 import { KEY_FREQUENCY_THRESHOLD, checkMeasuresForTask, fourierApplies, parseMeasureList } from './registry.js';
 
 export interface RemeasureOptions {
@@ -57,36 +59,46 @@ export async function remeasureRun(dir: string, opts: RemeasureOptions = {}): Pr
         .sort((a, b) => a.step - b.step)
     : [];
   if (files.length === 0) throw new GrokinfoError('INVALID_ARGUMENT', `${runDir}: no checkpoints (checkpoints/step-<N>.safetensors; train with --checkpoints)`);
-  const tc = modularTask(config.task, 'measure (progress measures from checkpoints)');
-  const names = (opts.names ? parseMeasureList(opts.names, tc.op) : config.measures?.names ?? parseMeasureList('all', tc.op)).filter((n) => n !== 'oinfo');
-  checkMeasuresForTask(names, tc.op);
-  const task = makeTask(tc);
-  const train = { a: task.trainA, b: task.trainB, y: task.trainY };
-  const test = { a: task.testA, b: task.testB, y: task.testY };
+  const tc = config.task;
+  const op = taskTag(tc);
+  const p = tc.kind === 'mnist' ? 0 : tc.p;
+  const names = (opts.names ? parseMeasureList(opts.names, op) : config.measures?.names ?? parseMeasureList('all', op)).filter((n) => n !== 'oinfo');
+  checkMeasuresForTask(names, op);
+  let train: SplitData, test: SplitData;
+  if (tc.kind === 'mnist') {
+    const s = mnistSplit(tc.trainSize, tc.splitSeed);
+    train = { x: s.trainX, dim: s.inputDim, y: s.trainY };
+    test = { x: s.testX, dim: s.inputDim, y: s.testY };
+  } else {
+    const task = makeTask(tc);
+    train = { a: task.trainA, b: task.trainB, y: task.trainY };
+    test = { a: task.testA, b: task.testB, y: task.testY };
+  }
   const oinfo = primaryRecords(readJsonl<OInfoRecord>(join(runDir, 'oinfo.jsonl')), config);
   const load = async (path: string): Promise<MlpModel> => {
     const ck = await loadCheckpoint(path);
     return modelFromParams(ck.arch, paramLayout(ck.arch), ck.params);
   };
   const final = await load(files[files.length - 1]!.path);
-  const modular = fourierApplies(tc.op) && final.vocab === tc.p;
-  const keyFrequencies = modular && names.includes('fourier-loss') ? fourierMeasures(final, tc.p, { keyThreshold: KEY_FREQUENCY_THRESHOLD }).keyFrequencies : undefined;
-  const finalSqrtAgop = names.includes('agop') && final.layers.length === 2 ? agopMeasures(final, train).sqrtAgop : undefined;
+  const modular = fourierApplies(op) && final.vocab === p;
+  const keyFrequencies = modular && names.includes('fourier-loss') ? fourierMeasures(final, p, { keyThreshold: KEY_FREQUENCY_THRESHOLD }).keyFrequencies : undefined;
+  const finalSqrtAgop = modular && names.includes('agop') && final.layers.length === 2 ? agopMeasures(final, train as PairData).sqrtAgop : undefined;
   const records: MeasuresRecord[] = [];
   for (const [i, f] of files.entries()) {
     if (opts.signal?.aborted) throw new GrokinfoError('CANCELLED', 'measure: cancelled');
     const model = await load(f.path);
-    let fw: ReturnType<typeof forward> | null = null;
+    let fw: ReturnType<typeof forwardData> | null = null;
     const hidden = (l: number) => {
-      fw ??= forward(model, train.a, train.b);
+      fw ??= forwardData(model, train);
       return Float32Array.from(fw.hidden[l]!);
     };
     const o = oinfo.find((r) => r.step === f.step);
     records.push(
       await measureStep(f.step, names, {
         model,
-        op: tc.op,
-        p: tc.p,
+        op,
+        p,
+        loss: archOf(config).loss,
         train,
         test,
         hidden,

@@ -4,7 +4,8 @@
  * other records). run.ts calls atStep() once per stop of its schedule.
  */
 import { primaryLayer } from '../config/config.js';
-import { modularTask } from '../tasks/index.js';
+import { taskTag } from '../tasks/index.js';
+import type { DenseTaskArrays } from '../tasks/mnist.js';
 import { join } from 'node:path';
 import { JsonlWriter, archOf } from '../training/run.js';
 import type { RecordFileInfo } from '../core/fsutil.js';
@@ -12,7 +13,7 @@ import type { Task } from '../tasks/modular.js';
 import { paramLayout, type ParamInfo } from '../training/trainer.js';
 import type { OInfoRecord, RunConfig } from '../config/types.js';
 import { measureStep, type EvalValues, type MeasuresRecord } from './compute.js';
-import { modelFromParams, type PairData } from './model.js';
+import { modelFromParams, type SplitData } from './model.js';
 import { measureDef } from './registry.js';
 
 /** The steps at which a configuration's progress measures run: cheap at every evaluation, expensive every expensiveEvery (and at 0 and the last step). */
@@ -41,21 +42,22 @@ export class MeasureSession {
     private readonly config: RunConfig,
     private readonly writers: (JsonlWriter | undefined)[],
     private readonly layout: ParamInfo[],
-    private readonly train: PairData,
-    private readonly test: PairData,
+    private readonly train: SplitData,
+    private readonly test: SplitData,
     private readonly schedule: { cheap: Set<number>; expensive: Set<number> },
   ) {}
 
-  /** Opens measures.jsonl.partial in each run directory (when the batch's config has measures), else null. */
-  private get task() {
-    return modularTask(this.config.task, 'progress measures during training (--measure)');
+  /** The modular op and modulus the Fourier measures read ('mnist' and 0 for MNIST). */
+  private get task(): { op: ReturnType<typeof taskTag>; p: number } {
+    const t = this.config.task;
+    return t.kind === 'mnist' ? { op: 'mnist', p: 0 } : { op: t.op, p: t.p };
   }
 
   /**
    * `keep[m]` (resuming): the record count and size of model m's measures.jsonl at its saved state; the partial
    * file is cut back to it and continued.
    */
-  static async open(jobs: { dir: string; config: RunConfig }[], task: Task, keep: (RecordFileInfo | undefined)[] = []): Promise<MeasureSession | null> {
+  static async open(jobs: { dir: string; config: RunConfig }[], task: Task | DenseTaskArrays, keep: (RecordFileInfo | undefined)[] = []): Promise<MeasureSession | null> {
     const c = jobs[0]?.config;
     if (!c?.measures || c.measures.names.length === 0) return null;
     const writers: JsonlWriter[] = [];
@@ -64,13 +66,16 @@ export class MeasureSession {
       await w.open(keep[m]);
       writers.push(w);
     }
-    const tc = modularTask(c.task, 'progress measures during training (--measure)');
+    // the data measures see the whole training split (the trainer's activations: the same rows as the
+    // O-information) and the whole test split; the only one that reads test inputs during training is
+    // local-complexity, on LC_PROBES evenly spaced rows (the loss is the trainer's evaluation)
+    const dense = 'trainX' in task;
     return new MeasureSession(
       c,
       writers,
-      paramLayout({ ...archOf(c), out: tc.p }),
-      { a: task.trainA, b: task.trainB, y: task.trainY },
-      { a: task.testA, b: task.testB, y: task.testY },
+      paramLayout(archOf(c)),
+      dense ? { x: task.trainX, dim: task.inputDim, y: task.trainY } : { a: task.trainA, b: task.trainB, y: task.trainY },
+      dense ? { x: task.testX, dim: task.inputDim, y: task.testY } : { a: task.testA, b: task.testB, y: task.testY },
       measureSchedule(c),
     );
   }
@@ -84,7 +89,7 @@ export class MeasureSession {
     for (const m of models) {
       const hiddenCache = new Map<number, Float32Array>();
       const rec: MeasuresRecord = await measureStep(step, names, {
-        model: modelFromParams({ ...archOf(this.config), out: this.task.p }, this.layout, trainer.getParams(m)),
+        model: modelFromParams(archOf(this.config), this.layout, trainer.getParams(m)),
         op: this.task.op,
         p: this.task.p,
         train: this.train,
@@ -95,6 +100,7 @@ export class MeasureSession {
         },
         ...(evals[m] ? { eval: { trainLoss: evals[m]!.trainLoss, trainAcc: evals[m]!.trainAcc, testLoss: evals[m]!.testLoss, testAcc: evals[m]!.testAcc } } : {}),
         ...(oi?.[m] ? { oinfo: oi[m] } : {}),
+        loss: archOf(this.config).loss,
         units: this.config.measure?.units ?? 'bits',
         infoLayer: primaryLayer(this.config),
         seed: this.config.init.seed,

@@ -354,6 +354,44 @@ export function synergySweepFigure(rep: LoadedReport): Figure | null {
   };
 }
 
+// (8) O-information of every hidden layer: synergy and redundancy per layer, one panel per configuration ----
+
+/**
+ * Raw synergy (−min Ω) and redundancy (max Ω) of each measured hidden layer (--layer all), one panel per
+ * configuration, mean ± stderr over seeds; null when no run was measured on more than one layer.
+ */
+export function oinfoLayersFigure(rep: LoadedReport): Figure | null {
+  const rows: Row[] = [];
+  const labels: string[] = [];
+  const series: string[] = [];
+  const units = 'bits';
+  for (const g of originals(rep.groups)) {
+    const runs = g.runs.filter((r) => r.oinfoByLayer.size > 1);
+    if (runs.length === 0) continue;
+    const layers = [...new Set(runs.flatMap((r) => [...r.oinfoByLayer.keys()]))].sort((a, b) => a - b);
+    for (const l of layers)
+      for (const [what, sign, key] of [['synergy', -1, 'synergy'], ['redundancy', 1, 'redundancy']] as const) {
+        const recs = runs.map((r) => measuredRecords(r.oinfoByLayer.get(l) ?? [])).filter((x) => x.length > 0);
+        if (recs.length === 0) continue;
+        const agg = aggregateByStep(recs.map((rs) => ({ steps: rs.map((o) => o.step), values: rs.map((o) => sign * toBits(o[key], o.units)) })));
+        const name = `layer ${l} ${what}`;
+        rows.push(...bandRows(agg, { config: g.label, series: name }));
+        if (!series.includes(name)) series.push(name);
+      }
+    labels.push(g.label);
+  }
+  if (rows.length === 0) return null;
+  const data = { layers: rows };
+  const layer = bandAndLine('series', `information (${units})`, {}, { domain: series, scheme: 'tableau20' }, 'lay');
+  return {
+    id: 'fig9-oinfo-layers',
+    title: 'O-information per hidden layer',
+    caption: `Synergy (−min Ω) and redundancy (max Ω), ${units}, of every measured hidden layer against step (log scale), one panel per configuration (mean ± stderr over seeds).`,
+    spec: topLevel('O-information per hidden layer', data, facetOrSingle('layers', rows, 'config', labels, layer, 360, 230)),
+    data,
+  };
+}
+
 // (5) ablation: test accuracy of the original, the synergistic sub-network and its inverse -----------
 
 export const ROLES = ['original', 'sub-network', 'inverse', 'random'] as const;
@@ -498,6 +536,7 @@ export function buildFigures(rep: LoadedReport): FigureSet {
   attempt('fig4-synergy-sweeps', () => synergySweepFigure(rep), 'no oinfo.jsonl records');
   attempt('fig5-ablation', () => ablationFigure(rep), 'no ablation runs (config.mask) in this directory');
   attempt('fig6-grids', () => gridFigure(rep), 'no runs');
+  attempt('fig9-oinfo-layers', () => oinfoLayersFigure(rep), 'no run measured on more than one hidden layer (--layer all)');
   // progress measures (src/report/measures.ts): only when some run has measures.jsonl records
   try {
     figures.push(...measureFigures(rep));

@@ -95,7 +95,7 @@ function claimsHtml(claims: ClaimRow[] | null): string {
   const rows = claims
     .map((c) => {
       const v = c.verdict.toLowerCase();
-      const cls = /^not measured/.test(v) ? 'none' : /^(yes|pass|reproduced|holds|confirmed)/.test(v) ? 'ok' : /^(no|fail|not|does not)/.test(v) ? 'bad' : 'mixed';
+      const cls = /^not (measured|applicable)/.test(v) ? 'none' : /^(yes|pass|reproduced|holds|confirmed)/.test(v) ? 'ok' : /^(no|fail|not|does not)/.test(v) ? 'bad' : 'mixed';
       return `<tr><td>${escapeHtml(c.id)}</td><td>${escapeHtml(c.claim)}</td><td>${escapeHtml(String(c.measured))}</td><td class="verdict ${cls}">${escapeHtml(c.verdict)}</td></tr>`;
     })
     .join('\n');

@@ -21,7 +21,6 @@
  * random numbers are drawn after initialisation; the measurement's tie seed is the config's).
  */
 import { MNIST_CLASSES, MNIST_INPUT_DIM, mnistSplit } from '../tasks/mnist.js';
-import { modularTask } from '../tasks/index.js';
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { batchKey, canonicalJson, measuredLayers, primaryLayer } from '../config/config.js';
@@ -37,7 +36,7 @@ import { makeTask } from '../tasks/modular.js';
 import { MEASURES_FILE, MeasureSession, measureSchedule } from '../measures/session.js';
 import { modelSpecOf, Trainer } from './trainer.js';
 import { fieldDefault } from '../config/schema.js';
-import type { MetricsRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
+import type { MetricsRecord, OInfoErrorRecord, OInfoRecord, RunConfig, RunSummary } from '../config/types.js';
 
 export interface RunJob {
   id: string;
@@ -261,8 +260,6 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
   const c0 = jobs[0].config;
   const { backend } = resolveBackend(opts.backend ?? 'auto');
   const wallStart = performance.now();
-  // the progress measures besides O-information run on one-hot pairs only (src/measures/model.ts): refused for MNIST before any training
-  if (c0.task.kind === 'mnist' && c0.measures && c0.measures.names.length > 0) modularTask(c0.task, 'progress measures besides oinfo during training (--measure)');
   const task = c0.task.kind === 'mnist' ? mnistSplit(c0.task.trainSize, c0.task.splitSeed) : makeTask(c0.task);
   const initial = await Promise.all(jobs.map((j) => (j.config.init.from ? readInitialParams(j.config.init.from, archOf(c0)) : undefined)));
   const models = jobs.map((j, i) => ({ ...modelOf(j.config), ...(initial[i] ? { initial: initial[i] } : {}) }));
@@ -338,20 +335,17 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       }
     }
     // after the run directories exist; resuming, measures.jsonl continues from its saved record count
-    session =
-      'trainA' in task
-        ? await MeasureSession.open(
-            jobs,
-            task,
-            jobs.map((_, m) => {
-              const st = saved[m];
-              if (!st || !jobs[m]!.config.measures?.names.length) return undefined;
-              const r = st.state.records[MEASURES_FILE];
-              if (!r) throw new GrokinfoError('INTERNAL', `${join(jobs[m]!.dir, STATE_FILE)}: no record count of ${MEASURES_FILE}`);
-              return r;
-            }),
-          )
-        : null;
+    session = await MeasureSession.open(
+    jobs,
+    task,
+    jobs.map((_, m) => {
+      const st = saved[m];
+      if (!st || !jobs[m]!.config.measures?.names.length) return undefined;
+      const r = st.state.records[MEASURES_FILE];
+      if (!r) throw new GrokinfoError('INTERNAL', `${join(jobs[m]!.dir, STATE_FILE)}: no record count of ${MEASURES_FILE}`);
+      return r;
+    }),
+  );
     if (saved.length) {
       trainer.setStepsDone(step);
       failed.forEach((f, m) => {
@@ -377,7 +371,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       if (models.length === 0) return;
       while (queue.length >= maxPending) await queue.shift();
       const t0 = performance.now();
-      const opt = { bins: measure.bins, ties: measure.ties, seed: c0.init.seed, units: measure.units, biasCorrect: measure.biasCorrect };
+      const opt = { bins: measure.bins, ties: measure.ties, seed: c0.init.seed, units: measure.units, biasCorrect: measure.biasCorrect, itemErrors: true };
       // every measured layer (one for an integer --layer), all started now, while the trainer is idle (each
       // takes its snapshot of the activations at once); results[li][i]: layer layers[li], model models[i]
       const p = Promise.all(layers.map((l) => trainer.measure(models, l, opt, opts.signal)));
@@ -386,11 +380,28 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       const records: (OInfoRecord | undefined)[] = jobs.map(() => undefined);
       inflight = (async () => {
         if (prev) await prev;
-        const results: CheckpointMeasure[][] = await p;
+        let results: CheckpointMeasure[][];
+        try {
+          results = await p;
+        } catch (e) {
+          // Activations the estimator does not admit, where the backend cannot tell which model's (CUDA fails
+          // the whole call; the CPU reports per model, above): the step is recorded as not measured for every
+          // model of the call, and training goes on.
+          if (!(e instanceof GrokinfoError && e.code === 'INVALID_DATA')) throw e;
+          for (const m of models)
+            for (const l of layers) oinfoW[m]!.push({ step: atStep, units: measure.units, layer: l, error: e.message } satisfies OInfoErrorRecord);
+          opts.progress?.line(`${label}: step ${atStep} not measured: ${e.message}`);
+          return;
+        }
         const secs = (performance.now() - t0) / 1000;
         measureSeconds += secs;
         results.forEach((byModel, li) =>
           byModel.forEach((r, i) => {
+            if (r.error !== undefined) {
+              oinfoW[models[i]]!.push({ step: atStep, units: measure.units, layer: layers[li], error: r.error } satisfies OInfoErrorRecord);
+              opts.progress?.line(`${jobs[models[i]!]!.id}: step ${atStep}${layers.length > 1 ? `, layer ${layers[li]}` : ''} not measured: ${r.error}`);
+              return;
+            }
             const rec: OInfoRecord = { ...checkpointToRecord(atStep, r, measure.units, secs / (byModel.length * layers.length)), layer: layers[li] };
             oinfoW[models[i]]!.push(rec);
             if (layers[li] === primary) records[models[i]!] = rec;

@@ -144,7 +144,14 @@ export interface ParamInfo {
 }
 
 /** Options of a measurement of hidden activations (METHOD.md §2); backend and signal are the trainer's. */
-export type TrainerMeasureOptions = Omit<MeasureOptions, 'backend' | 'signal'>;
+export type TrainerMeasureOptions = Omit<MeasureOptions, 'backend' | 'signal'> & {
+  /**
+   * A model whose activations the estimator does not admit (INVALID_DATA: a singular bin covariance, too few
+   * samples) gets a result with `error` set and the others are measured (CPU backend; on CUDA such a call
+   * fails as a whole). Default false: the call fails.
+   */
+  itemErrors?: boolean;
+};
 
 export { MAX_LAYERS, MAX_WIDTH };
 
@@ -442,7 +449,7 @@ export class Trainer {
     if (!Array.isArray(models) || models.length === 0) throw invalidArgument('models', 'a non-empty array of model indices', models);
     models.forEach((m) => this.checkModel(m));
     this.checkLayer(layer);
-    const native = measureNativeOptions(opts, this.trainSize);
+    const native: Record<string, unknown> = { ...measureNativeOptions(opts, this.trainSize), itemErrors: opts.itemErrors === true };
     this.idle('measure');
     const bins = native.bins as number;
     const raw = await withNativeJob(signal, undefined, (control) => this.native.measure(models, layer, native, control) as Promise<any[]>);

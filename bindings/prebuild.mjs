@@ -4,8 +4,8 @@
 // stripped addon copied to prebuilds/<platform>-<arch>/<name>/grokinfo.node. Run by `npm pack`
 // (prepack) after `tsc`; the binaries are not committed to git.
 //
-//   node scripts/prebuild.mjs                  every variant for this platform
-//   GROKINFO_PREBUILDS=host node scripts/...   only the CPU variant the loader would pick here
+//   node bindings/prebuild.mjs                  every variant for this platform
+//   GROKINFO_PREBUILDS=host node bindings/...   only the CPU variant the loader would pick here
 //   GROKINFO_PREBUILDS=cuda,cpu-x86-64 ...     the named variants
 // A CUDA variant needs nvcc; without it the script stops with an error unless the variant was
 // left out (GROKINFO_PREBUILDS), so a package is never packed without the binaries it claims.
