@@ -47,7 +47,7 @@ declare -A SRCS=(
   [kernels]="harness.cpp"
   [mlp]="harness_mlp.cpp $N/adamw.cpp"
   [full]="harness_full.cpp $N/oinfo.cpp $N/oinfo_cpu.cpp $N/copula.cpp $N/clustering.cpp $N/kernels.cpp $N/kernels_portable.cpp $N/kernels_avx2.cpp $N/kernels_avx512.cpp"
-  [train]="harness_train.cpp $N/mlp.cpp $N/mlp_cpu.cpp $N/gemm.cpp $N/adamw.cpp $N/mlp_init.cpp"
+  [train]="harness_train.cpp $N/mlp.cpp $N/mlp_cpu.cpp $N/gemm.cpp $N/adamw.cpp $N/mlp_init.cpp $N/kernels.cpp $N/kernels_portable.cpp $N/kernels_avx2.cpp $N/kernels_avx512.cpp"
 )
 declare -A WHAT=(
   [kernels]="oinfo kernels vs brute force (var/unit/copula/gram/scan)"
