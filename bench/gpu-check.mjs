@@ -5,7 +5,8 @@
 //         chunks than k and global-memory panels; measureCheckpoints incl. checkpoints with different
 //         alive counts (< 2 alive: nothing measured) and one 3763 x 250 checkpoint; singular inputs ->
 //         INVALID_DATA; Trainer with 8 models, a p=97 gradient/10-step check (8 split-K slices), CUDA
-//         graphs vs GROKINFO_CUDA_GRAPHS=0 (set per trainer from this script, bitwise)).
+//         graphs vs GROKINFO_CUDA_GRAPHS=0 (set per trainer from this script, bitwise); dense inputs
+//         (784 features, 9000 test rows), xent and MSE, full batch and minibatches, depth 1 and 3).
 //         Values: |a - b| <= 1e-9 max(1e-6, |a|, |b|); values below 1e-11 on both backends (Omega of
 //         2 variables / 2 groups is identically 0: rounding noise) are not ranked (members not compared).
 // Part 2: timings of the benchmark cases (host wall clock around awaited calls, after warm-up, median;
@@ -326,8 +327,9 @@ function taskData(p, frac = 0.4) {
   return { trainA: tr.a, trainB: tr.b, trainY: tr.y, testA: te.a, testB: te.b, testY: te.y };
 }
 // Every trainer value is given (the native layer has no defaults): these are the checks' own settings.
-const BASE_SPEC = { seed: 0, optimizer: 'adamw', lr: 0.001, weightDecay: 1, beta1: 0.9, beta2: 0.98, eps: 1e-8, alpha: 1, zeroOutput: false, constantNorm: false, omnigrokBiases: false };
+const BASE_SPEC = { seed: 0, batchSeed: 0, optimizer: 'adamw', lr: 0.001, weightDecay: 1, beta1: 0.9, beta2: 0.98, eps: 1e-8, alpha: 1, zeroOutput: false, constantNorm: false, omnigrokBiases: false };
 const spec = (h) => ({ ...BASE_SPEC, ...h });
+const PAIRS = { input: 'pairs', inputDim: 0, loss: 'xent' };
 const hyperSet = [
   { optimizer: 'adamw', lr: 0.003, weightDecay: 1.0, beta1: 0.9, beta2: 0.98 },
   { optimizer: 'adamw', lr: 0.001, weightDecay: 0.1, beta1: 0.9, beta2: 0.999 },
@@ -341,10 +343,10 @@ const hyperSet = [
 async function checkTraining() {
   const p = 23;
   const data = taskData(p);
-  const arch = { vocab: p, hidden: [64, 48], out: p, biasFirst: true, biasHidden: true, biasOut: true };
+  const arch = { ...PAIRS, vocab: p, hidden: [64, 48], out: p, biasFirst: true, biasHidden: true, biasOut: true };
   const models = hyperSet.map((h, i) => spec({ seed: 1000 + i, ...h }));
   const steps = quick ? 50 : 300;
-  const mk = (be) => new addon.Trainer({ backend: be, arch, data, models });
+  const mk = (be) => new addon.Trainer({ backend: be, arch, data, batchSize: 0, models });
   let cpu, cuda;
   try { cpu = mk('cpu'); cuda = mk(CUDA); } catch (e) { check('trainer create', false, `${e.code} ${e.message}`); return; }
   // masks on one model (the same on both)
@@ -399,6 +401,80 @@ async function checkTraining() {
   }
 }
 
+// Dense inputs (MNIST-shaped: 784 features in [0, 1], mostly zero, 10 classes, labels from a random linear
+// teacher), both losses, full batch and minibatches of 200 (the CPU's sampler: the same batches), depth 1
+// and 3, a test set larger than the training set (9000 rows: evaluated in chunks on the device).
+function denseData(ntr, nte, D, C) {
+  const T = Float64Array.from({ length: C * D }, () => rnd() - 0.5);
+  const mk = (n) => {
+    const x = new Float32Array(n * D), y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < D; j++) x[i * D + j] = rnd() < 0.8 ? 0 : rnd();
+      let best = 0, bv = -Infinity;
+      for (let c = 0; c < C; c++) {
+        let v = 0;
+        for (let j = 0; j < D; j++) v += T[c * D + j] * x[i * D + j];
+        if (v > bv) { bv = v; best = c; }
+      }
+      y[i] = best;
+    }
+    return { x, y };
+  };
+  const tr = mk(ntr), te = mk(nte);
+  return { trainX: tr.x, trainY: tr.y, testX: te.x, testY: te.y };
+}
+async function checkTrainingDense() {
+  const D = 784, C = 10;
+  const data = denseData(1000, 9000, D, C);
+  const relL2 = (x, y) => { let n = 0, d = 0; for (let i = 0; i < x.length; i++) { n += (x[i] - y[i]) ** 2; d += x[i] ** 2; } return Math.sqrt(n / d); };
+  const hs = [
+    { optimizer: 'adamw', lr: 0.001, weightDecay: 0.01, beta2: 0.999 },
+    { optimizer: 'adam', lr: 0.001, weightDecay: 0 },
+    { optimizer: 'adamw', lr: 0.001, weightDecay: 0, alpha: 8, constantNorm: true, omnigrokBiases: true },
+  ];
+  const steps = quick ? 25 : 100;  // minibatch: 5 batches per epoch, so several epochs
+  for (const loss of ['xent', 'mse']) for (const batchSize of [0, 200]) for (const depth of [1, 3]) {
+    const name = `train dense ${loss} ${batchSize ? 'batch 200' : 'full batch'} depth ${depth}`;
+    const arch = { input: 'dense', vocab: 0, inputDim: D, loss, hidden: Array(depth).fill(200), out: C, biasFirst: true, biasHidden: true, biasOut: true };
+    const models = hs.map((h, i) => spec({ seed: 300 + i, batchSeed: 400 + i, ...h }));
+    let cpu, cuda;
+    try {
+      cpu = new addon.Trainer({ backend: 'cpu', arch, data, batchSize, models });
+      cuda = new addon.Trainer({ backend: CUDA, arch, data, batchSize, models });
+    } catch (e) { check(`${name}: create`, false, `${e.code} ${e.message}`); continue; }
+    const keep = new Uint8Array(200).map((_, j) => (j % 6 === 0 ? 0 : 1));
+    cpu.setMask(1, keep, true); cuda.setMask(1, keep, true);
+    const ge = relL2(cpu.gradients(0), cuda.gradients(0));
+    check(`${name}: initial gradients`, ge < 1e-4, `rel L2 err ${ge.toExponential(2)}`);
+    await cpu.step(steps); await cuda.step(steps);
+    const ec = await cpu.evaluate(), eg = await cuda.evaluate();
+    for (let m = 0; m < models.length; m++) {
+      const a = ec[m], b = eg[m];
+      const pe = relL2(cpu.getParams(m), cuda.getParams(m));
+      const le = Math.abs(a.trainLoss - b.trainLoss) / Math.max(Math.abs(a.trainLoss), 1e-3);
+      const te = Math.abs(a.testLoss - b.testLoss) / Math.max(Math.abs(a.testLoss), 1e-3);
+      check(`${name}: model ${m} (${models[m].optimizer}${models[m].constantNorm ? ', alpha 8 const-norm' : ''}) after ${steps} steps`,
+        !a.failed && !b.failed && pe < 5e-3 && le < 5e-3 && te < 5e-3 && Math.abs(a.trainAcc - b.trainAcc) < 0.02 && Math.abs(a.testAcc - b.testAcc) < 0.02,
+        `params rel ${pe.toExponential(2)}, loss ${a.trainLoss.toFixed(5)}/${b.trainLoss.toFixed(5)}, test loss ${a.testLoss.toFixed(5)}/${b.testLoss.toFixed(5)}, ` +
+        `acc ${a.trainAcc.toFixed(3)}/${b.trainAcc.toFixed(3)} test ${a.testAcc.toFixed(4)}/${b.testAcc.toFixed(4)}`);
+    }
+    if (batchSize) {  // control: other batch seeds on the CPU give other parameters, far outside the tolerance
+      const other = new addon.Trainer({ backend: 'cpu', arch, data, batchSize, models: models.map((h) => ({ ...h, batchSeed: h.batchSeed + 1 })) });
+      await other.step(steps);
+      const oe = relL2(other.getParams(0), cuda.getParams(0));
+      check(`${name}: control, CPU with other batch seeds differs`, oe > 2e-2, `rel L2 ${oe.toExponential(2)}`);
+    }
+    const pm = cuda.getParams(1);
+    let maskOk = true;
+    for (let j = 0; j < 200; j++) if (!keep[j]) for (let c = 0; c < D; c++) maskOk &&= pm[j * D + c] === 0;
+    check(`${name}: masked W0 rows zero (CUDA)`, maskOk);
+    const hc = cpu.hidden(0, depth - 1), hg = cuda.hidden(0, depth - 1);
+    let he = 0;
+    for (let i = 0; i < hc.length; i++) he = Math.max(he, Math.abs(hc[i] - hg[i]) / Math.max(1, Math.abs(hc[i])));
+    check(`${name}: hidden(0, ${depth - 1})`, he < 1e-2, `max err ${he.toExponential(2)}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Part 2: timings
 // Median of `reps` timed calls after two warm-ups; a slow case gets fewer repetitions (about 15 s of
@@ -450,11 +526,11 @@ async function timings() {
   // training, paper size
   const p = 97;
   const data = taskData(p);
-  const arch = { vocab: p, hidden: [250], out: p, biasFirst: true, biasHidden: true, biasOut: false };
+  const arch = { ...PAIRS, vocab: p, hidden: [250], out: p, biasFirst: true, biasHidden: true, biasOut: false };
   const flopStep = 3 * 2 * data.trainA.length * 250 * p;
   for (const M of [1, 64]) {
     const models = Array.from({ length: M }, (_, i) => spec({ seed: i, lr: 0.001, weightDecay: 1 }));
-    const t = new addon.Trainer({ backend: CUDA, arch, data, models });
+    const t = new addon.Trainer({ backend: CUDA, arch, data, batchSize: 0, models });
     const steps = M === 1 ? 2000 : 200;
     const ms = await timeit(() => t.step(steps), 3);
     const rate = (steps * M) / (ms / 1000);
@@ -463,16 +539,35 @@ async function timings() {
   }
 }
 
+// MNIST size (Omnigrok's setting): 1000 x 784 training rows, width 200, depth 3 (784-200-200-10), MSE,
+// AdamW, batch 200; evaluation of the 1000 training + 9000 test rows.
+async function timingsMnist() {
+  const D = 784, C = 10;
+  const data = denseData(1000, 9000, D, C);
+  const arch = { input: 'dense', vocab: 0, inputDim: D, loss: 'mse', hidden: [200, 200], out: C, biasFirst: true, biasHidden: true, biasOut: true };
+  const flopStep = 3 * 2 * 200 * (D * 200 + 200 * 200 + 200 * C);
+  for (const M of [1, 16]) {
+    const models = Array.from({ length: M }, (_, i) => spec({ seed: i, batchSeed: i, lr: 0.001, weightDecay: 0.01, beta2: 0.999, alpha: 8 }));
+    const t = new addon.Trainer({ backend: CUDA, arch, data, batchSize: 200, models });
+    const steps = M === 1 ? 2000 : 500;
+    const ms = await timeit(() => t.step(steps), 3);
+    row(`train MNIST 784-200-200-10 MSE batch 200 M=${M} (${steps} steps)`, ms, flopStep * steps * M, steps * M * 4 * 200 * D, '',
+      `${((steps * M) / (ms / 1000)).toFixed(0)} model-steps/s`);
+    const me = await timeit(() => t.evaluate(), 3);
+    row(`evaluate MNIST 1000 + 9000 rows M=${M}`, me, (flopStep / 3 / 200) * 10000 * M, 10000 * D * 4, '', 'chunks of 4096 rows');
+  }
+}
+
 // p = 97: 3764 training rows -> 8 split-K slices of 512 in the weight-gradient reductions
 async function checkTrainingPaper() {
   const p = 97;
   const data = taskData(p);
-  const arch = { vocab: p, hidden: [250], out: p, biasFirst: true, biasHidden: true, biasOut: true };
+  const arch = { ...PAIRS, vocab: p, hidden: [250], out: p, biasFirst: true, biasHidden: true, biasOut: true };
   const models = [spec({ seed: 7, lr: 0.001, weightDecay: 1 }), spec({ seed: 8, optimizer: 'sgd', lr: 0.1, weightDecay: 0.01 })];
   let cpu, cuda;
   try {
-    cpu = new addon.Trainer({ backend: 'cpu', arch, data, models });
-    cuda = new addon.Trainer({ backend: CUDA, arch, data, models });
+    cpu = new addon.Trainer({ backend: 'cpu', arch, data, batchSize: 0, models });
+    cuda = new addon.Trainer({ backend: CUDA, arch, data, batchSize: 0, models });
   } catch (e) { check('train p=97 create', false, `${e.code} ${e.message}`); return; }
   const relL2 = (x, y) => { let n = 0, d = 0; for (let i = 0; i < x.length; i++) { n += (x[i] - y[i]) ** 2; d += x[i] ** 2; } return Math.sqrt(n / d); };
   for (const m of [0, 1]) {
@@ -492,15 +587,15 @@ async function checkTrainingPaper() {
 async function checkGraphs() {
   const p = 23;
   const data = taskData(p);
-  const arch = { vocab: p, hidden: [64, 48], out: p, biasFirst: true, biasHidden: true, biasOut: true };
+  const arch = { ...PAIRS, vocab: p, hidden: [64, 48], out: p, biasFirst: true, biasHidden: true, biasOut: true };
   const models = hyperSet.slice(0, 6).map((h, i) => spec({ seed: 2000 + i, ...h }));
   const prev = process.env.GROKINFO_CUDA_GRAPHS;
   let g, ng;
   try {
     delete process.env.GROKINFO_CUDA_GRAPHS;
-    g = new addon.Trainer({ backend: CUDA, arch, data, models });
+    g = new addon.Trainer({ backend: CUDA, arch, data, batchSize: 0, models });
     process.env.GROKINFO_CUDA_GRAPHS = '0';
-    ng = new addon.Trainer({ backend: CUDA, arch, data, models });
+    ng = new addon.Trainer({ backend: CUDA, arch, data, batchSize: 0, models });
   } catch (e) { check('train graphs vs GROKINFO_CUDA_GRAPHS=0: create', false, `${e.code} ${e.message}`); return; }
   finally { if (prev === undefined) delete process.env.GROKINFO_CUDA_GRAPHS; else process.env.GROKINFO_CUDA_GRAPHS = prev; }
   const keep = new Uint8Array(64).map((_, j) => (j % 7 === 0 ? 0 : 1));
@@ -542,6 +637,7 @@ export async function runGpuChecks(opts) {
   await checkTraining();
   await checkTrainingPaper();
   await checkGraphs();
+  await checkTrainingDense();
   return { failures, results: [...results] };
 }
 
@@ -559,6 +655,7 @@ async function main() {
   if (!args.has('--no-time') && (addon.backendInfo().cuda || CUDA === 'cpu')) {
     try {
       await timings();
+      await timingsMnist();
     } catch (e) {
       check('timings', false, `${e.code} ${e.message}`);
     }

@@ -22,14 +22,6 @@ Status Trainer::create(Backend backend, const ArchSpec& arch, const TaskData& da
     if (!st.ok()) return st;
   }
   if (backend == Backend::CUDA) {
-    // Not yet in the CUDA trainer: refused with what is missing, never trained differently.
-    std::string missing;
-    if (arch.input == InputKind::Dense) missing += ", dense inputs";
-    if (arch.loss == Loss::MSE) missing += ", the MSE loss";
-    if (arch.batch_size != 0 && arch.batch_size < static_cast<int64_t>(data.train_y.size())) missing += ", minibatches";
-    if (!missing.empty())
-      return Status::Error(Code::BACKEND_UNAVAILABLE, "backend 'cuda' does not support " + missing.substr(2) +
-                                                          " yet; use backend 'cpu'");
     // The initial parameters are drawn on the host for every backend (the same numbers everywhere).
     const int64_t n = mlp_param_count(arch);
     std::vector<float> initial(static_cast<size_t>(n) * models.size());

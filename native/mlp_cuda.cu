@@ -1,24 +1,33 @@
 // Training engine on CUDA (contract: native/mlp.h; the CPU reference is mlp_cpu.cpp). M models of one
 // shape train together; every kernel is batched over models (blockIdx.z or a model-major grid).
 //
+// Inputs: pairs (modular arithmetic: layer 0 is a gather of W0 columns) or dense rows (layer 0 is a GEMM on
+// the uploaded X); loss cross-entropy or MSE on one-hot targets; full batch or minibatches drawn by the
+// host sampler of the CPU trainer (batch_permutation, mlp_init.h); any depth.
+//
 // Per step (one CUDA graph, replayed; the step's optimiser scalars come from a table indexed by a
 // device-side step counter, so the graph never changes):
-//   gather0      H0[n][j] = ReLU(W0T[a_n][j] + W0T[p+b_n][j] + b0[j])      (layer 0 is a gather)
-//   sgemm NT     H_l = ReLU(H_{l-1} W_l^T + b_l), logits = H_L W_out^T (+ b_out)
-//   softmax_xent loss per row (double), dlogits = (softmax - onehot)/N in place
+//   batch        minibatch only: every model's batch (rows of its epoch permutation at the position the
+//                device step counter gives; permutations of the chunk's epochs uploaded by the host),
+//                gathered into per-model rows; pairs: the batch's layer-0 scatter lists
+//   gather0      pairs: H0[n][j] = ReLU(W0T[a_n][j] + W0T[p+b_n][j] + b0[j])   (layer 0 is a gather)
+//   sgemm NT     dense: H0 = ReLU(X W0^T + b0); H_l = ReLU(H_{l-1} W_l^T + b_l), logits = H_L W_out^T (+ b_out)
+//   loss         softmax_xent or mse: loss per row (double), dlogits in place (scaled by 1/batch rows)
 //   loss_check   per-model loss sum; non-finite -> model failed at this step (frozen from then on)
 //   sgemm TN     dW_l partials over 512-row slices, then slice_reduce (fixed order: deterministic)
 //   colsum       db_l partials, slice_reduce
 //   sgemm NN     dH_{l-1} = (dZ_l W_l) masked by H_{l-1} > 0, in place over H_{l-1}
-//   scatter0     dW0T[r][j] = sum over the training rows whose a (r < p) or p+b (r >= p) is r, in row
-//                order (CSR lists built on the host): deterministic, no atomics
+//   layer 0      dense: dW0 = dZ0^T X (sgemm TN + slice_reduce); pairs: scatter0
+//                dW0T[r][j] = sum over the rows whose a (r < p) or p+b (r >= p) is r, in row order (CSR
+//                lists): deterministic, no atomics
 //   optim        AdamW / Adam / SGD (PyTorch single-tensor semantics, adamw.h), ablation mask
 //   norm         per-model weight norm (double); constant-norm factor
 //   rescale      constant-norm rescale + non-finite parameter check
 //   finish       failure flags, step counter
-// Parameters live on the device in the PyTorch layout of mlp.h except W0, stored transposed (2p x h0)
-// so the gather reads rows; get/set_params convert. Results do not depend on how many models train
-// together (no reduction order depends on M).
+// Evaluation runs each split in chunks of rows (kEvalRows; a test set may be much larger than the
+// training set). Parameters live on the device in the PyTorch layout of mlp.h except, for pairs, W0,
+// stored transposed (2p x h0) so the gather reads rows; get/set_params convert. Results do not depend on
+// how many models train together (no reduction order depends on M).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -150,28 +159,49 @@ Status gemm(const GemmArgs& g, int batches, cudaStream_t s) {
 // ------------------------------------------------------------------------------------------------
 // Elementwise / reduction kernels
 // ------------------------------------------------------------------------------------------------
-// H[m][n][j] = ReLU(W0T[ia[n]][j] + W0T[ib[n]][j] + b0[j])
+// H[m][n][j] = ReLU(W0T[ia[n]][j] + W0T[ib[n]][j] + b0[j]); the tokens of model m at ia + m*sI (sI = 0: shared)
 __global__ void gather0_kernel(const float* P, int64_t np, int64_t w0, int64_t b0, int h0, const int* ia,
-                               const int* ib, int n, float* H, int64_t sH) {
+                               const int* ib, int64_t sI, int n, float* H, int64_t sH) {
   const int m = blockIdx.z;
   const int row = blockIdx.y;
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= h0 || row >= n) return;
   const float* p = P + m * np;
   const float* W = p + w0;
+  ia += m * sI;
+  ib += m * sI;
   float v = W[static_cast<int64_t>(ia[row]) * h0 + j] + W[static_cast<int64_t>(ib[row]) * h0 + j];
   if (b0 >= 0) v += p[b0 + j];
   H[m * sH + static_cast<int64_t>(row) * h0 + j] = fmaxf(v, 0.f);
 }
 
+// Rows of a minibatch beyond its live count (`live`, a device int; null: all n rows live): no loss, not
+// correct, zero gradient, and the gradient scale is 1/live (the batch's mean). Labels of model m at y + m*sY.
+__device__ __forceinline__ bool dead_row(const int* live, int row, float* scale) {
+  if (!live) return false;
+  const int nl = *live;
+  *scale = 1.0f / static_cast<float>(nl);
+  return row >= nl;
+}
+
 // Warp per row: loss (double), correct, and (grad) dlogits = (softmax - onehot) * scale in place.
-__global__ void softmax_xent_kernel(float* L, int64_t sL, int O, const int* y, int n, int grad, float scale,
-                                   double* loss, uint8_t* correct, int64_t sR) {
+__global__ void softmax_xent_kernel(float* L, int64_t sL, int O, const int* y, int64_t sY, const int* live, int n,
+                                   int grad, float scale, double* loss, uint8_t* correct, int64_t sR) {
   const int m = blockIdx.y;
   const int lane = threadIdx.x & 31;
   const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   if (row >= n) return;
   float* l = L + m * sL + static_cast<int64_t>(row) * O;
+  if (dead_row(live, row, &scale)) {
+    if (grad)
+      for (int c = lane; c < O; c += 32) l[c] = 0.f;
+    if (lane == 0) {
+      loss[m * sR + row] = 0;
+      if (correct) correct[m * sR + row] = 0;
+    }
+    return;
+  }
+  y += m * sY;
   float mx = -INFINITY;
   int arg = 0x7fffffff;
   for (int c = lane; c < O; c += 32) {
@@ -209,6 +239,49 @@ __global__ void softmax_xent_kernel(float* L, int64_t sL, int O, const int* y, i
   }
 }
 
+// MSE on one-hot targets, warp per row (as gemm.cpp mse_onehot): loss = mean over the O classes of
+// (z - onehot)^2 (double), correct = first maximal logit is the label, dlogits = (z - onehot) * 2*scale/O.
+__global__ void mse_kernel(float* L, int64_t sL, int O, const int* y, int64_t sY, const int* live, int n, int grad,
+                           float scale, double* loss, uint8_t* correct, int64_t sR) {
+  const int m = blockIdx.y;
+  const int lane = threadIdx.x & 31;
+  const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (row >= n) return;
+  float* l = L + m * sL + static_cast<int64_t>(row) * O;
+  if (dead_row(live, row, &scale)) {
+    if (grad)
+      for (int c = lane; c < O; c += 32) l[c] = 0.f;
+    if (lane == 0) {
+      loss[m * sR + row] = 0;
+      if (correct) correct[m * sR + row] = 0;
+    }
+    return;
+  }
+  const int yr = y[m * sY + row];
+  const float f = static_cast<float>(2.0 * static_cast<double>(scale) / static_cast<double>(O));
+  float mx = -INFINITY;
+  int arg = 0x7fffffff;
+  double s = 0;
+  for (int c = lane; c < O; c += 32) {
+    const float z = l[c];
+    if (z > mx) { mx = z; arg = c; }
+    const double d = static_cast<double>(z) - (c == yr ? 1.0 : 0.0);
+    s += d * d;
+    if (grad) l[c] = (z - (c == yr ? 1.0f : 0.0f)) * f;
+  }
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const float om = __shfl_xor_sync(0xffffffffu, mx, o);
+    const int oa = __shfl_xor_sync(0xffffffffu, arg, o);
+    if (om > mx || (om == mx && oa < arg)) { mx = om; arg = oa; }
+  }
+  s = cu::warp_sum(s);
+  if (lane == 0) {
+    loss[m * sR + row] = s / static_cast<double>(O);
+    if (correct) correct[m * sR + row] = arg == yr;
+  }
+}
+
 // Block per model: sum of row losses (fixed tree) and correct counts.
 __global__ void row_reduce_kernel(const double* loss, const uint8_t* correct, int64_t sR, int n, double* out_loss,
                                   double* out_correct) {
@@ -227,13 +300,13 @@ __global__ void row_reduce_kernel(const double* loss, const uint8_t* correct, in
   }
 }
 
-// Training-loss check of the step: non-finite -> failed (code 1) at step `*stepno + 1`.
-__global__ void loss_check_kernel(const double* loss_sum, int M, int* failed, long long* fail_step,
+// Loss check of the step: non-finite -> failed (`code`: 1 training loss, 4 minibatch loss) at step `*stepno + 1`.
+__global__ void loss_check_kernel(const double* loss_sum, int M, int code, int* failed, long long* fail_step,
                                   const long long* stepno) {
   const int m = blockIdx.x * blockDim.x + threadIdx.x;
   if (m >= M) return;
   if (failed[m] == 0 && !isfinite(loss_sum[m])) {
-    failed[m] = 1;
+    failed[m] = code;
     fail_step[m] = *stepno + 1;
   }
 }
@@ -260,16 +333,66 @@ __global__ void slice_reduce_kernel(const float* part, int S, int64_t len, float
   dst[m * np + off + i] = acc;
 }
 
-// dW0T[r][j] = sum over the list rows[rptr[r] .. rptr[r+1]) of dZ0[row][j]
-__global__ void scatter0_kernel(const float* dZ, int64_t sZ, int h0, const int* rptr, const int* rows, float* G,
-                                int64_t np, int64_t w0) {
+// dW0T[r][j] = sum over the list rows[rptr[r] .. rptr[r+1]) of dZ0[row][j]; model m's lists at rptr + m*sRp,
+// rows + m*sRows (0: shared)
+__global__ void scatter0_kernel(const float* dZ, int64_t sZ, int h0, const int* rptr, const int* rows, int64_t sRp,
+                                int64_t sRows, float* G, int64_t np, int64_t w0) {
   const int m = blockIdx.z, r = blockIdx.y;
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= h0) return;
   const float* z = dZ + m * sZ;
+  rptr += m * sRp;
+  rows += m * sRows;
   float acc = 0.f;
   for (int q = rptr[r]; q < rptr[r + 1]; ++q) acc += z[static_cast<int64_t>(rows[q]) * h0 + j];
   G[m * np + w0 + static_cast<int64_t>(r) * h0 + j] = acc;
+}
+
+// The minibatch sampler (mlp.h) on the device: step t = *stepno uses batch k = t % nb of epoch t / nb, whose
+// permutation (batch_permutation, drawn on the host) is slot t / nb - *perm_base of perm (slots x M x n).
+// Block (row r, model m) copies sample perm[..][k*B + r] of model m: its label, and its input row (dense)
+// or tokens (pairs); rows past the batch's end (the last batch of an epoch is smaller) get label 0 and
+// zero inputs / tokens (0, vocab), and are dead rows of the loss. Block (0, 0) writes the live count.
+__global__ void batch_kernel(const int* perm, int n, int M, int B, int nb, const long long* stepno,
+                             const long long* perm_base, const float* X, int D, const int* ia, const int* ib,
+                             const int* y, int vocab, float* bX, int* bia, int* bib, int* by, int* live) {
+  const int r = blockIdx.x, m = blockIdx.y;
+  const long long t = *stepno;
+  const long long k = t % nb;
+  const long long slot = t / nb - *perm_base;
+  const int bn = static_cast<int>(min(static_cast<long long>(B), n - k * B));
+  const int64_t o = static_cast<int64_t>(m) * B + r;
+  const int src = r < bn ? perm[(slot * M + m) * n + k * B + r] : -1;
+  if (threadIdx.x == 0) {
+    by[o] = src >= 0 ? y[src] : 0;
+    if (bia) {
+      bia[o] = src >= 0 ? ia[src] : 0;
+      bib[o] = src >= 0 ? ib[src] : vocab;
+    }
+    if (r == 0 && m == 0) *live = bn;
+  }
+  if (X)
+    for (int c = threadIdx.x; c < D; c += blockDim.x)
+      bX[o * D + c] = src >= 0 ? X[static_cast<int64_t>(src) * D + c] : 0.f;
+}
+
+// Pairs, minibatch: the layer-0 scatter lists of every model's batch (as the full-batch lists the host
+// builds: input column c -> the batch rows whose a or vocab+b is c, in row order). Thread per model
+// (a counting sort, serial: deterministic). rptr: M x (in0 + 1), rows: M x 2B, cur: M x in0 scratch.
+__global__ void batch_lists_kernel(const int* bia, const int* bib, int B, int M, int in0, const int* live, int* rptr,
+                                   int* rows, int* cur) {
+  const int m = blockIdx.x * blockDim.x + threadIdx.x;
+  if (m >= M) return;
+  const int bn = *live;
+  const int* a = bia + static_cast<int64_t>(m) * B;
+  const int* b = bib + static_cast<int64_t>(m) * B;
+  int* rp = rptr + static_cast<int64_t>(m) * (in0 + 1);
+  int* rw = rows + static_cast<int64_t>(m) * 2 * B;
+  int* cu = cur + static_cast<int64_t>(m) * in0;
+  for (int c = 0; c <= in0; ++c) rp[c] = 0;
+  for (int q = 0; q < bn; ++q) { rp[a[q] + 1]++; rp[b[q] + 1]++; }
+  for (int c = 0; c < in0; ++c) { rp[c + 1] += rp[c]; cu[c] = rp[c]; }
+  for (int q = 0; q < bn; ++q) { rw[cu[a[q]]++] = q; rw[cu[b[q]]++] = q; }
 }
 
 struct OptimDev {
@@ -280,8 +403,14 @@ struct OptimDev {
 struct LayoutDev {
   int64_t np;
   int64_t w0, b0;  // offsets (b0 < 0: none)
-  int h0, in0;     // W0T is in0 x h0
+  int h0, in0;     // W0 is h0 x in0, stored transposed (in0 x h0) when w0t (pairs: the gather reads rows)
+  int w0t;
 };
+
+// Hidden unit (row of W0) of W0 element i - w0.
+__device__ __forceinline__ int w0_unit(const LayoutDev& lay, int64_t e) {
+  return static_cast<int>(lay.w0t ? e % lay.h0 : e / lay.in0);
+}
 
 // One optimiser update of every live model, then the ablation mask.
 __global__ void optim_kernel(float* P, float* Mv, float* Vv, const float* G, int M, LayoutDev lay,
@@ -313,7 +442,7 @@ __global__ void optim_kernel(float* P, float* Mv, float* Vv, const float* G, int
   const int hm = has_mask[m];
   if (hm) {
     if (i >= lay.w0 && i < lay.w0 + static_cast<int64_t>(lay.in0) * lay.h0) {
-      const int j = static_cast<int>((i - lay.w0) % lay.h0);
+      const int j = w0_unit(lay, i - lay.w0);
       if (!keep[static_cast<int64_t>(m) * lay.h0 + j]) p = 0.f;
     } else if (hm == 2 && lay.b0 >= 0 && i >= lay.b0 && i < lay.b0 + lay.h0) {
       if (!keep[static_cast<int64_t>(m) * lay.h0 + (i - lay.b0)]) p = 0.f;
@@ -327,7 +456,7 @@ __global__ void mask_kernel(float* p, LayoutDev lay, const uint8_t* keep, int ma
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= lay.np) return;
   if (i >= lay.w0 && i < lay.w0 + static_cast<int64_t>(lay.in0) * lay.h0) {
-    if (!keep[(i - lay.w0) % lay.h0]) p[i] = 0.f;
+    if (!keep[w0_unit(lay, i - lay.w0)]) p[i] = 0.f;
   } else if (mask_bias && lay.b0 >= 0 && i >= lay.b0 && i < lay.b0 + lay.h0) {
     if (!keep[i - lay.b0]) p[i] = 0.f;
   }
@@ -414,8 +543,27 @@ __global__ void finish_kernel(int M, int* failed, long long* fail_step, int* non
 // ------------------------------------------------------------------------------------------------
 struct DevSplit {
   int n = 0;
-  DeviceBuffer<int> ia, ib, y;
+  DeviceBuffer<int> ia, ib, y;  // ia, ib: pairs (column a, column vocab+b)
+  DeviceBuffer<float> x;        // dense: n x input_dim, row-major
 };
+
+// The samples of one forward (and backward) pass: a range of a split, shared by every model, or the
+// per-model minibatches gathered by batch_kernel (model m's rows at x + m*sx, ia + m*si, y + m*sy).
+struct Rows {
+  int n = 0;                              // rows of the launches
+  const float* x = nullptr; int64_t sx = 0;                          // dense
+  const int* ia = nullptr; const int* ib = nullptr; int64_t si = 0;  // pairs
+  const int* y = nullptr; int64_t sy = 0;
+  const int* live = nullptr;              // minibatch: device count of live rows (the rest padding); null: all n
+  const int* rptr = nullptr; const int* rows = nullptr; int64_t srp = 0, srows = 0;  // pairs: layer-0 scatter lists
+};
+
+// Test- and training-set evaluation runs in chunks of at most this many rows (never fewer than the training
+// set's): the activation buffers hold models x max(training rows, chunk) rows. GROKINFO_CUDA_EVAL_ROWS
+// overrides it (the emulation uses a small value to exercise the chunking).
+constexpr int kEvalRows = 4096;
+// Device memory for the minibatch permutations of the epochs a chunk of steps spans (at least one epoch).
+constexpr int64_t kPermBytes = int64_t(256) << 20;
 
 struct DeviceActivations final : ActivationBatch {
   ~DeviceActivations() override {
@@ -446,24 +594,32 @@ class CudaTrainer final : public Trainer {
       if (regs_.n >= kMaxRegions) return Status::Error(Code::INVALID_ARGUMENT, "too many layers for the CUDA backend");
       regs_.r[regs_.n++] = {t.offset, t.size(), t.bias ? 1 : 0};
     }
+    dense_ = arch_.input == InputKind::Dense;
+    D_ = dense_ ? arch_.input_dim : 0;
     lay_.np = np_;
     lay_.w0 = w_off_[0];
     lay_.b0 = b_off_[0];
     lay_.h0 = arch_.hidden[0];
-    lay_.in0 = 2 * arch_.vocab;
+    lay_.in0 = static_cast<int>(input_width(arch_));
+    lay_.w0t = dense_ ? 0 : 1;
     // splits
-    GK_TRY(upload_split(data.train_a, data.train_b, data.train_y, train_));
-    GK_TRY(upload_split(data.test_a, data.test_b, data.test_y, test_));
-    nmax_ = std::max(train_.n, test_.n);
-    if (nmax_ > 65535 || lay_.in0 > 65535)
+    GK_TRY(upload_split(data.train_a, data.train_b, data.train_y, data.train_x, train_));
+    GK_TRY(upload_split(data.test_a, data.test_b, data.test_y, data.test_x, test_));
+    int eval_rows = kEvalRows;
+    if (const char* e = std::getenv("GROKINFO_CUDA_EVAL_ROWS")) eval_rows = std::max(1, std::atoi(e));
+    nmax_ = std::max(train_.n, std::min(test_.n, eval_rows));
+    if (!dense_ && (train_.n > 65535 || lay_.in0 > 65535))
       return Status::Error(Code::BACKEND_UNAVAILABLE,
-                           "backend 'cuda': at most 65535 rows per split and 2*vocab <= 65535; use backend 'cpu'");
+                           "backend 'cuda': at most 65535 training rows and 2*vocab <= 65535 for pair inputs; use backend 'cpu'");
+    full_batch_ = arch_.batch_size == 0 || arch_.batch_size >= train_.n;
+    B_ = full_batch_ ? train_.n : arch_.batch_size;
+    nb_ = cu::div_up(train_.n, B_);
     nslice_ = cu::div_up(train_.n, kSlice);
     if (static_cast<int64_t>(M_) * nslice_ > 65535)
       return Status::Error(Code::BACKEND_UNAVAILABLE, "backend 'cuda': at most " + std::to_string(65535 / nslice_) +
                                                           " models per trainer for this training set size; use several trainers");
-    // CSR lists for the layer-0 scatter: input column r -> training rows in order
-    {
+    // CSR lists for the layer-0 scatter (pairs): input column r -> training rows in order
+    if (!dense_) {
       const int in0 = lay_.in0;
       std::vector<int> cnt(in0 + 1, 0), rows;
       for (int n = 0; n < train_.n; ++n) { cnt[data.train_a[n] + 1]++; cnt[arch_.vocab + data.train_b[n] + 1]++; }
@@ -497,8 +653,27 @@ class CudaTrainer final : public Trainer {
     int64_t part_len = 0;
     for (int l = 0; l <= L_; ++l) {
       const int64_t o = width(l), in = l == 0 ? lay_.in0 : arch_.hidden[l - 1];
-      part_len = std::max(part_len, l == 0 ? o : o * in);
+      part_len = std::max(part_len, l == 0 && !dense_ ? o : o * in);
       part_len = std::max(part_len, o);
+    }
+    // minibatches: the batch rows of every model, the permutations of the epochs of a chunk of steps
+    if (!full_batch_) {
+      const size_t mb = static_cast<size_t>(M_) * B_;
+      GK_TRY(by_.alloc(mb, "minibatch labels"));
+      if (dense_) {
+        GK_TRY(bx_.alloc(mb * D_, "minibatch inputs"));
+      } else {
+        GK_TRY(bia_.alloc(mb, "minibatch tokens"));
+        GK_TRY(bib_.alloc(mb, "minibatch tokens"));
+        GK_TRY(brptr_.alloc(static_cast<size_t>(M_) * (lay_.in0 + 1), "minibatch scatter lists"));
+        GK_TRY(brows_.alloc(2 * mb, "minibatch scatter lists"));
+        GK_TRY(bcur_.alloc(static_cast<size_t>(M_) * lay_.in0, "minibatch scatter lists"));
+      }
+      GK_TRY(live_.alloc(1, "minibatch size"));
+      GK_TRY(perm_base_.alloc(1, "minibatch epoch"));
+      const int64_t per_epoch = static_cast<int64_t>(M_) * train_.n * static_cast<int64_t>(sizeof(int));
+      ecap_ = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(kPermBytes / per_epoch, kChunk / nb_ + 2)));
+      GK_TRY(perm_.alloc(static_cast<size_t>(ecap_) * M_ * train_.n, "minibatch permutations"));
     }
     GK_TRY(part_.alloc(static_cast<size_t>(M_) * nslice_ * part_len, "gradient partials"));
     // per-model state
@@ -552,7 +727,8 @@ class CudaTrainer final : public Trainer {
     for (int32_t done = 0; done < nsteps;) {
       if (ctl.cancelled())
         return Status::Error(Code::CANCELLED, "training cancelled after " + std::to_string(done) + " steps");
-      const int chunk = std::min(kChunk, nsteps - done);
+      int chunk = std::min(kChunk, nsteps - done);
+      if (!full_batch_) GK_TRY(upload_epochs(&chunk));
       table.resize(static_cast<size_t>(chunk) * M_);
       for (int c = 0; c < chunk; ++c)
         for (int m = 0; m < M_; ++m) {
@@ -596,10 +772,7 @@ class CudaTrainer final : public Trainer {
     std::vector<double> ls(M_), cs(M_), nrm(M_);
     std::vector<int> failed(M_);
     std::vector<long long> fstep(M_);
-    GK_TRY(forward(train_, 0, M_, L_ + 1, false));
-    GK_TRY(reduce_rows(train_.n, 0, M_));
-    GK_CUDA(cudaMemcpyAsync(ls.data(), loss_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
-    GK_CUDA(cudaMemcpyAsync(cs.data(), correct_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
+    GK_TRY(eval_split(train_, ls, cs));
     GK_CUDA(cudaMemcpyAsync(failed.data(), failed_.get(), M_ * sizeof(int), cudaMemcpyDeviceToHost, s));
     GK_CUDA(cudaStreamSynchronize(s));
     for (int m = 0; m < M_; ++m) {
@@ -615,11 +788,7 @@ class CudaTrainer final : public Trainer {
       }
     }
     if (test_.n > 0) {
-      GK_TRY(forward(test_, 0, M_, L_ + 1, false));
-      GK_TRY(reduce_rows(test_.n, 0, M_));
-      GK_CUDA(cudaMemcpyAsync(ls.data(), loss_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
-      GK_CUDA(cudaMemcpyAsync(cs.data(), correct_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
-      GK_CUDA(cudaStreamSynchronize(s));
+      GK_TRY(eval_split(test_, ls, cs));
       for (int m = 0; m < M_; ++m) {
         out[m].test_loss = ls[m] / test_.n;
         out[m].test_acc = cs[m] / test_.n;
@@ -639,8 +808,8 @@ class CudaTrainer final : public Trainer {
       out[m].failed = failed[m] != 0;
       if (failed[m]) {
         static const char* why[] = {"", "non-finite training loss", "constant-norm rescale by a non-finite factor",
-                                    "non-finite parameters"};
-        out[m].failure = std::string(why[std::min(failed[m], 3)]) + " at step " + std::to_string(fstep[m]);
+                                    "non-finite parameters", "non-finite minibatch loss"};
+        out[m].failure = std::string(why[std::min(failed[m], 4)]) + " at step " + std::to_string(fstep[m]);
         if (static_cast<size_t>(m) < failure_override_.size() && !failure_override_[m].empty())
           out[m].failure = failure_override_[m];
       }
@@ -650,7 +819,7 @@ class CudaTrainer final : public Trainer {
 
   Status hidden(int32_t model, int32_t layer, float* out) override {
     GK_TRY(check_model_layer(model, layer));
-    GK_TRY(forward(train_, model, 1, layer + 1, false));
+    GK_TRY(forward(train_rows(), model, 1, layer + 1, false));
     GK_CUDA(cudaMemcpyAsync(out, act_[layer].get() + static_cast<int64_t>(model) * nmax_ * arch_.hidden[layer],
                             sizeof(float) * train_.n * arch_.hidden[layer], cudaMemcpyDeviceToHost, stream_.get()));
     GK_CUDA(cudaStreamSynchronize(stream_.get()));
@@ -761,7 +930,7 @@ class CudaTrainer final : public Trainer {
       b->data = static_cast<float*>(p);
     }
     for (size_t i = 0; i < models.size(); ++i) {
-      GK_TRY(forward(train_, models[i], 1, layer + 1, false));
+      GK_TRY(forward(train_rows(), models[i], 1, layer + 1, false));
       GK_CUDA(cudaMemcpyAsync(b->data + i * per, act_[layer].get() + static_cast<int64_t>(models[i]) * nmax_ * b->width,
                               sizeof(float) * per, cudaMemcpyDeviceToDevice, stream_.get()));
     }
@@ -772,8 +941,8 @@ class CudaTrainer final : public Trainer {
 
   Status gradients(int32_t model, float* out) override {
     if (model < 0 || model >= M_) return bad_model(model);
-    GK_TRY(forward(train_, model, 1, L_ + 1, true));
-    GK_TRY(backward(model, 1));
+    GK_TRY(forward(train_rows(), model, 1, L_ + 1, true));
+    GK_TRY(backward(train_rows(), model, 1));
     std::vector<float> tmp(np_);
     GK_CUDA(cudaMemcpyAsync(tmp.data(), G_.get() + static_cast<int64_t>(model) * np_, sizeof(float) * np_,
                             cudaMemcpyDeviceToHost, stream_.get()));
@@ -794,46 +963,142 @@ class CudaTrainer final : public Trainer {
   }
   int64_t width(int l) const { return l < L_ ? arch_.hidden[l] : arch_.out; }
 
+  // Parameters on the device: the layout of mlp.h, W0 transposed for pair inputs (to_internal / from_internal).
   void to_internal(const float* in, float* out) const {
     std::memcpy(out, in, sizeof(float) * np_);
+    if (dense_) return;
     const int h0 = lay_.h0, in0 = lay_.in0;
     for (int j = 0; j < h0; ++j)
       for (int r = 0; r < in0; ++r) out[lay_.w0 + static_cast<int64_t>(r) * h0 + j] = in[lay_.w0 + static_cast<int64_t>(j) * in0 + r];
   }
   void from_internal(const float* in, float* out) const {
     std::memcpy(out, in, sizeof(float) * np_);
+    if (dense_) return;
     const int h0 = lay_.h0, in0 = lay_.in0;
     for (int j = 0; j < h0; ++j)
       for (int r = 0; r < in0; ++r) out[lay_.w0 + static_cast<int64_t>(j) * in0 + r] = in[lay_.w0 + static_cast<int64_t>(r) * h0 + j];
   }
 
   Status upload_split(const std::vector<int32_t>& a, const std::vector<int32_t>& b, const std::vector<int32_t>& y,
-                      DevSplit& sp) {
-    sp.n = static_cast<int>(a.size());
-    std::vector<int> ia(std::max<size_t>(a.size(), 1), 0), ib(ia.size(), arch_.vocab), yy(ia.size(), 0);
-    for (size_t i = 0; i < a.size(); ++i) {
-      ia[i] = a[i];
-      ib[i] = arch_.vocab + b[i];
-      yy[i] = y[i];
-    }
-    GK_TRY(sp.ia.upload(ia.data(), ia.size(), stream_.get(), "tokens"));
-    GK_TRY(sp.ib.upload(ib.data(), ib.size(), stream_.get(), "tokens"));
+                      const std::vector<float>& x, DevSplit& sp) {
+    sp.n = static_cast<int>(y.size());
+    std::vector<int> yy(std::max<size_t>(y.size(), 1), 0);
+    std::copy(y.begin(), y.end(), yy.begin());
     GK_TRY(sp.y.upload(yy.data(), yy.size(), stream_.get(), "labels"));
+    if (dense_) {
+      if (!x.empty()) GK_TRY(sp.x.upload(x.data(), x.size(), stream_.get(), "inputs"));
+    } else {
+      std::vector<int> ia(yy.size(), 0), ib(yy.size(), arch_.vocab);
+      for (size_t i = 0; i < a.size(); ++i) {
+        ia[i] = a[i];
+        ib[i] = arch_.vocab + b[i];
+      }
+      GK_TRY(sp.ia.upload(ia.data(), ia.size(), stream_.get(), "tokens"));
+      GK_TRY(sp.ib.upload(ib.data(), ib.size(), stream_.get(), "tokens"));
+    }
+    GK_CUDA(cudaStreamSynchronize(stream_.get()));  // the host vectors go out of scope
     return Status::Ok();
   }
 
-  // Forward of models [m0, m0 + cnt) on a split, layers [0, upto); upto = L+1: logits and loss rows.
-  Status forward(const DevSplit& sp, int m0, int cnt, int upto, bool grad, const int* skip = nullptr) {
+  // Rows [r0, r0 + n) of a split (shared by every model); the training set's also carries its scatter lists.
+  Rows split_rows(const DevSplit& sp, int r0, int n) const {
+    Rows r;
+    r.n = n;
+    r.y = sp.y.get() + r0;
+    if (dense_) r.x = sp.x.get() + static_cast<int64_t>(r0) * D_;
+    else { r.ia = sp.ia.get() + r0; r.ib = sp.ib.get() + r0; }
+    return r;
+  }
+  Rows train_rows() const {
+    Rows r = split_rows(train_, 0, train_.n);
+    r.rptr = rptr_.get();
+    r.rows = rows_.get();
+    return r;
+  }
+  // The minibatch of the current step of every model (gathered by batch_kernel).
+  Rows batch_rows() const {
+    Rows r;
+    r.n = B_;
+    r.y = by_.get(); r.sy = B_;
+    if (dense_) { r.x = bx_.get(); r.sx = static_cast<int64_t>(B_) * D_; }
+    else {
+      r.ia = bia_.get(); r.ib = bib_.get(); r.si = B_;
+      r.rptr = brptr_.get(); r.srp = lay_.in0 + 1;
+      r.rows = brows_.get(); r.srows = 2 * static_cast<int64_t>(B_);
+    }
+    r.live = live_.get();
+    return r;
+  }
+
+  // Minibatches: the permutations of the epochs steps [steps_, steps_ + *chunk) use, on the device (perm_,
+  // slot = epoch - perm_base_); *chunk shrinks to the steps of at most ecap_ epochs. Drawn on the host by
+  // batch_permutation (mlp_init.h), the CPU trainer's sampler.
+  Status upload_epochs(int* chunk) {
+    const int64_t n = train_.n;
+    const int64_t e0 = steps_ / nb_;
+    int64_t e1 = (steps_ + *chunk - 1) / nb_;
+    if (e1 - e0 + 1 > ecap_) {
+      e1 = e0 + ecap_ - 1;
+      *chunk = static_cast<int>((e1 + 1) * nb_ - steps_);
+    }
+    if (up_lo_ <= e0 && e1 <= up_hi_) return Status::Ok();  // already there
+    const int64_t ne = e1 - e0 + 1;
+    perm_host_.resize(static_cast<size_t>(ne * M_ * n));
+    for (int64_t e = 0; e < ne; ++e)
+      for (int m = 0; m < M_; ++m)
+        batch_permutation(hyper_[m].batch_seed, e0 + e, n, perm_host_.data() + (e * M_ + m) * n);
     cudaStream_t s = stream_.get();
-    const int n = sp.n;
+    GK_CUDA(cudaMemcpyAsync(perm_.get(), perm_host_.data(), perm_host_.size() * sizeof(int), cudaMemcpyHostToDevice, s));
+    const long long base = e0;
+    GK_CUDA(cudaMemcpyAsync(perm_base_.get(), &base, sizeof(long long), cudaMemcpyHostToDevice, s));
+    GK_CUDA(cudaStreamSynchronize(s));
+    up_lo_ = e0;
+    up_hi_ = e1;
+    return Status::Ok();
+  }
+
+  // Loss and correct-count sums of every model over a split, in chunks of nmax_ rows (host, double).
+  Status eval_split(const DevSplit& sp, std::vector<double>& ls, std::vector<double>& cs) {
+    cudaStream_t s = stream_.get();
+    std::fill(ls.begin(), ls.end(), 0.0);
+    std::fill(cs.begin(), cs.end(), 0.0);
+    std::vector<double> l(M_), c(M_);
+    for (int r0 = 0; r0 < sp.n; r0 += nmax_) {
+      const int n = std::min(nmax_, sp.n - r0);
+      GK_TRY(forward(split_rows(sp, r0, n), 0, M_, L_ + 1, false));
+      GK_TRY(reduce_rows(n, 0, M_));
+      GK_CUDA(cudaMemcpyAsync(l.data(), loss_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
+      GK_CUDA(cudaMemcpyAsync(c.data(), correct_sum_.get(), M_ * sizeof(double), cudaMemcpyDeviceToHost, s));
+      GK_CUDA(cudaStreamSynchronize(s));
+      for (int m = 0; m < M_; ++m) { ls[m] += l[m]; cs[m] += c[m]; }
+    }
+    return Status::Ok();
+  }
+
+  // Forward of models [m0, m0 + cnt) on rows r, layers [0, upto); upto = L+1: logits and loss rows.
+  Status forward(const Rows& r, int m0, int cnt, int upto, bool grad, const int* skip = nullptr) {
+    cudaStream_t s = stream_.get();
+    const int n = r.n;
     if (n == 0) return Status::Ok();
     const int h0 = lay_.h0;
-    {
+    if (dense_) {
+      // H0 = ReLU(X W0^T + b0): the NT GEMM of the hidden layers with X as the left operand
+      GemmArgs g{};
+      g.M = n; g.N = h0; g.K = D_;
+      g.A = r.x + static_cast<int64_t>(m0) * r.sx; g.lda = D_; g.sA = r.sx;
+      g.B = P_.get() + static_cast<int64_t>(m0) * np_ + w_off_[0]; g.ldb = D_; g.sB = np_;
+      g.C = act_[0].get() + static_cast<int64_t>(m0) * nmax_ * h0; g.ldc = h0; g.sC = static_cast<int64_t>(nmax_) * h0;
+      g.bias = b_off_[0] >= 0 ? P_.get() + static_cast<int64_t>(m0) * np_ + b_off_[0] : nullptr; g.sBias = np_;
+      g.relu = 1;
+      g.nslice = 1; g.kslice = D_;
+      g.skip = skip;
+      GK_TRY((gemm<true, false, 1>(g, cnt, s)));
+    } else {
       dim3 grid(cu::div_up(h0, 128), n, cnt);
-      if (n > 65535) return Status::Error(Code::BACKEND_UNAVAILABLE, "CUDA trainer: at most 65535 rows per split");
+      if (n > 65535) return Status::Error(Code::BACKEND_UNAVAILABLE, "CUDA trainer: at most 65535 rows per pass");
       gather0_kernel<<<grid, 128, 0, s>>>(P_.get() + static_cast<int64_t>(m0) * np_, np_, lay_.w0, lay_.b0, h0,
-                                         sp.ia.get(), sp.ib.get(), n,
-                                         act_[0].get() + static_cast<int64_t>(m0) * nmax_ * h0,
+                                         r.ia + static_cast<int64_t>(m0) * r.si, r.ib + static_cast<int64_t>(m0) * r.si,
+                                         r.si, n, act_[0].get() + static_cast<int64_t>(m0) * nmax_ * h0,
                                          static_cast<int64_t>(nmax_) * h0);
       GK_LAUNCH("gather0_kernel");
     }
@@ -854,12 +1119,20 @@ class CudaTrainer final : public Trainer {
     if (upto > L_) {
       const int O = arch_.out;
       dim3 grid(cu::div_up(n, 8), cnt);
-      softmax_xent_kernel<<<grid, 256, 0, s>>>(logits_.get() + static_cast<int64_t>(m0) * nmax_ * O,
-                                               static_cast<int64_t>(nmax_) * O, O, sp.y.get(), n, grad ? 1 : 0,
-                                               1.0f / static_cast<float>(n),
-                                               rowloss_.get() + static_cast<int64_t>(m0) * nmax_,
-                                               rowcorrect_.get() + static_cast<int64_t>(m0) * nmax_, nmax_);
-      GK_LAUNCH("softmax_xent_kernel");
+      float* L = logits_.get() + static_cast<int64_t>(m0) * nmax_ * O;
+      const int* y = r.y + static_cast<int64_t>(m0) * r.sy;
+      double* rl = rowloss_.get() + static_cast<int64_t>(m0) * nmax_;
+      uint8_t* rc = rowcorrect_.get() + static_cast<int64_t>(m0) * nmax_;
+      const float scale = 1.0f / static_cast<float>(n);  // (minibatch: 1 / the live rows, on the device)
+      if (arch_.loss == Loss::MSE) {
+        mse_kernel<<<grid, 256, 0, s>>>(L, static_cast<int64_t>(nmax_) * O, O, y, r.sy, r.live, n, grad ? 1 : 0, scale,
+                                        rl, rc, nmax_);
+        GK_LAUNCH("mse_kernel");
+      } else {
+        softmax_xent_kernel<<<grid, 256, 0, s>>>(L, static_cast<int64_t>(nmax_) * O, O, y, r.sy, r.live, n, grad ? 1 : 0,
+                                                 scale, rl, rc, nmax_);
+        GK_LAUNCH("softmax_xent_kernel");
+      }
     }
     return Status::Ok();
   }
@@ -872,10 +1145,10 @@ class CudaTrainer final : public Trainer {
     return Status::Ok();
   }
 
-  // Gradient of models [m0, m0 + cnt) into G_ (after forward(train, grad = true)).
-  Status backward(int m0, int cnt) {
+  // Gradient of models [m0, m0 + cnt) into G_ (after forward(r, grad = true)).
+  Status backward(const Rows& r, int m0, int cnt) {
     cudaStream_t s = stream_.get();
-    const int n = train_.n, S = nslice_;
+    const int n = r.n, S = cu::div_up(n, kSlice);
     float* G = G_.get() + static_cast<int64_t>(m0) * np_;
     const float* P = P_.get() + static_cast<int64_t>(m0) * np_;
     for (int l = L_; l >= 1; --l) {
@@ -910,9 +1183,24 @@ class CudaTrainer final : public Trainer {
     }
     const int h0 = lay_.h0;
     const float* dZ0 = act_[0].get() + static_cast<int64_t>(m0) * nmax_ * h0;
-    scatter0_kernel<<<dim3(cu::div_up(h0, 128), lay_.in0, cnt), 128, 0, s>>>(dZ0, static_cast<int64_t>(nmax_) * h0, h0,
-                                                                          rptr_.get(), rows_.get(), G, np_, lay_.w0);
-    GK_LAUNCH("scatter0_kernel");
+    if (dense_) {
+      // dW0 (h0 x D) = dZ0^T X over row slices
+      GemmArgs g{};
+      g.M = h0; g.N = D_; g.K = n;
+      g.A = dZ0; g.lda = h0; g.sA = static_cast<int64_t>(nmax_) * h0;
+      g.B = r.x + static_cast<int64_t>(m0) * r.sx; g.ldb = D_; g.sB = r.sx;
+      g.C = part_.get(); g.ldc = D_; g.sC = static_cast<int64_t>(h0) * D_;
+      g.nslice = S; g.kslice = kSlice;
+      GK_TRY((gemm<false, true, 0>(g, cnt, s)));
+      const int64_t len = static_cast<int64_t>(h0) * D_;
+      slice_reduce_kernel<<<cu::div_up(len * cnt, 256), 256, 0, s>>>(part_.get(), S, len, G, np_, lay_.w0, cnt);
+      GK_LAUNCH("slice_reduce_kernel");
+    } else {
+      scatter0_kernel<<<dim3(cu::div_up(h0, 128), lay_.in0, cnt), 128, 0, s>>>(
+          dZ0, static_cast<int64_t>(nmax_) * h0, h0, r.rptr + static_cast<int64_t>(m0) * r.srp,
+          r.rows + static_cast<int64_t>(m0) * r.srows, r.srp, r.srows, G, np_, lay_.w0);
+      GK_LAUNCH("scatter0_kernel");
+    }
     if (lay_.b0 >= 0) {
       colsum_kernel<<<dim3(cu::div_up(h0, 128), 1, cnt * S), 128, 0, s>>>(dZ0, static_cast<int64_t>(nmax_) * h0, n, h0,
                                                                            part_.get(), S);
@@ -927,13 +1215,28 @@ class CudaTrainer final : public Trainer {
   // One training step of every model (stream-ordered; captured into the graph).
   Status enqueue_step() {
     cudaStream_t s = stream_.get();
-    GK_TRY(forward(train_, 0, M_, L_ + 1, true));
-    row_reduce_kernel<<<M_, 256, 0, s>>>(rowloss_.get(), nullptr, nmax_, train_.n, loss_sum_.get(), nullptr);
+    Rows r = train_rows();
+    if (!full_batch_) {
+      // this step's minibatch of every model (its position from the device step counter)
+      r = batch_rows();
+      batch_kernel<<<dim3(B_, M_), 128, 0, s>>>(perm_.get(), train_.n, M_, B_, nb_, stepno_.get(), perm_base_.get(),
+                                               dense_ ? train_.x.get() : nullptr, D_, train_.ia.get(), train_.ib.get(),
+                                               train_.y.get(), arch_.vocab, bx_.get(), bia_.get(), bib_.get(), by_.get(),
+                                               live_.get());
+      GK_LAUNCH("batch_kernel");
+      if (!dense_) {
+        batch_lists_kernel<<<cu::div_up(M_, 64), 64, 0, s>>>(bia_.get(), bib_.get(), B_, M_, lay_.in0, live_.get(),
+                                                            brptr_.get(), brows_.get(), bcur_.get());
+        GK_LAUNCH("batch_lists_kernel");
+      }
+    }
+    GK_TRY(forward(r, 0, M_, L_ + 1, true));
+    row_reduce_kernel<<<M_, 256, 0, s>>>(rowloss_.get(), nullptr, nmax_, r.n, loss_sum_.get(), nullptr);
     GK_LAUNCH("row_reduce_kernel");
-    loss_check_kernel<<<cu::div_up(M_, 128), 128, 0, s>>>(loss_sum_.get(), M_, failed_.get(), fail_step_.get(),
-                                                         stepno_.get());
+    loss_check_kernel<<<cu::div_up(M_, 128), 128, 0, s>>>(loss_sum_.get(), M_, full_batch_ ? 1 : 4, failed_.get(),
+                                                         fail_step_.get(), stepno_.get());
     GK_LAUNCH("loss_check_kernel");
-    GK_TRY(backward(0, M_));
+    GK_TRY(backward(r, 0, M_));
     const int64_t tot = np_ * M_;
     optim_kernel<<<cu::div_up(tot, 256), 256, 0, s>>>(P_.get(), Mv_.get(), Vv_.get(), G_.get(), M_, lay_, table_.get(),
                                                      rel_.get(), failed_.get(), keep_.get(), has_mask_.get());
@@ -983,7 +1286,18 @@ class CudaTrainer final : public Trainer {
   Regions regs_{};
   LayoutDev lay_{};
   DevSplit train_, test_;
-  int nmax_ = 0, nslice_ = 1;
+  bool dense_ = false, full_batch_ = true;
+  int D_ = 0;                 // dense: features per sample
+  int nmax_ = 0, nslice_ = 1; // rows of the activation buffers (per model); split-K slices of the training set
+  int B_ = 0, nb_ = 1;        // samples per step, batches per epoch
+  // minibatches: the batch rows (M x B), scatter lists (pairs), live count, permutations of epochs
+  // [up_lo_, up_hi_] (ecap_ slots, perm_base_ = up_lo_ on the device)
+  DeviceBuffer<float> bx_;
+  DeviceBuffer<int> by_, bia_, bib_, brptr_, brows_, bcur_, live_, perm_;
+  DeviceBuffer<long long> perm_base_;
+  std::vector<int32_t> perm_host_;
+  int ecap_ = 1;
+  int64_t up_lo_ = 1, up_hi_ = 0;
   cu::Stream stream_;
   DeviceBuffer<int> rptr_, rows_;
   DeviceBuffer<float> P_, G_, Mv_, Vv_, logits_, part_, factor_;

@@ -1,6 +1,7 @@
 /**
- * The CPU-vs-CUDA checks of bench/gpu-check.mjs (Part 1: O-information, checkpoint measurement, training,
- * CUDA graphs) as a vitest test. It runs where the addon was built with CUDA and a device is present, and
+ * The CPU-vs-CUDA checks of bench/gpu-check.mjs (Part 1: O-information, checkpoint measurement, training
+ * with pair inputs, CUDA graphs, training with dense inputs: xent and MSE, full batch and minibatches, depth 1
+ * and 3, a 9000-row test set evaluated in chunks) as a vitest test. It runs where the addon was built with CUDA and a device is present, and
  * is reported as skipped, with the reason in its name, everywhere else. Also: a cancel stops a long CUDA
  * O-information computation within one second (issue 13; the CPU case is in reliability.test.ts).
  */
@@ -24,7 +25,7 @@ describe.skipIf(!info.cuda)(`CPU vs CUDA: the checks of bench/gpu-check.mjs${rea
     expect(r.results.filter((x) => !x.ok), lines.join('\n')).toEqual([]);
     expect(r.failures).toBe(0);
     // the oinfo, measure and training parts all ran (each reports several checks)
-    for (const part of [/oinfo|multiplets/i, /measure/i, /^train/]) expect(r.results.some((x) => part.test(x.name)), String(part)).toBe(true);
+    for (const part of [/oinfo|multiplets/i, /measure/i, /^train/, /^train dense .* batch 200 depth 3/, /^train dense mse/]) expect(r.results.some((x) => part.test(x.name)), String(part)).toBe(true);
   }, 600_000);
 
   it('an AbortSignal stops a long CUDA computation within one second (bounded launches, checked between them)', async () => {

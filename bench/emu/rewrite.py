@@ -79,7 +79,7 @@ if 'extern __shared__' in s:
     die('an `extern __shared__` declaration this script does not know (add it to rewrite.py)')
 
 # Kernels whose threads never wait for each other (no __syncthreads / __syncwarp / shuffles).
-SEQ = {'gather0_kernel', 'loss_check_kernel', 'colsum_kernel', 'slice_reduce_kernel', 'scatter0_kernel',
+SEQ = {'gather0_kernel', 'batch_kernel', 'batch_lists_kernel', 'loss_check_kernel', 'colsum_kernel', 'slice_reduce_kernel', 'scatter0_kernel',
        'optim_kernel', 'mask_kernel', 'rescale_kernel', 'scan_columns_kernel'}
 
 

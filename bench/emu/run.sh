@@ -47,7 +47,7 @@ declare -A SRCS=(
   [kernels]="harness.cpp"
   [mlp]="harness_mlp.cpp $N/adamw.cpp"
   [full]="harness_full.cpp $N/oinfo.cpp $N/oinfo_cpu.cpp $N/copula.cpp $N/clustering.cpp $N/kernels.cpp $N/kernels_portable.cpp $N/kernels_avx2.cpp $N/kernels_avx512.cpp"
-  [train]="harness_train.cpp $N/mlp.cpp $N/mlp_cpu.cpp $N/gemm.cpp $N/adamw.cpp $N/mlp_init.cpp"
+  [train]="harness_train.cpp $N/mlp.cpp $N/mlp_cpu.cpp $N/gemm.cpp $N/adamw.cpp $N/mlp_init.cpp $N/kernels.cpp $N/kernels_portable.cpp $N/kernels_avx2.cpp $N/kernels_avx512.cpp"
 )
 declare -A WHAT=(
   [kernels]="oinfo kernels vs brute force (var/unit/copula/gram/scan)"
@@ -63,7 +63,8 @@ for h in $ONLY; do
     mlp) RUNS+=("mlp|mlp||") ;;
     full) RUNS+=("full|full||")
           [ "$FULL" = 1 ] && RUNS+=("full P1 3763x250 ties=average|full|P1=0|" "full P1 3763x250 ties=random|full|P1=1|" "full units [200,150,100] global panels|full|GPANELS=1|") ;;
-    train) RUNS+=("train p=40 graphs|train||40 6" "train p=40 GROKINFO_CUDA_GRAPHS=0|train|GROKINFO_CUDA_GRAPHS=0|40 3")
+    train) RUNS+=("train p=40 graphs|train||40 6" "train p=40 GROKINFO_CUDA_GRAPHS=0|train|GROKINFO_CUDA_GRAPHS=0|40 3"
+                  "train dense x {xent,mse} x {full,minibatch} x depth {1,3} + pairs minibatch mse|train||dense")
            [ "$FULL" = 1 ] && RUNS+=("train p=97 (5645 rows = 12 split-K slices)|train||97 2") ;;
     *) echo "unknown harness '$h' (kernels mlp full train)"; exit 1 ;;
   esac
