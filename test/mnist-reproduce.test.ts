@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { OInfoRecord } from '../src/config/types.js';
 import { detectAntiGrokking, memorisationStep, mnistClaims, type MnistRun } from '../src/analysis/mnist.js';
 import { resolveRunConfig } from '../src/config/config.js';
 import { ANTI_GROK_MARGIN, MNIST_GROK_THRESHOLD } from '../src/tasks/mnist.js';
@@ -60,6 +61,19 @@ describe('the MNIST papers\' claims on synthetic runs', () => {
     expect(verdict([run('mnist-a1-wd0', 1, 0, null), run('mnist-a8-wd0', 8, 0, 5000)], 'o1')).toBe('does not hold');
     // a pending run beside a contradicting one: the contradiction decides
     expect(verdict([run('mnist-a1-wd0', 1, 0, 100), run('mnist-a8-wd0', 8, 0, null), run('mnist-a1-wd0.01', 1, 0.01, 100), run('mnist-a8-wd0.01', 8, 0.01, 50)], 'o1')).toBe('does not hold');
+  });
+
+  it('c3/c6 leave out runs that reach the threshold at the step they memorise (no delay), and keep delayed ones', () => {
+    const rec = (step: number, synergy: number, redundancy: number) => ({ step, synergy, redundancy, synergySize: 4, redundancySize: 4, units: 'bits' }) as unknown as OInfoRecord;
+    const oi = new Map([[0, [rec(0, -0.1, 1), rec(5, -0.5, 1), rec(10, -0.2, 1), rec(20, -0.1, 2)]]]);
+    const immediate = { ...run('mnist-a1-wd0', 1, 0, 10), oinfoByLayer: oi }; // memorises at 10, threshold at 10
+    const c3 = mnistClaims([immediate]).find((c) => c.id === 'c3 layer 0')!;
+    expect(c3.verdict).toBe('not measured');
+    expect(c3.measured).toMatch(/1 run\(s\) reaching the threshold at the step they memorise left out/);
+    const late = { ...run('mnist-a8-wd0', 8, 0, 20), oinfoByLayer: oi }; // memorises at 10, threshold at 20
+    const c3b = mnistClaims([late]).find((c) => c.id === 'c3 layer 0')!;
+    expect(c3b.measured).not.toMatch(/left out/);
+    expect(c3b.measured).not.toMatch(/no grokking run/);
   });
 
   it('a1: a collapse with mean HTSR alpha < 2 at the last measurement before it holds; alpha >= 2 does not; no collapse is not measured', () => {
