@@ -814,6 +814,16 @@ void cpu::delete_scratch(EngineScratch* s) { delete s; }
 
 namespace {
 
+// A result with nothing measured: count 0, no extremes (capacity kept).
+void clear_result(OInfoResult& r) {
+  r.count = 0;
+  r.by_size.clear();
+  r.min = Multiplet();
+  r.max = Multiplet();
+  r.top_synergy.clear();
+  r.top_redundancy.clear();
+}
+
 // Runs the lattice walk over items[0, n) (already set up: C, D, units, mind, maxd).
 // item_errors: an INVALID_DATA of one item (its preparation or its walk) is kept in ws.item_err[item] and
 // the item's remaining chunks are skipped; the other items are measured. Otherwise it fails the call.
@@ -951,12 +961,7 @@ Status run_engine(cpu::EngineScratch& ws, size_t n, const OInfoOptions& opt, std
     const Acc& a = ws.global[b];
     OInfoResult& r = results[b];
     if (ws.item_bad[b].load(std::memory_order_relaxed)) {
-      r.count = 0;
-      r.by_size.clear();
-      r.min = Multiplet();
-      r.max = Multiplet();
-      r.top_synergy.clear();
-      r.top_redundancy.clear();
+      clear_result(r);
       continue;
     }
     cpu::grow(ws.path, static_cast<size_t>(it.maxd));
@@ -1087,13 +1092,7 @@ Status measure_impl(cpu::EngineScratch& ws, const T* Z, int64_t batch, int64_t N
       return s;
     }
     if (!measured) {
-      OInfoResult& r = res.oinfo;  // count 0, nothing else
-      r.count = 0;
-      r.by_size.clear();
-      r.min = Multiplet();
-      r.max = Multiplet();
-      r.top_synergy.clear();
-      r.top_redundancy.clear();
+      clear_result(res.oinfo);  // count 0, nothing else
       continue;
     }
     if (ws.items.size() <= nitems) ws.items.resize(nitems + 1);
