@@ -37,20 +37,27 @@ export function register(program: Command): void {
     try {
       const seeds = o.seeds !== undefined ? String(o.seeds).split(',').map((s) => parseNumber('--seeds', s.trim(), true)) : undefined;
       const every = o.every !== undefined ? parseNumber('--every', String(o.every), true) : undefined;
+      // the options both protocols take
+      const common = {
+        quick: !!o.quick,
+        out: String(o.out),
+        backend: o.backend as BackendName,
+        signal: intr.signal,
+        progress,
+        overrides: base,
+        ...(seeds ? { seeds } : {}),
+        ...(every !== undefined ? { every } : {}),
+        noReport: o.report === false,
+      };
+      const printClaims = (claims: readonly { verdict: string; id: string; claim: string; measured: string }[]) => {
+        for (const c of claims) process.stdout.write(`  [${c.verdict}] ${c.id}: ${c.claim} — ${c.measured}\n`);
+      };
       if ((base.task as { kind?: string } | undefined)?.kind === 'mnist') {
         const expensiveEvery = (base.measures as { expensiveEvery?: number } | undefined)?.expensiveEvery;
         const res = await reproduceMnist({
-          quick: !!o.quick,
-          out: String(o.out),
-          backend: o.backend as BackendName,
-          signal: intr.signal,
-          progress,
-          overrides: base,
-          ...(seeds ? { seeds } : {}),
-          ...(every !== undefined ? { every } : {}),
+          ...common,
           ...(o.longSteps !== undefined ? { longSteps: parseNumber('--long-steps', String(o.longSteps), true) } : {}),
           ...(expensiveEvery !== undefined ? { expensiveEvery } : {}),
-          noReport: o.report === false,
         });
         progress.done();
         if (o.json) process.stdout.write(jsonOutput(res, 2));
@@ -61,28 +68,18 @@ export function register(program: Command): void {
               `  ${r.name ?? r.id} (seed ${r.seed}): memorised at ${r.memorisationStep ?? 'never'}, grok step (test acc > ${r.grokThreshold}) ${r.grokStep ?? 'none'}, best test ${r.bestTestAcc.toFixed(3)} at ${r.bestTestStep}, final ${r.finalTestAcc.toFixed(3)}, anti-grokking ${r.antiGrokking ? `at ${r.antiGrokking.step}` : 'none'}\n`,
             );
           process.stdout.write('\nclaims:\n');
-          for (const c of res.claims) process.stdout.write(`  [${c.verdict}] ${c.id}: ${c.claim} — ${c.measured}\n`);
+          printClaims(res.claims);
           process.stdout.write(`\nreport: ${res.out}/report/report.html\n`);
         }
         return;
       }
       if (o.longSteps !== undefined) throw new GrokinfoError('INVALID_ARGUMENT', '--long-steps: applies to reproduce --task mnist only (the long run without weight decay)', { what: '--long-steps', allowed: ['--task mnist'], got: 'modular' });
-      const res = await reproduce({
-        quick: !!o.quick,
-        out: String(o.out),
-        backend: o.backend as BackendName,
-        signal: intr.signal,
-        progress,
-        overrides: base,
-        seeds,
-        every,
-        noReport: o.report === false,
-      });
+      const res = await reproduce(common);
       progress.done();
       if (o.json) process.stdout.write(jsonOutput(res, 2));
       else {
         process.stdout.write(`\nclaims (${res.settings.note}):\n`);
-        for (const c of res.analysis.claims) process.stdout.write(`  [${c.verdict}] ${c.id}: ${c.claim} — ${c.measured}\n`);
+        printClaims(res.analysis.claims);
         process.stdout.write(`\nreport: ${res.out}/report/report.html\n`);
       }
     } finally {

@@ -13,34 +13,27 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { MnistRun, MnistRunAnalysis } from '../analysis/mnist.js';
 import type { ClaimRow } from '../analysis/claims.js';
-import type { PartialRunConfig } from '../config/config.js';
 import { GrokinfoError } from '../core/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
-import { resolveBackend, type BackendName } from '../addon/native.js';
-import { formatDuration, type ProgressSink } from '../core/progress.js';
+import { resolveBackend } from '../addon/native.js';
+import { formatDuration } from '../core/progress.js';
 import { versioned } from '../core/version.js';
 import { buildLeaderboard, leaderboardToMarkdown, type Leaderboard } from '../measures/leaderboard.js';
 import { checkMeasuresForTask, parseMeasureList, readPath } from '../measures/registry.js';
 import { loadFinishedRun } from './runs.js';
+import type { ReproduceOptions } from './reproduce.js';
 import { listRuns, planSweep, runSweep } from './sweep.js';
 import { ANTI_GROK_MARGIN } from '../tasks/mnist.js';
 import { mnistReproduceDefinition, mnistReproduceSettings, type MnistReproduceSettings } from './mnist-setting.js';
 
-export interface MnistReproduceOptions {
-  quick?: boolean;
-  out?: string;
-  backend?: BackendName;
-  signal?: AbortSignal;
-  progress?: ProgressSink;
-  /** Merged into every run's configuration (a CI's tiny model); steps and evalEvery go through the fields below. */
-  overrides?: PartialRunConfig;
-  seeds?: number[];
-  every?: number;
+/** The paper protocol's options (out, seeds, every, overrides, ...), and the MNIST runs' lengths. */
+export interface MnistReproduceOptions extends ReproduceOptions {
+  /** Steps of the four Omnigrok runs (overrides.steps is taken here too). */
   steps?: number;
   longSteps?: number;
+  /** Evaluation interval (overrides.evalEvery is taken here too). */
   evalEvery?: number;
   expensiveEvery?: number;
-  noReport?: boolean;
 }
 
 export interface MnistReproduceResult {

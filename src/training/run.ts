@@ -378,6 +378,8 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
       p.catch(() => undefined); // handled below; avoids an unhandled rejection while `prev` runs
       const prev = inflight;
       const records: (OInfoRecord | undefined)[] = jobs.map(() => undefined);
+      const notMeasured = (m: number, layer: number, error: string) =>
+        oinfoW[m]!.push({ step: atStep, units: measure.units, layer, error } satisfies OInfoErrorRecord);
       inflight = (async () => {
         if (prev) await prev;
         let results: CheckpointMeasure[][];
@@ -385,11 +387,11 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
           results = await p;
         } catch (e) {
           // Activations the estimator does not admit, where the backend cannot tell which model's (CUDA fails
-          // the whole call; the CPU reports per model, above): the step is recorded as not measured for every
+          // the whole call; the CPU reports per model, below): the step is recorded as not measured for every
           // model of the call, and training goes on.
           if (!(e instanceof GrokinfoError && e.code === 'INVALID_DATA')) throw e;
           for (const m of models)
-            for (const l of layers) oinfoW[m]!.push({ step: atStep, units: measure.units, layer: l, error: e.message } satisfies OInfoErrorRecord);
+            for (const l of layers) notMeasured(m, l, e.message);
           opts.progress?.line(`${label}: step ${atStep} not measured: ${e.message}`);
           return;
         }
@@ -398,7 +400,7 @@ export async function trainBatch(jobs: RunJob[], opts: TrainOptions = {}): Promi
         results.forEach((byModel, li) =>
           byModel.forEach((r, i) => {
             if (r.error !== undefined) {
-              oinfoW[models[i]]!.push({ step: atStep, units: measure.units, layer: layers[li], error: r.error } satisfies OInfoErrorRecord);
+              notMeasured(models[i]!, layers[li]!, r.error);
               opts.progress?.line(`${jobs[models[i]!]!.id}: step ${atStep}${layers.length > 1 ? `, layer ${layers[li]}` : ''} not measured: ${r.error}`);
               return;
             }
