@@ -42,7 +42,7 @@ function isa() {
   return has('avx512f') ? 'AVX-512 (avx512f/dq/bw/vl) + AVX2 + FMA' : has('avx2') ? 'AVX2 + FMA (no AVX-512)' : 'no AVX2';
 }
 
-const { loadNative } = await import(join(root, 'dist', 'addon', 'native.js'));
+const { loadNative, loadBenchAddon } = await import(join(root, 'dist', 'addon', 'native.js'));
 const { reluCase } = await import(join(root, 'dist', 'commands', 'bench.js'));
 const { measureNativeOptions } = await import(join(root, 'dist', 'measures', 'oinfo.js'));
 const native = loadNative();
@@ -76,7 +76,7 @@ if (only.includes('oinfo')) {
     rows.push([`oinfo --bins ward:10 path, float64, ${label}`, await timeIt(() => native.measureBins(Zd, N, H, { ...o, checkSamples: true }, 'cpu'))]);
   }
   const tb = performance.now();
-  const base = (await native.measureCheckpoints(Z, 1, N, H, opts, 'cpu', undefined, 'baseline'))[0];
+  const base = (await loadBenchAddon().measureCheckpoints(Z, 1, N, H, opts, 'cpu', undefined, 'baseline'))[0];
   const baseMs = performance.now() - tb;
   const diff = Math.max(...eng.bySize.flatMap((s, i) => [Math.abs(s.synergy.value - base.bySize[i].synergy.value), Math.abs(s.redundancy.value - base.bySize[i].redundancy.value)]));
   let numpy = null;
@@ -84,7 +84,7 @@ if (only.includes('oinfo')) {
   try {
     const f = join(dir, 'p1.f32');
     writeFileSync(f, Buffer.from(Z.buffer, Z.byteOffset, Z.byteLength));
-    const py = spawnSync('python3', [join(root, 'bench', 'numpy_oinfo.py'), f, String(N), String(H), '10'], { encoding: 'utf8' });
+    const py = spawnSync(process.env.PYTHON ?? 'python3', [join(root, 'bench', 'numpy_oinfo.py'), f, String(N), String(H), '10'], { encoding: 'utf8' });
     if (py.status === 0) numpy = JSON.parse(py.stdout);
     else console.log(`numpy reference skipped: ${(py.error?.message ?? py.stderr.trim().split('\n').pop()) || 'python3 failed'}`);
   } finally {

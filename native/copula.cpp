@@ -75,23 +75,25 @@ uint64_t splitmix64(uint64_t x) {
 
 // Order-preserving unsigned key of a finite float / double (-0 and +0 map to the same key).
 inline uint32_t order_key(float v) {
-  if (v == 0.0f) v = 0.0f;
   uint32_t b;
   std::memcpy(&b, &v, 4);
+  b = b == 0x80000000u ? 0u : b;  // -0 as +0 (branch-free)
   return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
 }
 inline uint64_t order_key(double v) {
-  if (v == 0.0) v = 0.0;
   uint64_t b;
   std::memcpy(&b, &v, 8);
+  b = b == 0x8000000000000000ull ? 0ull : b;
   return (b & 0x8000000000000000ull) ? ~b : (b | 0x8000000000000000ull);
 }
 
 // Stable LSD radix sort of one contiguous column x[0..N) (ascending value, ties in row order) into
-// cs.key (the order keys, ascending) and cs.idx (their rows), all digit histograms in one read, a pass
-// skipped when all keys share its digit. float32: key and row packed in one 64-bit word (key << 32 | row),
-// sorted on the upper 32 bits only, in three passes of 11-bit digits; float64: keys and rows in two
-// arrays, eight passes of 8-bit digits.
+// cs.key (the order keys, ascending) and cs.idx (their rows). Zeros (ReLU activations are about half
+// zeros) are set aside in row order and only the other values are sorted: all digit histograms in one
+// read, a pass skipped when all keys share its digit; the zeros' run is put back between the negative and
+// the positive values, which is where a stable sort of the whole column puts them. float32: key and row
+// packed in one 64-bit word (key << 32 | row), sorted on the upper 32 bits only, in three passes of 11-bit
+// digits; float64: keys and rows in two arrays, eight passes of 8-bit digits.
 template <typename T>
 void sort_column(const T* x, int64_t N, cpu::ColumnScratch& cs) {
   constexpr bool kPacked = sizeof(T) == 4;
@@ -100,36 +102,48 @@ void sort_column(const T* x, int64_t N, cpu::ColumnScratch& cs) {
   constexpr int kBuckets = 1 << kBits;
   constexpr uint64_t kMask = kBuckets - 1;
   constexpr int kShift0 = kPacked ? 32 : 0;
+  const uint64_t kz = order_key(T(0));
   uint64_t* key = cs.key.data();
   uint64_t* kt = cs.key_tmp.data();
   uint32_t* idx = cs.idx.data();
   uint32_t* it = cs.idx_tmp.data();
+  uint32_t* const zrow = cs.zrow.data();
   uint32_t cnt[kPasses][kBuckets];
   std::memset(cnt, 0, sizeof(cnt));
+  int64_t m = 0, nz = 0, nneg = 0;
+  // Branch-free (zeros and non-zeros interleave at random): every value is written to both lists and
+  // counted in the histograms; only the right list's length advances, and the zeros' counts are taken out
+  // afterwards.
   for (int64_t i = 0; i < N; ++i) {
     const uint64_t k = order_key(x[i]);
+    const bool zero = k == kz;
+    zrow[nz] = static_cast<uint32_t>(i);
     if constexpr (kPacked) {
-      key[i] = k << 32 | static_cast<uint64_t>(i);
+      key[m] = k << 32 | static_cast<uint64_t>(i);
     } else {
-      key[i] = k;
-      idx[i] = static_cast<uint32_t>(i);
+      key[m] = k;
+      idx[m] = static_cast<uint32_t>(i);
     }
+    nz += zero;
+    m += !zero;
+    nneg += k < kz;
 #pragma GCC unroll 8
     for (int p = 0; p < kPasses; ++p) cnt[p][(k >> (kBits * p)) & kMask]++;
   }
-  for (int pass = 0; pass < kPasses; ++pass) {
+  for (int p = 0; p < kPasses; ++p) cnt[p][(kz >> (kBits * p)) & kMask] -= static_cast<uint32_t>(nz);
+  for (int pass = 0; pass < kPasses && m > 1; ++pass) {
     uint32_t* c = cnt[pass];
     bool trivial = false;
     uint32_t off = 0;
     for (int b = 0; b < kBuckets; ++b) {
       const uint32_t n = c[b];
-      if (n == static_cast<uint32_t>(N)) trivial = true;
+      if (n == static_cast<uint32_t>(m)) trivial = true;
       c[b] = off;
       off += n;
     }
     if (trivial) continue;
     const int shift = kShift0 + kBits * pass;
-    for (int64_t i = 0; i < N; ++i) {
+    for (int64_t i = 0; i < m; ++i) {
       const uint32_t dst = c[(key[i] >> shift) & kMask]++;
       kt[dst] = key[i];
       if constexpr (!kPacked) it[dst] = idx[i];
@@ -137,16 +151,30 @@ void sort_column(const T* x, int64_t N, cpu::ColumnScratch& cs) {
     std::swap(key, kt);
     if constexpr (!kPacked) std::swap(idx, it);
   }
-  if constexpr (kPacked) {
-    for (int64_t p = 0; p < N; ++p) {
-      idx[p] = static_cast<uint32_t>(key[p]);
-      key[p] >>= 32;
+  // Sorted non-zeros in key[0..m) (and idx); the result goes to the other buffers: the negatives, the
+  // zeros, the positives.
+  uint64_t* const ok = kt;
+  uint32_t* const oi = kPacked ? idx : it;
+  auto put = [&](int64_t a, int64_t b, int64_t p) {
+    for (int64_t s = a; s < b; ++s, ++p) {
+      if constexpr (kPacked) {
+        ok[p] = key[s] >> 32;
+        oi[p] = static_cast<uint32_t>(key[s]);
+      } else {
+        ok[p] = key[s];
+        oi[p] = idx[s];
+      }
     }
+  };
+  put(0, nneg, 0);
+  for (int64_t j = 0; j < nz; ++j) {
+    ok[nneg + j] = kz;
+    oi[nneg + j] = zrow[j];
   }
-  // The sorted data may have ended in the temporaries: hand them over as cs.key / cs.idx.
-  if (key != cs.key.data()) std::swap(cs.key, cs.key_tmp);
-  if constexpr (!kPacked)
-    if (idx != cs.idx.data()) std::swap(cs.idx, cs.idx_tmp);
+  put(nneg, m, nneg + nz);
+  // Hand the result over as cs.key / cs.idx.
+  if (ok != cs.key.data()) std::swap(cs.key, cs.key_tmp);
+  if (oi != cs.idx.data()) std::swap(cs.idx, cs.idx_tmp);
 }
 
 template <typename T>
@@ -178,6 +206,7 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
     cpu::grow(cs.key_tmp, static_cast<size_t>(N));
     cpu::grow(cs.idx, static_cast<size_t>(N));
     cpu::grow(cs.idx_tmp, static_cast<size_t>(N));
+    cpu::grow(cs.zrow, static_cast<size_t>(N));
     if (ties == TiePolicy::Random) cpu::grow(cs.keys, static_cast<size_t>(N));
     cpu::grow(cs.g8, static_cast<size_t>(8 * N));
   }

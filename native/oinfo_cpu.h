@@ -51,7 +51,7 @@ struct SortKey {
 };
 struct ColumnScratch {
   std::vector<uint64_t> key, key_tmp;
-  std::vector<uint32_t> idx, idx_tmp;
+  std::vector<uint32_t> idx, idx_tmp, zrow;  // zrow: a column's zero rows (copula sort)
   std::vector<SortKey> keys;
   std::vector<double> g8;  // the scores of 8 columns, column-major (copula)
 };

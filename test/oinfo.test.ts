@@ -62,8 +62,12 @@ describe('copula', () => {
     for (let t = 0; t < N; t++)
       for (let j = 0; j < D; j++) data[t * D + j] = j === 3 ? r() : Math.max(0, Math.floor(r() * 6) - 2); // many ties (zeros)
     const data32 = Float32Array.from(data, (v, i) => (i % D === 0 ? -v : v)); // float32 path (radix sort), negative values too
+    // The sort sets zeros aside and puts them back between the negatives and the positives: negative values
+    // and -0 in both precisions, and a column of zeros only.
+    const mixed = Float64Array.from(data, (v, i) => (i % D === 1 ? -v : i % D === 2 ? v * (i % 3 === 0 ? -1 : 1) : v));
+    const zeroCol = Float32Array.from(data32, (v, i) => (i % D === 2 ? (i % 2 ? -0 : 0) : v));
     for (const ties of ['average', 'ordinal'] as const) {
-      for (const X of [data, data32]) {
+      for (const X of [data, data32, mixed, Float32Array.from(mixed), zeroCol, Float64Array.from(zeroCol)]) {
         const cov: Float64Array = await native.copulaCovariance(X, N, D, { ties });
         const ref = copulaCovRef(X, N, D, ties);
         for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) expect(Math.abs(cov[i * D + j] - ref[i][j])).toBeLessThan(1e-12);
