@@ -26,8 +26,11 @@
 namespace grokinfo::linalg::syrk_detail::GROKINFO_KERNEL_NS {
 
 constexpr int64_t kSyrkChunk = 256;
-constexpr int kRows = 4;  // rows of C per micro-kernel (one row panel)
-constexpr int kNP = 3;    // column panels per micro-kernel (kRows x kNP W-wide accumulators)
+// Rows of C per micro-kernel (one row panel): 8 with AVX-512 (8 x 3 accumulators + 3 loads + 1 broadcast
+// of its 32 registers: 24 FMAs per 11 loads), 4 with 16 registers (AVX2, portable).
+template <int W>
+constexpr int kRowsOf = W == 8 ? 8 : 4;
+constexpr int kNP = 3;  // column panels per micro-kernel (kRows x kNP W-wide accumulators)
 
 template <int W>
 struct V;
@@ -67,14 +70,14 @@ void pack(const double* A, int64_t lda, int64_t t0, int64_t kc, int64_t p0, int6
 
 // C[r][W q + c] (r < kRows, q < NP, row stride ldc) (+)= sum_t a[t sa + r] * b[q sq + t sb + c] over
 // t < kc, in kRows NP vector accumulators; chunked as kSyrkChunk; first: store.
-template <int W, int NP>
+template <int W, int NP, int kRows = kRowsOf<W>>
 void micro(const double* __restrict a, int64_t sa, const double* __restrict b, int64_t sb, int64_t sq, int64_t kc,
            double* __restrict C, int64_t ldc, bool first) {
   using T = typename V<W>::type;
   for (int64_t c0 = 0; c0 < kc; c0 += kSyrkChunk) {
     const int64_t c1 = std::min(kc, c0 + kSyrkChunk);
     T c[kRows][NP];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r)
 #pragma GCC unroll 3
       for (int q = 0; q < NP; ++q) c[r][q] = vsplat<W>(0.0);
@@ -85,7 +88,7 @@ void micro(const double* __restrict a, int64_t sa, const double* __restrict b, i
       T bq[NP];
 #pragma GCC unroll 3
       for (int q = 0; q < NP; ++q) bq[q] = vload<W>(pb + q * sq);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int r = 0; r < kRows; ++r) {
         const T ar = vsplat<W>(pa[r]);
 #pragma GCC unroll 3
@@ -93,7 +96,7 @@ void micro(const double* __restrict a, int64_t sa, const double* __restrict b, i
       }
     }
     const bool st = first && c0 == 0;
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r)
 #pragma GCC unroll 3
       for (int q = 0; q < NP; ++q) {
@@ -106,13 +109,13 @@ void micro(const double* __restrict a, int64_t sa, const double* __restrict b, i
 // First column panel of row panel ip's blocks (blocks of kNP panels, the diagonal's block first).
 template <int W>
 inline int64_t first_panel(int64_t ip) {
-  return (kRows * ip) / (W * kNP) * kNP;
+  return (kRowsOf<W> * ip) / (W * kNP) * kNP;
 }
 
 template <int W>
 void row_blocks(int64_t ip, int64_t np, const double* a, int64_t sa, const double* b0, int64_t sb, int64_t sq,
                 int64_t kc, double* Cp, int64_t ldc, bool first) {
-  double* crow = Cp + ip * kRows * ldc;
+  double* crow = Cp + ip * kRowsOf<W> * ldc;
   for (int64_t p0 = first_panel<W>(ip); p0 < np; p0 += kNP) {
     const double* b = b0 + p0 * sq;
     const int64_t w = std::min<int64_t>(kNP, np - p0);
@@ -125,7 +128,7 @@ void row_blocks(int64_t ip, int64_t np, const double* a, int64_t sa, const doubl
   }
 }
 
-// Upper-triangle kRows x (kNP W) register blocks, then the mirror. Work items are ranges of row panels of
+// Upper-triangle kRows x (kNP W) register blocks, then the mirror (per row panel, by its thread). Work items are ranges of row panels of
 // about equal work, each run by one thread over all rows in k-blocks of about 512 KB of A (so a k-block
 // serves all the item's panels from L2); a single item with one thread. A with a row stride that is a
 // multiple of 2 KB is packed first (one barrier), other A is read in place.
@@ -138,6 +141,7 @@ void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, d
     return;
   }
   const int64_t np = (D + W - 1) / W;           // W-column panels covering the used columns (W np <= lda)
+  constexpr int kRows = kRowsOf<W>;
   const int64_t nr = (D + kRows - 1) / kRows;   // row panels
   const int64_t ldc = W * np;
   const int64_t crows = std::max<int64_t>(kRows * nr, ldc);
@@ -178,6 +182,15 @@ void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, d
     const int64_t kb = g / npk, q = g % npk, t0 = kb * KC;
     pack<W>(A, lda, t0, std::min(KC, N - t0), gp * q, std::min(np, gp * q + gp), P + t0 * ldc);
   };
+  // Row panel ip's rows of out (upper part) and their mirror (the same columns of the rows below), by the
+  // thread that computed them: out's rows are written contiguously and C's columns read 8 rows at a time.
+  auto mirror = [&](int64_t ip) {
+    const int64_t r0 = kRows * ip, r1 = std::min<int64_t>(D, r0 + kRows);
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t j = r; j < D; ++j) out[r * D + j] = alpha * Cp[r * ldc + j];
+    for (int64_t j = r0 + 1; j < D; ++j)
+      for (int64_t r = r0, re = std::min(r1, j); r < re; ++r) out[j * D + r] = alpha * Cp[r * ldc + j];
+  };
   auto run_item = [&](int64_t it) {
     for (int64_t kb = 0; kb < nkb; ++kb) {
       const int64_t t0 = kb * KC, kc = std::min(KC, N - t0);
@@ -192,6 +205,7 @@ void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, d
         }
       }
     }
+    for (int64_t ip = cut[it]; ip < cut[it + 1]; ++ip) mirror(ip);
   };
   if (nitems == 1) {
     if (pack_a)
@@ -208,8 +222,6 @@ void syrk_tn(const double* A, int64_t N, int64_t D, int64_t lda, double alpha, d
       for (int64_t it = 0; it < nitems; ++it) run_item(it);
     }
   }
-  for (int64_t i = 0; i < D; ++i)
-    for (int64_t j = 0; j < D; ++j) out[i * D + j] = alpha * (i <= j ? Cp[i * ldc + j] : Cp[j * ldc + i]);
 }
 
 }  // namespace grokinfo::linalg::syrk_detail::GROKINFO_KERNEL_NS
