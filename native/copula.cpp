@@ -111,9 +111,9 @@ void sort_column(const T* x, int64_t N, cpu::ColumnScratch& cs) {
   uint32_t cnt[kPasses][kBuckets];
   std::memset(cnt, 0, sizeof(cnt));
   int64_t m = 0, nz = 0, nneg = 0;
-  // Branch-free (zeros and non-zeros interleave at random): every value is written to both lists and
-  // counted in the histograms; only the right list's length advances, and the zeros' counts are taken out
-  // afterwards.
+  // Branch-free (zeros and non-zeros interleave at random): every value is written to both lists and only
+  // the right list's length advances; the histograms are then counted over the non-zeros (counting the
+  // zeros too would chain half the increments on one counter).
   for (int64_t i = 0; i < N; ++i) {
     const uint64_t k = order_key(x[i]);
     const bool zero = k == kz;
@@ -127,10 +127,12 @@ void sort_column(const T* x, int64_t N, cpu::ColumnScratch& cs) {
     nz += zero;
     m += !zero;
     nneg += k < kz;
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    const uint64_t k = kPacked ? key[i] >> 32 : key[i];
 #pragma GCC unroll 8
     for (int p = 0; p < kPasses; ++p) cnt[p][(k >> (kBits * p)) & kMask]++;
   }
-  for (int p = 0; p < kPasses; ++p) cnt[p][(kz >> (kBits * p)) & kMask] -= static_cast<uint32_t>(nz);
   for (int pass = 0; pass < kPasses && m > 1; ++pass) {
     uint32_t* c = cnt[pass];
     bool trivial = false;
