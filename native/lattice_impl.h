@@ -60,27 +60,62 @@ inline double finish(v8 s, const double* a, const double* b, int64_t i, int64_t 
 
 // B[a][i] = sum_{j <= i} L[i][j] X[a][j] for i < n, a < k (L lower triangular, row stride ldl; X rows
 // of stride ldx; B rows of stride ldb): the dot products of the Linv rows with the new variables'
-// covariances, four variables at a time sharing each row of L.
+// covariances, kMvRows rows of L by four variables at a time (each load of L serves four variables and
+// each load of X kMvRows rows). A row's dot product keeps its own order: the rows' common 8-blocks
+// together, then each row's own last 8-block (rows differ in length by less than 8), then finish().
+#ifdef __AVX512F__
+constexpr int kMvRows = 4;  // 16 accumulators of 32 registers
+#else
+constexpr int kMvRows = 1;  // 16 registers (an 8-wide sum is two of them)
+#endif
+template <int R>
+inline void lower_mv_rows(const double* L, int64_t ldl, const double* const x[4], int64_t i, double* B, int64_t ldb,
+                          int64_t a) {
+  v8 s[R][4] = {};
+  const double* row[R];
+  for (int r = 0; r < R; ++r) row[r] = L + (i + r) * ldl;
+  const int64_t len0 = i + 1;
+  int64_t j = 0;
+  for (; j + 8 <= len0; j += 8) {
+    v8 xq[4];
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) xq[q] = ld8(x[q] + j);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const v8 lr = ld8(row[r] + j);
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) s[r][q] += lr * xq[q];
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    const int64_t len = len0 + r;
+    int64_t jr = j;
+    if (jr + 8 <= len) {
+      const v8 lr = ld8(row[r] + jr);
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) s[r][q] += lr * ld8(x[q] + jr);
+      jr += 8;
+    }
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) B[(a + q) * ldb + i + r] = finish(s[r][q], row[r], x[q], jr, len);
+  }
+}
+
 inline void lower_mv(const double* L, int64_t ldl, const double* X, int64_t ldx, int64_t k, int64_t n, double* B,
                      int64_t ldb) {
-  for (int64_t i = 0; i < n; ++i) {
-    const double* row = L + i * ldl;
-    const int64_t len = i + 1;
-    int64_t a = 0;
-    for (; a + 4 <= k; a += 4) {
-      const double* x[4] = {X + a * ldx, X + (a + 1) * ldx, X + (a + 2) * ldx, X + (a + 3) * ldx};
-      v8 s[4] = {};
-      int64_t j = 0;
-      for (; j + 8 <= len; j += 8) {
-        const v8 r = ld8(row + j);
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; ++q) s[q] += r * ld8(x[q] + j);
-      }
-#pragma GCC unroll 4
-      for (int q = 0; q < 4; ++q) B[(a + q) * ldb + i] = finish(s[q], row, x[q], j, len);
-    }
-    for (; a < k; ++a) {
-      const double* x = X + a * ldx;
+  int64_t a = 0;
+  for (; a + 4 <= k; a += 4) {
+    const double* x[4] = {X + a * ldx, X + (a + 1) * ldx, X + (a + 2) * ldx, X + (a + 3) * ldx};
+    int64_t i = 0;
+    for (; i + kMvRows <= n; i += kMvRows) lower_mv_rows<kMvRows>(L, ldl, x, i, B, ldb, a);
+    for (; i < n; ++i) lower_mv_rows<1>(L, ldl, x, i, B, ldb, a);
+  }
+  for (; a < k; ++a) {
+    const double* x = X + a * ldx;
+    for (int64_t i = 0; i < n; ++i) {
+      const double* row = L + i * ldl;
+      const int64_t len = i + 1;
       v8 s = {};
       int64_t j = 0;
       for (; j + 8 <= len; j += 8) s += ld8(row + j) * ld8(x + j);
@@ -106,56 +141,68 @@ struct Vec<8> {
 
 // Rows a < k of R (row stride ldr), R[a][j] = sum_{i = j..n-1} B[a][i] L[i][j] for j < n (contract of
 // linalg::lower_tn in oinfo_linalg.h: a row of L may be read up to 2W - 1 <= kLowerPad - 1 elements
-// past column n - 1). Blocks of 2W columns by 4 rows of B in registers.
-template <int W>
-void lower_tn(const double* L, int64_t ldl, const double* B, int64_t ldb, int64_t k, int64_t n, double* R,
-              int64_t ldr) {
+// past column n - 1). Blocks of 2W columns by QR rows of B in registers (8 rows with AVX-512's 32
+// registers while 8 remain, else 4; a short last block repeats its last row and stores only its own).
+template <int W, int QR>
+inline void lower_tn_block(const double* L, int64_t ldl, const double* B, int64_t ldb, int64_t a, int64_t na,
+                           int64_t j0, int64_t n, double* R, int64_t ldr) {
   using T = typename Vec<W>::type;
   using TL = typename Vec<W>::lanes;
   constexpr int64_t CB = 2 * W;
   TL lane;
   for (int l = 0; l < W; ++l) lane[l] = l;
   const T zero = {};
-  for (int64_t j0 = 0; j0 < n; j0 += CB) {
-    const int64_t jn = std::min<int64_t>(CB, n - j0);
-    for (int64_t a = 0; a < k; a += 4) {
-      const int64_t na = std::min<int64_t>(4, k - a);
-      const double* b[4];
-      for (int q = 0; q < 4; ++q) b[q] = B + (a + std::min<int64_t>(q, na - 1)) * ldb;
-      T c0[4], c1[4];
-      for (int q = 0; q < 4; ++q) c0[q] = c1[q] = zero;
-      // The diagonal block: row i holds columns j0..i only.
-      const int64_t id = std::min(n, j0 + CB);
-      for (int64_t i = j0; i < id; ++i) {
-        const double* li = L + i * ldl + j0;
-        const TL lim = TL{} + (i - j0);
-        const T l0 = (lane <= lim) ? Vec<W>::load(li) : zero;
-        const T l1 = (lane + W <= lim) ? Vec<W>::load(li + W) : zero;
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; ++q) {
-          const T bq = zero + b[q][i];
-          c0[q] += bq * l0;
-          c1[q] += bq * l1;
-        }
-      }
-      for (int64_t i = id; i < n; ++i) {
-        const double* li = L + i * ldl + j0;
-        const T l0 = Vec<W>::load(li), l1 = Vec<W>::load(li + W);
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; ++q) {
-          const T bq = zero + b[q][i];
-          c0[q] += bq * l0;
-          c1[q] += bq * l1;
-        }
-      }
-      for (int q = 0; q < na; ++q) {
-        double tmp[CB];
-        std::memcpy(tmp, &c0[q], sizeof(T));
-        std::memcpy(tmp + W, &c1[q], sizeof(T));
-        double* r = R + (a + q) * ldr + j0;
-        for (int64_t t = 0; t < jn; ++t) r[t] = tmp[t];
-      }
+  const int64_t jn = std::min<int64_t>(CB, n - j0);
+  const double* b[QR];
+  for (int q = 0; q < QR; ++q) b[q] = B + (a + std::min<int64_t>(q, na - 1)) * ldb;
+  T c0[QR], c1[QR];
+  for (int q = 0; q < QR; ++q) c0[q] = c1[q] = zero;
+  // The diagonal block: row i holds columns j0..i only.
+  const int64_t id = std::min(n, j0 + CB);
+  for (int64_t i = j0; i < id; ++i) {
+    const double* li = L + i * ldl + j0;
+    const TL lim = TL{} + (i - j0);
+    const T l0 = (lane <= lim) ? Vec<W>::load(li) : zero;
+    const T l1 = (lane + W <= lim) ? Vec<W>::load(li + W) : zero;
+#pragma GCC unroll 8
+    for (int q = 0; q < QR; ++q) {
+      const T bq = zero + b[q][i];
+      c0[q] += bq * l0;
+      c1[q] += bq * l1;
     }
+  }
+  for (int64_t i = id; i < n; ++i) {
+    const double* li = L + i * ldl + j0;
+    const T l0 = Vec<W>::load(li), l1 = Vec<W>::load(li + W);
+#pragma GCC unroll 8
+    for (int q = 0; q < QR; ++q) {
+      const T bq = zero + b[q][i];
+      c0[q] += bq * l0;
+      c1[q] += bq * l1;
+    }
+  }
+  for (int q = 0; q < na; ++q) {
+    double tmp[CB];
+    std::memcpy(tmp, &c0[q], sizeof(T));
+    std::memcpy(tmp + W, &c1[q], sizeof(T));
+    double* r = R + (a + q) * ldr + j0;
+    for (int64_t t = 0; t < jn; ++t) r[t] = tmp[t];
+  }
+}
+
+template <int W>
+void lower_tn(const double* L, int64_t ldl, const double* B, int64_t ldb, int64_t k, int64_t n, double* R,
+              int64_t ldr) {
+#ifdef __AVX512F__
+  constexpr bool kWide = true;
+#else
+  constexpr bool kWide = false;
+#endif
+  for (int64_t j0 = 0; j0 < n; j0 += 2 * W) {
+    int64_t a = 0;
+    if constexpr (kWide)
+      for (; a + 8 <= k; a += 8) lower_tn_block<W, 8>(L, ldl, B, ldb, a, 8, j0, n, R, ldr);
+    for (; a < k; a += 4) lower_tn_block<W, 4>(L, ldl, B, ldb, a, std::min<int64_t>(4, k - a), j0, n, R, ldr);
   }
 }
 

@@ -235,6 +235,7 @@ class GeneralWalker {
     cpu::grow(Lb_, static_cast<size_t>(K_) * K_);
     cpu::grow(W_, static_cast<size_t>(K_) * K_);
     cpu::grow(blk_, static_cast<size_t>(K_) * K_);
+    cpu::grow(tmp_, static_cast<size_t>(K_));
     dims_.assign(L, 0);
   }
 
@@ -292,44 +293,86 @@ class GeneralWalker {
     }
     // B = Linv Cx (the per-ISA lattice kernel, kernels.h: the same sums as linalg::dot).
     kt_->lower_mv(Linv, M, Cx_.data(), M, k, n, B_.data(), M);
-    // Schur complement and its Cholesky factor Lb.
+    // Schur complement S = C_VV - B^T B (lower triangle, in Lb), then its Cholesky factor Lb in place,
+    // column by column (right-looking): each element's sums are those of the row-by-row factorisation (the
+    // dot product, then the Lb[a][c] Lb[b][c] terms in ascending c), but the updates of a column are
+    // independent and vectorise where the row-by-row recurrence was one long chain. Every term here and
+    // below is one explicit multiply-add (linalg::madd: fused where the CPU has FMA), not left to the
+    // compiler's contraction, which had fused some of the row-by-row terms and not others.
+    double* const Lb = Lb_.data();
+    double* const col = tmp_.data();
+    for (int32_t a = 0; a < k; ++a)
+      for (int32_t b = 0; b <= a; ++b)
+        Lb[a * K_ + b] = C[static_cast<int64_t>(V[a]) * D + V[b]] -
+                         linalg::dot(B_.data() + static_cast<size_t>(a) * M, B_.data() + static_cast<size_t>(b) * M, n);
     double ld = 0;
-    for (int32_t a = 0; a < k; ++a) {
-      for (int32_t b = 0; b <= a; ++b) {
-        double s = C[static_cast<int64_t>(V[a]) * D + V[b]] -
-                   linalg::dot(B_.data() + static_cast<size_t>(a) * M, B_.data() + static_cast<size_t>(b) * M, n);
-        for (int32_t c = 0; c < b; ++c) s -= Lb_[a * K_ + c] * Lb_[b * K_ + c];
-        if (a == b) {
-          const double var = C[static_cast<int64_t>(V[a]) * D + V[a]];
-          if (!(s > kPivotTol * var) || !std::isfinite(s)) {
-            path_[d] = u;
-            return singular(it(), path_, d + 1);
-          }
-          Lb_[a * K_ + a] = std::sqrt(s);
-          ld += std::log(s);
-        } else {
-          Lb_[a * K_ + b] = s / Lb_[b * K_ + b];
-        }
+    for (int32_t c = 0; c < k; ++c) {
+      const double s = Lb[c * K_ + c];
+      const double var = C[static_cast<int64_t>(V[c]) * D + V[c]];
+      if (!(s > kPivotTol * var) || !std::isfinite(s)) {
+        path_[d] = u;
+        return singular(it(), path_, d + 1);
+      }
+      const double piv = std::sqrt(s);
+      Lb[c * K_ + c] = piv;
+      ld += std::log(s);
+      for (int32_t a = c + 1; a < k; ++a) col[a] = Lb[a * K_ + c] = Lb[a * K_ + c] / piv;
+      for (int32_t a = c + 1; a < k; ++a) {
+        const double lac = col[a];
+        double* la = Lb + a * K_;
+        for (int32_t b = c + 1; b <= a; ++b) la[b] = linalg::madd(-lac, col[b], la[b]);
       }
     }
-    // W = Lb^-1 (lower).
+    // W = Lb^-1 (lower): row a's sums over c (ascending from b) for all b at once.
     for (int32_t a = 0; a < k; ++a) {
-      W_[a * K_ + a] = 1.0 / Lb_[a * K_ + a];
-      for (int32_t b = 0; b < a; ++b) {
-        double s = 0;
-        for (int32_t c = b; c < a; ++c) s += Lb_[a * K_ + c] * W_[c * K_ + b];
-        W_[a * K_ + b] = -s * W_[a * K_ + a];
+      const double waa = 1.0 / Lb[a * K_ + a];
+      double* t = col;
+      for (int32_t b = 0; b < a; ++b) t[b] = 0;
+      for (int32_t c = 0; c < a; ++c) {
+        const double lac = Lb[a * K_ + c];
+        const double* wc = W_.data() + c * K_;
+        for (int32_t b = 0; b <= c; ++b) t[b] = linalg::madd(lac, wc[b], t[b]);
       }
+      double* wa = W_.data() + a * K_;
+      for (int32_t b = 0; b < a; ++b) wa[b] = -t[b] * waa;
+      wa[a] = waa;
     }
     // R[a] = B_a^T Linv (row vectors of length n).
     // R[a][j] = sum_{i = j..n-1} B[a][i] Linv[i][j], summed in ascending i from zero (the order of the
     // row-by-row axpy it replaces), in register blocks (the per-ISA lattice kernel).
     kt_->lower_tn(Linv, M, B_.data(), M, k, n, R_.data(), M);
-    // New rows of Linv: [-W R, W].
+    // New rows of Linv: [-W R, W], in blocks of 8 columns held in registers (each element summed over
+    // b = 0..a in ascending order, as the row-by-row axpy did); individual mode: P's old columns gain the
+    // squares of the new rows (in ascending a) in the same pass.
+    const double* P0 = Pd(d);
+    double* P1 = Pd(d + 1);
+    const bool grouped = cm().opt->grouped;
+    auto new_rows = [&]<int B>(int32_t j0) {
+      double ps[B];
+      if (!grouped)
+        for (int t = 0; t < B; ++t) ps[t] = P0[j0 + t];
+      for (int32_t a = 0; a < k; ++a) {
+        double acc[B] = {};
+        const double* wa = W_.data() + a * K_;
+        for (int32_t b = 0; b <= a; ++b) {
+          const double w = -wa[b];
+          const double* r = R_.data() + static_cast<size_t>(b) * M + j0;
+#pragma GCC unroll 8
+          for (int t = 0; t < B; ++t) acc[t] = linalg::madd(w, r[t], acc[t]);
+        }
+        double* nr = Linv + static_cast<size_t>(n + a) * M + j0;
+        for (int t = 0; t < B; ++t) nr[t] = acc[t];
+        if (!grouped)
+          for (int t = 0; t < B; ++t) ps[t] = linalg::madd(acc[t], acc[t], ps[t]);
+      }
+      if (!grouped)
+        for (int t = 0; t < B; ++t) P1[j0 + t] = ps[t];
+    };
+    int32_t j0 = 0;
+    for (; j0 + 8 <= n; j0 += 8) new_rows.template operator()<8>(j0);
+    for (; j0 < n; ++j0) new_rows.template operator()<1>(j0);
     for (int32_t a = 0; a < k; ++a) {
       double* nr = Linv + static_cast<size_t>(n + a) * M;
-      std::fill_n(nr, n, 0.0);
-      for (int32_t b = 0; b <= a; ++b) linalg::axpy(-W_[a * K_ + b], R_.data() + static_cast<size_t>(b) * M, nr, n);
       for (int32_t b = 0; b <= a; ++b) nr[n + b] = W_[a * K_ + b];
       S_[n + a] = V[a];
     }
@@ -338,17 +381,7 @@ class GeneralWalker {
     sumC_[d + 1] = sumC_[d] + it().lnCunit[u];
     dims_[d] = k;
     path_[d] = u;
-    const double* P0 = Pd(d);
-    double* P1 = Pd(d + 1);
-    if (!cm().opt->grouped) {
-      for (int32_t j = 0; j < n; ++j) {
-        double s = P0[j];
-        for (int32_t a = 0; a < k; ++a) {
-          double v = Linv[static_cast<size_t>(n + a) * M + j];
-          s += v * v;
-        }
-        P1[j] = s;
-      }
+    if (!grouped) {
       for (int32_t b = 0; b < k; ++b) {
         double s = 0;
         for (int32_t a = b; a < k; ++a) s += W_[a * K_ + b] * W_[a * K_ + b];
@@ -425,7 +458,7 @@ class GeneralWalker {
   uint64_t reported_ = 0;  // multiplets of this chunk already added to the progress
   int32_t U_ = 0, M_ = 0, K_ = 0;
   std::vector<int32_t> S_, nv_, dims_;
-  std::vector<double> Linv_, logdet_, sumC_, P_, Cx_, B_, R_, Lb_, W_, blk_;
+  std::vector<double> Linv_, logdet_, sumC_, P_, Cx_, B_, R_, Lb_, W_, blk_, tmp_;
   size_t pstride_ = 0;
   int32_t path_[1024];
 };
