@@ -73,112 +73,6 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Order-preserving unsigned key of a finite float / double (-0 and +0 map to the same key).
-inline uint32_t order_key(float v) {
-  uint32_t b;
-  std::memcpy(&b, &v, 4);
-  b = b == 0x80000000u ? 0u : b;  // -0 as +0 (branch-free)
-  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
-}
-inline uint64_t order_key(double v) {
-  uint64_t b;
-  std::memcpy(&b, &v, 8);
-  b = b == 0x8000000000000000ull ? 0ull : b;
-  return (b & 0x8000000000000000ull) ? ~b : (b | 0x8000000000000000ull);
-}
-
-// Stable LSD radix sort of one contiguous column x[0..N) (ascending value, ties in row order) into
-// cs.key (the order keys, ascending) and cs.idx (their rows). Zeros (ReLU activations are about half
-// zeros) are set aside in row order and only the other values are sorted: all digit histograms in one
-// read, a pass skipped when all keys share its digit; the zeros' run is put back between the negative and
-// the positive values, which is where a stable sort of the whole column puts them. float32: key and row
-// packed in one 64-bit word (key << 32 | row), sorted on the upper 32 bits only, in three passes of 11-bit
-// digits; float64: keys and rows in two arrays, eight passes of 8-bit digits.
-template <typename T>
-void sort_column(const T* x, int64_t N, cpu::ColumnScratch& cs) {
-  constexpr bool kPacked = sizeof(T) == 4;
-  constexpr int kBits = kPacked ? 11 : 8;
-  constexpr int kPasses = (8 * static_cast<int>(sizeof(T)) + kBits - 1) / kBits;
-  constexpr int kBuckets = 1 << kBits;
-  constexpr uint64_t kMask = kBuckets - 1;
-  constexpr int kShift0 = kPacked ? 32 : 0;
-  const uint64_t kz = order_key(T(0));
-  uint64_t* key = cs.key.data();
-  uint64_t* kt = cs.key_tmp.data();
-  uint32_t* idx = cs.idx.data();
-  uint32_t* it = cs.idx_tmp.data();
-  uint32_t* const zrow = cs.zrow.data();
-  uint32_t cnt[kPasses][kBuckets];
-  std::memset(cnt, 0, sizeof(cnt));
-  int64_t m = 0, nz = 0, nneg = 0;
-  // Branch-free (zeros and non-zeros interleave at random): every value is written to both lists and only
-  // the right list's length advances; the histograms are then counted over the non-zeros (counting the
-  // zeros too would chain half the increments on one counter).
-  for (int64_t i = 0; i < N; ++i) {
-    const uint64_t k = order_key(x[i]);
-    const bool zero = k == kz;
-    zrow[nz] = static_cast<uint32_t>(i);
-    if constexpr (kPacked) {
-      key[m] = k << 32 | static_cast<uint64_t>(i);
-    } else {
-      key[m] = k;
-      idx[m] = static_cast<uint32_t>(i);
-    }
-    nz += zero;
-    m += !zero;
-    nneg += k < kz;
-  }
-  for (int64_t i = 0; i < m; ++i) {
-    const uint64_t k = kPacked ? key[i] >> 32 : key[i];
-#pragma GCC unroll 8
-    for (int p = 0; p < kPasses; ++p) cnt[p][(k >> (kBits * p)) & kMask]++;
-  }
-  for (int pass = 0; pass < kPasses && m > 1; ++pass) {
-    uint32_t* c = cnt[pass];
-    bool trivial = false;
-    uint32_t off = 0;
-    for (int b = 0; b < kBuckets; ++b) {
-      const uint32_t n = c[b];
-      if (n == static_cast<uint32_t>(m)) trivial = true;
-      c[b] = off;
-      off += n;
-    }
-    if (trivial) continue;
-    const int shift = kShift0 + kBits * pass;
-    for (int64_t i = 0; i < m; ++i) {
-      const uint32_t dst = c[(key[i] >> shift) & kMask]++;
-      kt[dst] = key[i];
-      if constexpr (!kPacked) it[dst] = idx[i];
-    }
-    std::swap(key, kt);
-    if constexpr (!kPacked) std::swap(idx, it);
-  }
-  // Sorted non-zeros in key[0..m) (and idx); the result goes to the other buffers: the negatives, the
-  // zeros, the positives.
-  uint64_t* const ok = kt;
-  uint32_t* const oi = kPacked ? idx : it;
-  auto put = [&](int64_t a, int64_t b, int64_t p) {
-    for (int64_t s = a; s < b; ++s, ++p) {
-      if constexpr (kPacked) {
-        ok[p] = key[s] >> 32;
-        oi[p] = static_cast<uint32_t>(key[s]);
-      } else {
-        ok[p] = key[s];
-        oi[p] = idx[s];
-      }
-    }
-  };
-  put(0, nneg, 0);
-  for (int64_t j = 0; j < nz; ++j) {
-    ok[nneg + j] = kz;
-    oi[nneg + j] = zrow[j];
-  }
-  put(nneg, m, nneg + nz);
-  // Hand the result over as cs.key / cs.idx.
-  if (ok != cs.key.data()) std::swap(cs.key, cs.key_tmp);
-  if (oi != cs.idx.data()) std::swap(cs.idx, cs.idx_tmp);
-}
-
 template <typename T>
 Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t seed, double* cov,
                    const Control& ctl, cpu::CopulaScratch& ws, int threads) {
@@ -212,6 +106,8 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
     if (ties == TiePolicy::Random) cpu::grow(cs.keys, static_cast<size_t>(N));
     cpu::grow(cs.g8, static_cast<size_t>(8 * N));
   }
+  // The per-column transforms are the per-ISA copula kernels (kernels.h, copula_impl.h).
+  const kernels::Table& kt = kernels::table();
   // The columns, contiguous (X is read once, in row-major tiles, instead of once per column with a
   // stride of a whole row).
   std::vector<T>& Xt = [&]() -> std::vector<T>& {
@@ -219,36 +115,31 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
     else return ws.Xt64;
   }();
   cpu::grow(Xt, static_cast<size_t>(N * D));
-#pragma omp parallel num_threads(nt)
-  {
-#pragma omp for schedule(static)
-    for (int64_t t0 = 0; t0 < N; t0 += 64) {
-      const int64_t t1 = std::min(N, t0 + 64);
-      for (int64_t c0 = 0; c0 < D; c0 += 64) {
-        const int64_t c1 = std::min(D, c0 + 64);
-        for (int64_t t = t0; t < t1; ++t)
-          for (int64_t c = c0; c < c1; ++c) Xt[c * N + t] = X[t * D + c];
-      }
-    }
-    cpu::ColumnScratch& cs = ws.thr[omp_get_thread_num()];
-    // Eight columns at a time: their scores in a per-thread column-major block, then written into the
-    // row-major G one cache line (8 doubles) per row; padding columns D..lda-1 zero.
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t c8 = 0; c8 < lda; c8 += 8) {
-     double* const g8 = cs.g8.data();
-     for (int64_t c = c8; c < c8 + 8; ++c) {
+  auto tile = [&](int64_t t0) {
+    if constexpr (std::is_same_v<T, float>) kt.copula_columns_f32(X, N, D, t0, std::min(N, t0 + 64), Xt.data());
+    else kt.copula_columns_f64(X, N, D, t0, std::min(N, t0 + 64), Xt.data());
+  };
+  // Eight columns at a time: their scores in a per-thread column-major block, then written into the
+  // row-major G one cache line (8 doubles) per row; padding columns D..lda-1 zero.
+  auto group = [&](int64_t c8, cpu::ColumnScratch& cs) {
+    double* const g8 = cs.g8.data();
+    for (int64_t c = c8; c < c8 + 8; ++c) {
       double* gc = g8 + (c - c8) * N;
       if (c >= D) {
         std::fill_n(gc, N, 0.0);
         continue;
       }
       const T* xc = Xt.data() + c * N;
-      sort_column(xc, N, cs);
+      kernels::SortBuffers sb{cs.key.data(), cs.key_tmp.data(), cs.idx.data(), cs.idx_tmp.data(), cs.zrow.data()};
+      if constexpr (std::is_same_v<T, float>) kt.copula_sort_f32(xc, N, sb);
+      else kt.copula_sort_f64(xc, N, sb);
+      if (sb.key_in_tmp) std::swap(cs.key, cs.key_tmp);
+      if (sb.idx_in_tmp) std::swap(cs.idx, cs.idx_tmp);
       const uint64_t* key = cs.key.data();  // ascending; equal keys <=> equal values
-      const uint32_t* idx = cs.idx.data();
-      double sum = 0;
+      uint32_t* idx = cs.idx.data();
       if (ties == TiePolicy::Random) {
-        // Ties reordered by a hash of (seed, column, row) within each run of equal values.
+        // Ties reordered by a hash of (seed, column, row) within each run of equal values; then the rows
+        // take ranks in that order.
         cpu::SortKey* keys = cs.keys.data();
         for (int64_t p = 0; p < N; ++p) keys[p] = {static_cast<double>(xc[idx[p]]), 0, static_cast<int32_t>(idx[p])};
         int64_t a = 0;
@@ -262,36 +153,25 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
           }
           a = b;
         }
-        for (int64_t p = 0; p < N; ++p) {
-          double g = score[2 * p];
-          gc[keys[p].i] = g;
-          sum += g;
-        }
-      } else if (ties == TiePolicy::Average) {
-        int64_t a = 0;
-        while (a < N) {
-          int64_t b = a + 1;
-          while (b < N && key[b] == key[a]) ++b;
-          double g = score[a + b - 1];
-          for (int64_t t = a; t < b; ++t) gc[idx[t]] = g;
-          sum += g * static_cast<double>(b - a);
-          a = b;
-        }
-      } else {
-        for (int64_t p = 0; p < N; ++p) {
-          double g = score[2 * p];
-          gc[idx[p]] = g;
-          sum += g;
-        }
+        for (int64_t p = 0; p < N; ++p) idx[p] = static_cast<uint32_t>(keys[p].i);
       }
-      double mean = sum / static_cast<double>(N);
-      for (int64_t i = 0; i < N; ++i) gc[i] -= mean;
-     }
-      for (int64_t t = 0; t < N; ++t) {
-        double* gr = G + t * lda + c8;
-#pragma GCC unroll 8
-        for (int q = 0; q < 8; ++q) gr[q] = g8[q * N + t];
-      }
+      kt.copula_scores(key, idx, N, ties == TiePolicy::Average, score, gc);
+    }
+    kt.copula_write8(g8, N, G, lda, c8);
+  };
+  if (nt == 1) {
+    // No OpenMP region: one thread (e.g. one checkpoint of a batch measured side by side), where a nested
+    // region would allocate its team on every call.
+    for (int64_t t0 = 0; t0 < N; t0 += 64) tile(t0);
+    for (int64_t c8 = 0; c8 < lda; c8 += 8) group(c8, ws.thr[0]);
+  } else {
+#pragma omp parallel num_threads(nt)
+    {
+#pragma omp for schedule(static)
+      for (int64_t t0 = 0; t0 < N; t0 += 64) tile(t0);
+      cpu::ColumnScratch& cs = ws.thr[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t c8 = 0; c8 < lda; c8 += 8) group(c8, cs);
     }
   }
   if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");

@@ -4,9 +4,11 @@
 // AVX2 code for the rest), each defining its own GROKINFO_KERNEL_NS so that no path's symbols can stand
 // in for another's. kernels.h's table picks one at run time.
 //
-// Every path computes each output element with the same operations in the same order (one FMA chain per
-// product element, the same 8-lane partial sums of gemm_dot), so the trainer's results do not depend on
-// the path, except softmax_xent's exp: the vector paths use one polynomial, the portable path std::exp.
+// Every path computes each output element with the same operations in the same order (one multiply-add
+// chain per product element, the same 8-lane partial sums of gemm_dot). The AVX2 and AVX-512 paths fuse
+// every multiply-add, so their results are bitwise equal; the portable path (CPUs without FMA) rounds the
+// product and the sum apart (an exact std::fma there is a software routine, ~250x slower) and its exp is
+// std::exp where the vector paths use one polynomial, so its results differ in the last bits.
 #pragma once
 #ifndef GROKINFO_KERNEL_NS
 #error "gemm_impl.h is included only by the per-ISA kernel files (kernels_*.cpp)"
@@ -25,6 +27,15 @@
 #endif
 
 namespace grokinfo::gemm::GROKINFO_KERNEL_NS {
+
+// c + a b: fused where the instruction set has FMA, else rounded twice (see above).
+static inline float madd(float a, float b, float c) {
+#ifdef __FMA__
+  return __builtin_fmaf(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
 
 
 #ifdef GROKINFO_AVX2
@@ -97,7 +108,7 @@ static inline void nn_tile(const float* ap, const float* b, int64_t K, float (&a
     for (int i = 0; i < kPanel; i++) acc[r][i] = 0.0f;
   for (int64_t k = 0; k < K; k++)
     for (int r = 0; r < MR; r++)
-      for (int i = 0; i < kPanel; i++) acc[r][i] = std::fma(ap[k * kMR + r], b[k * kPanel + i], acc[r][i]);
+      for (int i = 0; i < kPanel; i++) acc[r][i] = madd(ap[k * kMR + r], b[k * kPanel + i], acc[r][i]);
 }
 
 template <int MR>
@@ -334,8 +345,8 @@ static void dot_tile(const float* X, int64_t M, const float* Y, int64_t N, int64
       for (int a = 0; a < TM; a++)
         for (int b = 0; b < TN; b++)
           for (int l = 0; l < 8; l++)
-            acc[a][b][l] = std::fma(X[(j * M + a) * kPanel + half * 8 + l], Y[(j * N + b) * kPanel + half * 8 + l],
-                                    acc[a][b][l]);
+            acc[a][b][l] = madd(X[(j * M + a) * kPanel + half * 8 + l], Y[(j * N + b) * kPanel + half * 8 + l],
+                                acc[a][b][l]);
   for (int a = 0; a < TM; a++)
     for (int b = 0; b < TN; b++) {
       float* v = acc[a][b];

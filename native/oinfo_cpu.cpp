@@ -815,6 +815,16 @@ void to_multiplet(const Item& it, const Cand& c, Multiplet& m, int32_t* path) {
 }  // namespace
 
 // The persistent scratch of one engine instance (oinfo_cpu.h). Vectors only grow.
+// One checkpoint's bins stage (dead columns, Ward bins, copula covariance): the scratch of one thread.
+struct BinsScratch {
+  cpu::WardScratch ward;
+  cpu::CopulaScratch copula;
+  std::vector<uint8_t> alive;
+  std::vector<int32_t> alive_idx, fill, sizes;
+  std::vector<float> Xa32;
+  std::vector<double> Xa64;
+};
+
 struct cpu::EngineScratch {
   // multiplets
   std::vector<Item> items;
@@ -825,16 +835,14 @@ struct cpu::EngineScratch {
   std::vector<ThreadState> thr;
   std::vector<int32_t> path;
   std::vector<Cand> sorted;
-  // measurement (bins) pipeline
-  WardScratch ward;
-  CopulaScratch copula;
-  std::vector<uint8_t> alive;
-  std::vector<int32_t> alive_idx, fill;
-  std::vector<float> Xa32;
-  std::vector<double> Xa64;
+  // measurement (bins) pipeline: one scratch per thread measuring checkpoints side by side, and per
+  // checkpoint its covariance, bins, alive-column count, status and whether it was measured
+  std::vector<BinsScratch> bins;
   std::vector<std::vector<double>> covs;
   std::vector<Units> units;
-  std::vector<int64_t> item_of;
+  std::vector<int64_t> item_of, item_D;
+  std::vector<Status> item_status;
+  std::vector<uint8_t> item_measured;
   std::vector<OInfoResult> out;
   // per-item INVALID_DATA (run_engine with item_errors): the message, and a flag the walkers poll
   std::vector<std::string> item_err;
@@ -1042,8 +1050,8 @@ void batch_items(cpu::EngineScratch& ws, const double* cov, int64_t batch, int64
 // Fills res.dead / res.labels, ws.covs[b], ws.units[b]; returns false in `measured` when fewer than 2
 // bins are possible (nothing to measure).
 template <typename T>
-Status bins_stage(cpu::EngineScratch& ws, const T* X, int64_t b, int64_t N, int64_t H, const BinsOptions& opt,
-                  MeasureResult& res, bool* measured, const Control& ctl) {
+Status bins_stage(BinsScratch& ws, std::vector<double>& cov, Units& un, int64_t* alive_count, const T* X, int64_t b, int64_t N,
+                  int64_t H, const BinsOptions& opt, MeasureResult& res, bool* measured, const Control& ctl, int threads) {
   *measured = false;
   if (const int64_t i = cpu::first_nonfinite(X, N * H); i >= 0)
       return Status::Error(Code::INVALID_DATA, std::string(opt.data_label) + " " + std::to_string(b) + ": non-finite activation at row " +
@@ -1062,14 +1070,14 @@ Status bins_stage(cpu::EngineScratch& ws, const T* X, int64_t b, int64_t N, int6
     if (ws.alive[h]) alive_idx.push_back(static_cast<int32_t>(h));
   }
   const int64_t A = static_cast<int64_t>(alive_idx.size());
+  *alive_count = A;
   res.dead = static_cast<int32_t>(H - A);
   res.labels.assign(static_cast<size_t>(H), -1);
   const int32_t bins = static_cast<int32_t>(std::min<int64_t>(opt.m.bins, A));
   if (bins < 2) return Status::Ok();  // nothing to measure: count 0
-  Status s = cpu::ward_cluster(X, N, H, ws.alive.data(), bins, res.labels.data(), ctl, ws.ward, opt.m.threads);
+  Status s = cpu::ward_cluster(X, N, H, ws.alive.data(), bins, res.labels.data(), ctl, ws.ward, threads);
   if (!s.ok()) return s;
   // Units = bins over the compact alive columns.
-  Units& un = ws.units[b];
   un.count = bins;
   un.offsets.assign(static_cast<size_t>(bins) + 1, 0);
   for (int64_t j = 0; j < A; ++j) un.offsets[res.labels[alive_idx[j]] + 1]++;
@@ -1079,12 +1087,12 @@ Status bins_stage(cpu::EngineScratch& ws, const T* X, int64_t b, int64_t N, int6
   for (int64_t j = 0; j < A; ++j) un.members[ws.fill[res.labels[alive_idx[j]]]++] = static_cast<int32_t>(j);
   if (opt.check_samples) {
     // Multiplets of up to max_size bins: the largest bins first.
-    ws.prep.sizes.clear();
-    for (int32_t u = 0; u < bins; ++u) ws.prep.sizes.push_back(un.offsets[u + 1] - un.offsets[u]);
-    std::sort(ws.prep.sizes.rbegin(), ws.prep.sizes.rend());
+    ws.sizes.clear();
+    for (int32_t u = 0; u < bins; ++u) ws.sizes.push_back(un.offsets[u + 1] - un.offsets[u]);
+    std::sort(ws.sizes.rbegin(), ws.sizes.rend());
     const int32_t maxd = opt.max_size > 0 ? std::min(opt.max_size, bins) : bins;
     int64_t maxvars = 0;
-    for (int32_t i = 0; i < maxd; ++i) maxvars += ws.prep.sizes[i];
+    for (int32_t i = 0; i < maxd; ++i) maxvars += ws.sizes[i];
     if (N <= maxvars + 1)
       return Status::Error(Code::INVALID_DATA, "too few samples: " + std::to_string(N) + " rows for multiplets of up to " +
                                                    std::to_string(maxvars) + " variables (need at least " + std::to_string(maxvars + 2) + ")");
@@ -1097,8 +1105,8 @@ Status bins_stage(cpu::EngineScratch& ws, const T* X, int64_t b, int64_t N, int6
   Xa.resize(static_cast<size_t>(N * A));
   for (int64_t t = 0; t < N; ++t)
     for (int64_t j = 0; j < A; ++j) Xa[t * A + j] = X[t * H + alive_idx[j]];
-  cpu::grow(ws.covs[b], static_cast<size_t>(A * A));
-  s = cpu::copula_covariance(Xa.data(), N, A, opt.m.ties, opt.m.seed, ws.covs[b].data(), ctl, ws.copula, opt.m.threads);
+  cpu::grow(cov, static_cast<size_t>(A * A));
+  s = cpu::copula_covariance(Xa.data(), N, A, opt.m.ties, opt.m.seed, cov.data(), ctl, ws.copula, threads);
   if (!s.ok()) return s;
   *measured = true;
   return Status::Ok();
@@ -1111,13 +1119,39 @@ Status measure_impl(cpu::EngineScratch& ws, const T* Z, int64_t batch, int64_t N
   if (ws.covs.size() < static_cast<size_t>(batch)) ws.covs.resize(static_cast<size_t>(batch));
   if (ws.units.size() < static_cast<size_t>(batch)) ws.units.resize(static_cast<size_t>(batch));
   ws.item_of.assign(static_cast<size_t>(batch), -1);
+  ws.item_D.assign(static_cast<size_t>(batch), 0);
+  ws.item_measured.assign(static_cast<size_t>(batch), 0);
+  if (ws.item_status.size() < static_cast<size_t>(batch)) ws.item_status.resize(static_cast<size_t>(batch));
+  // The bins stage of a batch: checkpoints side by side, one per thread, each stage on one thread (its
+  // serial parts, Ward's merge chain and the copies, then overlap); a single checkpoint uses the threads
+  // inside its stages. Results do not depend on the split; statuses are read in checkpoint order below.
+  const int nt = opt.m.threads > 0 ? opt.m.threads : omp_get_max_threads();
+  const int outer = static_cast<int>(std::min<int64_t>(nt, batch));
+  const int inner = outer > 1 ? 1 : opt.m.threads;
+  if (ws.bins.size() < static_cast<size_t>(outer)) ws.bins.resize(static_cast<size_t>(outer));
+  auto stage = [&](int64_t b, BinsScratch& bs) {
+    if (ctl.cancelled()) {
+      ws.item_status[b] = Status::Error(Code::CANCELLED, "cancelled");
+      return;
+    }
+    results[b].error.clear();
+    bool measured = false;
+    ws.item_status[b] = bins_stage(bs, ws.covs[b], ws.units[b], &ws.item_D[b], Z + b * N * H, b, N, H, opt, results[b],
+                                   &measured, ctl, inner);
+    ws.item_measured[b] = measured;
+  };
+  if (outer == 1) {
+    // No region around the stages: their own regions stay top-level (a nested one allocates its team).
+    for (int64_t b = 0; b < batch; ++b) stage(b, ws.bins[0]);
+  } else {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(outer)
+    for (int64_t b = 0; b < batch; ++b) stage(b, ws.bins[omp_get_thread_num()]);
+  }
   size_t nitems = 0;
   for (int64_t b = 0; b < batch; ++b) {
-    if (ctl.cancelled()) return Status::Error(Code::CANCELLED, "cancelled");
     MeasureResult& res = results[b];
-    res.error.clear();
-    bool measured = false;
-    Status s = bins_stage(ws, Z + b * N * H, b, N, H, opt, res, &measured, ctl);
+    bool measured = ws.item_measured[b];
+    const Status& s = ws.item_status[b];
     if (!s.ok() && opt.m.item_errors && s.code == Code::INVALID_DATA) {
       res.error = s.message;  // not measured (count 0 below); the rest of the batch goes on
       measured = false;
@@ -1131,7 +1165,7 @@ Status measure_impl(cpu::EngineScratch& ws, const T* Z, int64_t batch, int64_t N
     if (ws.items.size() <= nitems) ws.items.resize(nitems + 1);
     Item& it = ws.items[nitems];
     it.C = ws.covs[b].data();
-    it.D = static_cast<int64_t>(ws.alive_idx.size());
+    it.D = ws.item_D[b];
     it.units = &ws.units[b];
     it.mind = opt.min_size;
     it.maxd = opt.max_size > 0 ? std::min(opt.max_size, ws.units[b].count) : ws.units[b].count;

@@ -2,6 +2,9 @@
  * The CPU engines' per-ISA kernels (native/kernels.h: one table per path, portable, AVX2, AVX-512, chosen
  * at run time): every path this CPU can run is checked against float64 references computed here in JS:
  *  - the A^T A kernel through the copula covariance (in-place and packed layouts);
+ *  - the copula's per-column transforms (column copy, radix sort with the zeros set aside, mid-ranks or
+ *    ordinal ranks, normal scores, demeaning) on data with ties, zeros, -0 and negative values, float32
+ *    and float64 input;
  *  - the lattice kernels (triangular products of the general walker) through O-information over bins of
  *    unequal sizes, every multiplet against the closed form on the reference covariance;
  *  - the trainer's float32 kernels (forward and masked products, weight gradients, layer 0, softmax)
@@ -18,7 +21,7 @@ import { loadNative } from '../src/addon/native.js';
 import { oinfo, type OInfoReport } from '../src/measures/oinfo.js';
 import { makeTask } from '../src/tasks/modular.js';
 import { DEFAULT_MODEL, Trainer, validateArch } from '../src/training/trainer.js';
-import { copulaCovRef, normals, omegaRef } from './oinfo.ref.js';
+import { copulaCovRef, ndtriRef, normals, omegaRef } from './oinfo.ref.js';
 import { RefModel, lossAndGrad, worst } from './trainer-ref.js';
 
 const native = loadNative();
@@ -45,6 +48,22 @@ const refs = shapes.map(([N, D], i) => {
   const x = data(N, D, 31 + i);
   return { N, D, x, ref: copulaCovRef(x, N, D) };
 });
+
+// Copula transforms: ReLU-like columns (about half zeros, some -0), integer ties, negative values; N not a
+// multiple of the 64-row tiles, D not a multiple of the 8-column blocks.
+const tieN = 331;
+const tieD = 19;
+const tieX = (() => {
+  const z = normals(91);
+  const x = new Float64Array(tieN * tieD);
+  for (let t = 0; t < tieN; t++)
+    for (let j = 0; j < tieD; j++) {
+      const v = z();
+      x[t * tieD + j] = j % 4 === 0 ? Math.max(0, v) : j % 4 === 1 ? (v < 0 ? -0 : Math.round(2 * v)) : j % 4 === 2 ? -Math.max(0, v) : v;
+    }
+  return x;
+})();
+const tieRefs = (['average', 'ordinal'] as const).map((ties) => ({ ties, ref: copulaCovRef(tieX, tieN, tieD, ties) }));
 
 async function covs(path: string): Promise<Float64Array[]> {
   native.setCpuKernels(path);
@@ -119,6 +138,22 @@ describe('per-ISA CPU kernels', () => {
 
   for (const p of info.paths) {
     const skip = p.supported ? '' : ` (skipped: ${p.why})`;
+    it.skipIf(!p.supported)(`${p.name}: the copula transforms (ties, zeros, -0, negatives) against a float64 reference${skip}`, async () => {
+      native.setCpuKernels(p.name);
+      for (const { ties, ref } of tieRefs)
+        for (const X of [tieX, Float32Array.from(tieX)]) {
+          const got: Float64Array = await native.copulaCovariance(X, tieN, tieD, { ties });
+          let worst = 0;
+          for (let i = 0; i < tieD; i++) for (let j = 0; j < tieD; j++) worst = Math.max(worst, Math.abs(got[i * tieD + j] - ref[i][j]));
+          expect(worst, `${ties}, ${X.constructor.name}`).toBeLessThan(1e-12);
+        }
+      // Random ties: every tie broken, so each column's variance is that of the whole set of scores.
+      const got: Float64Array = await native.copulaCovariance(Float32Array.from(tieX), tieN, tieD, { ties: 'random', seed: 4 });
+      const scores = Array.from({ length: tieN }, (_, i) => ndtriRef((i + 1) / (tieN + 1)));
+      const m = scores.reduce((a, v) => a + v, 0) / tieN;
+      const v = scores.reduce((a, x) => a + (x - m) ** 2, 0) / (tieN - 1);
+      for (let j = 0; j < tieD; j++) expect(Math.abs(got[j * tieD + j] - v), `column ${j}`).toBeLessThan(1e-12);
+    });
     it.skipIf(!p.supported)(`${p.name}: the lattice kernels against the closed form on a float64 covariance${skip}`, async () => {
       const got = await lattice(p.name);
       expect(got).toHaveLength(57);
