@@ -55,7 +55,9 @@ ArrayView<T> typed_array(Napi::Env env, const Napi::Value& v, napi_typedarray_ty
 // The optional control block (Float64Array(4), see native/common.h); undefined -> no control.
 Control control_arg(const Napi::CallbackInfo& info, size_t i);
 
-// Runs `work` on the libuv thread pool and settles a promise: resolved with `done(env)` on success,
+// Runs `work` off the JS thread (queued on the libuv pool, computed on the first free compute lane: a
+// persistent thread, so the engines' OpenMP teams are reused; addon.cpp) and settles a promise: resolved
+// with `done(env)` on success,
 // rejected with the coded error of a failed Status. `keep` holds JS values (typed arrays, the control
 // block) alive until the work finishes.
 class PromiseWorker : public Napi::AsyncWorker {

@@ -75,6 +75,23 @@ describe('copula', () => {
     }
   });
 
+  it('calls in flight together (more than the libuv pool has threads) each settle with their own result', async () => {
+    // Native jobs run on persistent compute lanes (bindings/addon.cpp): a job takes the first free lane,
+    // overlapping jobs take more; every promise must get its own job's result.
+    const native = loadNative();
+    const N = 200;
+    const D = 5;
+    const inputs = Array.from({ length: 12 }, (_, k) => {
+      const r = rng(100 + k);
+      return Float64Array.from({ length: N * D }, () => r() + (k % 3) * r());
+    });
+    const got: Float64Array[] = await Promise.all(inputs.map((X) => native.copulaCovariance(X, N, D, {})));
+    got.forEach((cov, k) => {
+      const ref = copulaCovRef(inputs[k]!, N, D);
+      for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) expect(Math.abs(cov[i * D + j] - ref[i][j]), `call ${k}`).toBeLessThan(1e-12);
+    });
+  });
+
   it('random ties are deterministic per seed, differ across seeds, and break every tie', async () => {
     const native = loadNative();
     const N = 200;
