@@ -45,7 +45,7 @@ Status ward_impl(const T* X, int64_t N, int64_t D, const uint8_t* use, int32_t k
     return Status::Ok();
   }
   // Gram matrix of the used columns in float64 (padding columns n..lda-1 zero).
-  const int64_t lda = (n + 7) / 8 * 8;
+  const int64_t lda = linalg::syrk_lda(n);
   cpu::grow(ws.A, static_cast<size_t>(N * lda));
   double* const A = ws.A.data();
   for (int64_t t = 0; t < N; ++t) {

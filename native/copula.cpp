@@ -84,7 +84,7 @@ Status copula_impl(const T* X, int64_t N, int64_t D, TiePolicy ties, uint64_t se
     return Status::Error(Code::INVALID_DATA, "non-finite value (" + std::to_string(static_cast<double>(X[r * D + c])) +
                                                  ") at row " + std::to_string(r) + ", column " + std::to_string(c));
   }
-  const int64_t lda = (D + 7) / 8 * 8;
+  const int64_t lda = linalg::syrk_lda(D);
   cpu::grow(ws.G, static_cast<size_t>(N * lda));
   double* const G = ws.G.data();
   // Twice the 0-based (mid-)rank h = 0..2N-2 indexes the normal scores: u = (h/2 + 1)/(N + 1).

@@ -57,6 +57,13 @@ struct SyrkScratch {
   std::vector<int64_t> cut;
 };
 
+// The row stride of a syrk_tn input with D columns: a multiple of 8, but not of 256 (2 KB), where rows
+// fall into a few L1 sets and syrk_tn would first copy A into panels; one 8-column pad avoids that pass.
+inline int64_t syrk_lda(int64_t D) {
+  const int64_t lda = (D + 7) / 8 * 8;
+  return lda % 256 == 0 ? lda + 8 : lda;
+}
+
 // out (D x D, row-major, full symmetric) = alpha * A^T A, A is N x lda row-major (samples x columns)
 // with lda a multiple of 8 and columns D..lda-1 zero. Parallel (OpenMP) over row panels of the output;
 // bitwise the same result for any thread count (threads <= 0: omp_get_max_threads()). scratch ==
