@@ -1,9 +1,8 @@
-// Gaussian copula and covariance (METHOD.md §2.3), and the entry of the float64 A^T A kernel shared with
-// Ward (syrk_impl.h, per instruction set).
+// Gaussian copula and covariance (METHOD.md §2.3): the per-column transforms are the per-ISA kernels of
+// copula_impl.h; and the entry of the float64 A^T A kernel shared with Ward (syrk_impl.h, per instruction set).
 #include <omp.h>
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <type_traits>
 #include <cmath>

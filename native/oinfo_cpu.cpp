@@ -814,7 +814,6 @@ void to_multiplet(const Item& it, const Cand& c, Multiplet& m, int32_t* path) {
 
 }  // namespace
 
-// The persistent scratch of one engine instance (oinfo_cpu.h). Vectors only grow.
 // One checkpoint's bins stage (dead columns, Ward bins, copula covariance): the scratch of one thread.
 struct BinsScratch {
   cpu::WardScratch ward;
@@ -825,6 +824,7 @@ struct BinsScratch {
   std::vector<double> Xa64;
 };
 
+// The persistent scratch of one engine instance (oinfo_cpu.h). Vectors only grow.
 struct cpu::EngineScratch {
   // multiplets
   std::vector<Item> items;
@@ -1047,8 +1047,8 @@ void batch_items(cpu::EngineScratch& ws, const double* cov, int64_t batch, int64
 
 // The bins pipeline of one matrix X (N x H, float32 or float64): dead (constant) columns excluded,
 // Ward bins of the alive columns, copula covariance of the alive columns (compact), units = bins.
-// Fills res.dead / res.labels, ws.covs[b], ws.units[b]; returns false in `measured` when fewer than 2
-// bins are possible (nothing to measure).
+// Fills res.dead / res.labels, cov, un and *alive_count (with ws, one thread's scratch; `threads` for its
+// stages); returns false in `measured` when fewer than 2 bins are possible (nothing to measure).
 template <typename T>
 Status bins_stage(BinsScratch& ws, std::vector<double>& cov, Units& un, int64_t* alive_count, const T* X, int64_t b, int64_t N,
                   int64_t H, const BinsOptions& opt, MeasureResult& res, bool* measured, const Control& ctl, int threads) {
